@@ -1,0 +1,24 @@
+# Runtime shared by every HM-AN config: mmaction2's own runtime plus the
+# plugin (compat fixes + registered HM-AN components).
+_base_ = ['mmaction::_base_/default_runtime.py']
+
+custom_imports = dict(imports=['hman_mmaction'], allow_failed_imports=False)
+
+# Steps annealed temperatures / hard-sigmoid slopes and logs them.
+custom_hooks = [dict(type='GumbelTemperatureHook')]
+
+# DDP that also runs on CPU (gloo); on CUDA it is mmengine's own.
+model_wrapper_cfg = dict(type='DeviceAgnosticDDP')
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=20, ignore_last=False),
+    checkpoint=dict(
+        type='CheckpointHook', interval=1, save_best='auto',
+        max_keep_ckpts=3))
+
+# TensorBoard: uncomment (after `pip install tensorboard`) to also log the
+# scalars (loss, top1_acc, tau_*, bnd_rate_l*, att_entropy) there.
+# visualizer = dict(
+#     type='ActionVisualizer',
+#     vis_backends=[dict(type='LocalVisBackend'),
+#                   dict(type='TensorboardVisBackend')])

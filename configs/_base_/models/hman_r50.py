@@ -1,0 +1,29 @@
+# HM-AN on an ImageNet-pretrained ResNet-50 (mmaction2's TSN-R50 recognizer
+# with the TSN head replaced by the HM-AN head).
+_base_ = ['mmaction::_base_/models/tsn_r50.py']
+
+model = dict(
+    cls_head=dict(
+        _delete_=True,
+        type='HMANHead',
+        num_classes=101,
+        in_channels=2048,
+        num_segments=16,
+        feat_channels=512,  # 1x1 projection 2048 -> 512 before attention
+        rnn=dict(
+            type='HMLSTM',
+            hidden_size=512,
+            num_layers=2,
+            output='gated',
+            boundary=dict(
+                type='GumbelBoundary',
+                temperature=dict(type='AdaptiveTemperature', tau_max=1.0))),
+        attention=dict(type='SoftAttention', score='content',
+                       hidden_channels=256),
+        attention_query='all',
+        init_state='mean',
+        dropout_ratio=0.5,
+        att_reg_weight=1.0,  # Sharma et al.'s lambda
+        temporal_pool='mean',
+        average_clips='prob',
+        test_cfg=dict(return_extras=False)))

@@ -1,0 +1,61 @@
+# HM-AN on the embedded demo data, sized to train on a 2-core CPU in
+# minutes (`make demo`). Same components as the UCF101 config; only the
+# backbone (ResNet-18, first two stages, trained from scratch), the sizes
+# and the schedule differ.
+_base_ = [
+    './_base_/default_runtime.py', './_base_/datasets/synthetic_actions.py'
+]
+
+model = dict(
+    type='Recognizer2D',
+    backbone=dict(
+        type='ResNet',
+        depth=18,
+        pretrained=None,
+        num_stages=2,
+        out_indices=(1, ),
+        strides=(1, 2),
+        dilations=(1, 1),
+        norm_eval=False),
+    cls_head=dict(
+        type='HMANHead',
+        num_classes=_base_.num_classes,
+        in_channels=128,
+        num_segments=_base_.num_segments,
+        rnn=dict(
+            type='HMLSTM',
+            hidden_size=64,
+            num_layers=2,
+            boundary=dict(
+                type='GumbelBoundary',
+                temperature=dict(type='AdaptiveTemperature'))),
+        attention=dict(type='SoftAttention', hidden_channels=64),
+        dropout_ratio=0.2,
+        att_reg_weight=0.0,
+        average_clips='prob'),
+    data_preprocessor=dict(
+        type='ActionDataPreprocessor',
+        mean=[127.5, 127.5, 127.5],
+        std=[127.5, 127.5, 127.5],
+        format_shape='NCHW'))
+
+max_epochs = 12
+train_cfg = dict(
+    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    val_interval=1)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+
+optim_wrapper = dict(
+    optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
+    clip_grad=dict(max_norm=5, norm_type=2))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
+         by_epoch=True, begin=0, end=max_epochs)
+]
+
+default_hooks = dict(logger=dict(interval=10))
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+randomness = dict(seed=0)

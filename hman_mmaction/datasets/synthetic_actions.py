@@ -1,0 +1,246 @@
+"""Order-dependent synthetic action videos, written as real mp4 files.
+
+A red square (the *target*) performs a sequence of 2-3 primitive motions
+(``up``, ``down``, ``left``, ``right``), each for a random number of frames;
+green circles and blue triangles (*distractors*) drift in random directions.
+Every object leaves a short fading trail, so a single frame shows which way
+it moves, but only the order of the frames tells ``up-left`` from
+``left-up``: an order-blind model (mean over frames) can only guess between
+the two classes of such a pair.
+
+The output is mmaction2's ``VideoDataset`` layout::
+
+    <root>/videos/<split>/<index>.mp4
+    <root>/<split>_list_videos.txt      lines "<split>/<index>.mp4 <label>"
+    <root>/classnames.txt               one class name per line
+    <root>/meta.json                    the generator settings and seed
+"""
+import itertools
+import json
+import os
+import os.path as osp
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Sequence, Tuple
+
+import cv2
+import numpy as np
+from mmengine.utils import ProgressBar
+
+MOTIONS = {
+    'up': (0.0, -1.0),
+    'down': (0.0, 1.0),
+    'left': (-1.0, 0.0),
+    'right': (1.0, 0.0)
+}
+SPLITS = ('train', 'val', 'test')
+TARGET_COLOR = (40, 40, 230)  # BGR red
+DISTRACTOR_COLORS = ((60, 200, 60), (230, 120, 40))  # BGR green, blue
+BACKGROUND = 30
+
+
+@dataclass
+class SyntheticActionSpec:
+    """How the videos look; every field is a flag of
+    ``tools/data/make_synthetic_actions.py``."""
+    size: int = 64  # frame height = width, pixels
+    num_frames: int = 32  # frames per video
+    fps: int = 16
+    motions: Tuple[str, ...] = ('up', 'down', 'left', 'right')
+    lengths: Tuple[int, ...] = (2, )  # motions per action (2 and/or 3)
+    object_size: int = 8
+    num_distractors: int = 2
+    trail: int = 3  # fading copies of the previous positions
+    min_segment: float = 0.2  # shortest motion, as a share of the video
+    noise: float = 6.0  # std of the per-pixel background noise
+
+    def __post_init__(self):
+        self.motions = tuple(self.motions)
+        self.lengths = tuple(self.lengths)
+        unknown = set(self.motions) - set(MOTIONS)
+        if unknown or len(self.motions) < 2:
+            raise ValueError(f'motions must be >= 2 of {sorted(MOTIONS)}, '
+                             f'got {list(self.motions)}')
+        if not self.lengths or not set(self.lengths) <= {2, 3}:
+            raise ValueError(f'lengths must be 2 and/or 3, got {self.lengths}')
+        if max(self.lengths) * self.min_segment > 1:
+            raise ValueError('min_segment * max(lengths) must be <= 1')
+
+
+def class_names(spec: SyntheticActionSpec) -> List[str]:
+    """Every ordered sequence of motions without an immediate repeat, e.g.
+    ``'up-left'``; ``'up-left'`` and ``'left-up'`` are different classes."""
+    names = []
+    for length in spec.lengths:
+        for sequence in itertools.product(spec.motions, repeat=length):
+            if all(a != b for a, b in zip(sequence, sequence[1:])):
+                names.append('-'.join(sequence))
+    return names
+
+
+def order_swapped_pairs(names: Sequence[str]) -> List[Tuple[int, int]]:
+    """Index pairs of classes that are the same motions in reverse order
+    (``up-left`` / ``left-up``): an order-blind model can only guess."""
+    index = {name: i for i, name in enumerate(names)}
+    pairs = []
+    for i, name in enumerate(names):
+        reverse = '-'.join(reversed(name.split('-')))
+        j = index.get(reverse)
+        if j is not None and i < j:
+            pairs.append((i, j))
+    return pairs
+
+
+def _segment_lengths(rng, num_frames, count, min_share):
+    """Random frame counts of ``count`` motions, each >= min_share."""
+    free = 1.0 - count * min_share
+    shares = min_share + free * rng.dirichlet(np.ones(count))
+    lengths = np.floor(shares * num_frames).astype(int)
+    lengths[-1] = num_frames - lengths[:-1].sum()
+    return lengths
+
+
+def target_path(rng, sequence: Sequence[str], spec: SyntheticActionSpec):
+    """Per-frame top-left positions ``[F, 2]`` of the target and the motion
+    of every frame (for tests)."""
+    steps = _segment_lengths(rng, spec.num_frames, len(sequence),
+                             spec.min_segment)
+    velocity = np.concatenate(
+        [np.tile(MOTIONS[m], (n, 1)) for m, n in zip(sequence, steps)])
+    offsets = np.vstack([[0.0, 0.0], np.cumsum(velocity, axis=0)[:-1]])
+    room = spec.size - spec.object_size - 2
+    extent = offsets.max(0) - offsets.min(0)
+    speed = rng.uniform(0.7, 1.0) * room / max(extent.max(), 1.0)
+    offsets = offsets * speed
+    low = -offsets.min(0) + 1
+    high = room - offsets.max(0) + 1
+    start = rng.uniform(low, np.maximum(high, low))
+    labels = np.repeat(np.arange(len(sequence)), steps)
+    return start + offsets, labels
+
+
+def _distractor_paths(rng, spec: SyntheticActionSpec):
+    room = spec.size - spec.object_size
+    paths = []
+    for _ in range(spec.num_distractors):
+        position = rng.uniform(0, room, size=2)
+        angle = rng.uniform(0, 2 * np.pi)
+        velocity = rng.uniform(0.5, 1.5) * np.array(
+            [np.cos(angle), np.sin(angle)])
+        path = []
+        for _ in range(spec.num_frames):
+            path.append(position.copy())
+            position += velocity
+            for axis in range(2):  # bounce off the borders
+                if not 0 <= position[axis] <= room:
+                    velocity[axis] *= -1
+                    position[axis] = np.clip(position[axis], 0, room)
+        paths.append(np.array(path))
+    return paths
+
+
+def _draw(frame, kind, xy, size, color):
+    x, y = (int(round(v)) for v in xy)
+    if kind == 'square':
+        cv2.rectangle(frame, (x, y), (x + size - 1, y + size - 1), color, -1)
+    elif kind == 'circle':
+        r = size // 2
+        cv2.circle(frame, (x + r, y + r), r, color, -1)
+    else:
+        pts = np.array([[x + size // 2, y], [x, y + size - 1],
+                        [x + size - 1, y + size - 1]], np.int32)
+        cv2.fillPoly(frame, [pts], color)
+
+
+def render_video(rng, sequence: Sequence[str],
+                 spec: SyntheticActionSpec) -> np.ndarray:
+    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action."""
+    target, _ = target_path(rng, sequence, spec)
+    objects = [('square', target, TARGET_COLOR)]
+    for index, path in enumerate(_distractor_paths(rng, spec)):
+        kind = ('circle', 'triangle')[index % 2]
+        objects.append((kind, path, DISTRACTOR_COLORS[index % 2]))
+    frames = np.empty((spec.num_frames, spec.size, spec.size, 3), np.uint8)
+    for t in range(spec.num_frames):
+        canvas = np.full((spec.size, spec.size, 3), BACKGROUND, np.float32)
+        canvas += rng.normal(0, spec.noise, canvas.shape)
+        for age in range(min(spec.trail, t), -1, -1):  # oldest first
+            fade = 1.0 / (age + 1.5) if age else 1.0
+            for kind, path, color in objects:
+                layer = np.zeros_like(canvas)
+                _draw(layer, kind, path[t - age], spec.object_size, color)
+                mask = layer.any(axis=2, keepdims=True)
+                canvas = np.where(mask, canvas * (1 - fade) + layer * fade,
+                                  canvas)
+        frames[t] = np.clip(canvas, 0, 255).astype(np.uint8)
+    return frames
+
+
+def write_mp4(path: str, frames: np.ndarray, fps: int) -> None:
+    """Write BGR frames ``[F, H, W, 3]`` as an MPEG-4 (mp4v) file."""
+    height, width = frames.shape[1:3]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (width, height))
+    if not writer.isOpened():
+        raise RuntimeError(f'OpenCV cannot write mp4 files here ({path}); '
+                           'install opencv-python with FFMPEG support')
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+
+
+@dataclass
+class SyntheticActionDataset:
+    """Where a generated dataset lies and what it holds."""
+    root: str
+    classes: List[str]
+    counts: Dict[str, int] = field(default_factory=dict)
+
+    def ann_file(self, split: str) -> str:
+        return osp.join(self.root, f'{split}_list_videos.txt')
+
+    @property
+    def video_root(self) -> str:
+        return osp.join(self.root, 'videos')
+
+
+def generate_dataset(root: str,
+                     counts: Dict[str, int],
+                     spec: SyntheticActionSpec = SyntheticActionSpec(),
+                     seed: int = 0,
+                     progress: bool = True) -> SyntheticActionDataset:
+    """Write ``counts[split]`` videos per split, classes balanced
+    (round-robin, then shuffled), each video seeded by ``(seed, split,
+    index)`` so any subset can be regenerated identically."""
+    unknown = set(counts) - set(SPLITS)
+    if unknown:
+        raise ValueError(f'unknown splits {sorted(unknown)}; use {SPLITS}')
+    names = class_names(spec)
+    os.makedirs(root, exist_ok=True)
+    total = sum(counts.values())
+    bar = ProgressBar(total) if progress and total else None
+    for split_id, split in enumerate(SPLITS):
+        count = counts.get(split, 0)
+        if not count:
+            continue
+        os.makedirs(osp.join(root, 'videos', split), exist_ok=True)
+        order_rng = np.random.default_rng([seed, split_id])
+        labels = order_rng.permutation(np.arange(count) % len(names))
+        lines = []
+        for index, label in enumerate(labels):
+            rng = np.random.default_rng([seed, split_id, index])
+            relative = f'{split}/{index:05d}.mp4'
+            frames = render_video(rng, names[label].split('-'), spec)
+            write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
+            lines.append(f'{relative} {label}\n')
+            if bar is not None:
+                bar.update()
+        with open(osp.join(root, f'{split}_list_videos.txt'), 'w') as f:
+            f.writelines(lines)
+    if bar is not None:
+        print()
+    with open(osp.join(root, 'classnames.txt'), 'w') as f:
+        f.write('\n'.join(names) + '\n')
+    with open(osp.join(root, 'meta.json'), 'w') as f:
+        json.dump(dict(spec=asdict(spec), seed=seed, counts=counts), f,
+                  indent=2)
+    return SyntheticActionDataset(root, names, dict(counts))

@@ -1,0 +1,43 @@
+"""Hooks that drive the HM-AN schedules."""
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+from mmaction.registry import HOOKS
+
+
+def scheduled_modules(model):
+    """``(name, module)`` for every submodule with a per-iteration schedule
+    (``AnnealedTemperature``, ``HardSigmoidBoundary``): those with
+    ``step(iteration)`` and ``value_at(iteration)``."""
+    if is_model_wrapper(model):
+        model = model.module
+    for name, module in model.named_modules():
+        if callable(getattr(module, 'step', None)) and callable(
+                getattr(module, 'value_at', None)):
+            yield name, module
+
+
+@HOOKS.register_module()
+class GumbelTemperatureHook(Hook):
+    """Steps annealed temperatures and hard-sigmoid slopes every iteration
+    and logs their values as ``train/<module path>``.
+
+    ``AnnealedTemperature``: ``tau = max(tau_min, tau_0 exp(-rate iter))``;
+    ``HardSigmoidBoundary``: ``a = min(a_max, a_0 + rate iter)``. The value
+    is set from ``runner.iter`` before each iteration, so resuming continues
+    the schedule exactly.
+
+    Args:
+        log (bool): push the values to the message hub. Defaults to True.
+    """
+
+    priority = 'NORMAL'
+
+    def __init__(self, log: bool = True):
+        self.log = log
+
+    def before_train_iter(self, runner, batch_idx, data_batch=None):
+        for name, module in scheduled_modules(runner.model):
+            module.step(runner.iter)
+            if self.log:
+                value = module.value_at(runner.iter)
+                runner.message_hub.update_scalar(f'train/{name}', value)

@@ -1,0 +1,15 @@
+"""HM-AN model components, registered in mmaction2's ``MODELS``."""
+from .attention import GumbelHardAttention, SoftAttention
+from .boundary import GumbelBoundary, HardSigmoidBoundary, NoBoundary
+from .gumbel import binary_concrete, gumbel_softmax
+from .hm_lstm import HMLSTM
+from .hman_head import HMANHead
+from .temperature import (AdaptiveTemperature, AnnealedTemperature,
+                          FixedTemperature)
+
+__all__ = [
+    'AdaptiveTemperature', 'AnnealedTemperature', 'FixedTemperature',
+    'GumbelBoundary', 'GumbelHardAttention', 'HMANHead', 'HMLSTM',
+    'HardSigmoidBoundary', 'NoBoundary', 'SoftAttention', 'binary_concrete',
+    'gumbel_softmax'
+]

@@ -1,0 +1,182 @@
+"""Spatial attention over the K = H*W locations of a frame's feature map.
+
+Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
+(the *query*) and, for ``score='content'``, from the features:
+
+* ``'content'`` (default): ``e_{t,k} = w^T tanh(W_a a_{t,k} + W_h h_{t-1})``.
+  ``W_a a`` for all ``t, k`` is one batched GEMM done before the time loop
+  (:meth:`SoftAttention.precompute`).
+* ``'location'`` (Sharma et al.): ``e_t = W_l h_{t-1}``, one logit per
+  location, so ``num_locations`` must be given.
+
+``forward(feats_t, keys_t, query) -> AttentionStep`` with ``feats_t``
+``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or ``None``),
+``query`` ``[N, Q]``.
+"""
+from typing import NamedTuple, Optional
+
+import torch
+import torch.nn as nn
+from mmaction.registry import MODELS
+
+from .gumbel import TAU_MIN, gumbel_softmax
+
+
+class AttentionStep(NamedTuple):
+    glimpse: torch.Tensor  # x_hat_t = sum_k alpha_{t,k} a_{t,k}   [N, D]
+    weights: torch.Tensor  # alpha_t used for the glimpse           [N, K]
+    probs: torch.Tensor  # softmax(e_t), for entropy and plots      [N, K]
+    tau: Optional[torch.Tensor]  # temperature per sample [N] or None
+
+
+class ContentScore(nn.Module):
+    """``e_{t,k} = w^T tanh(W_a a_{t,k} + W_h h_{t-1})``."""
+
+    def __init__(self, feat_channels: int, query_channels: int,
+                 hidden_channels: int):
+        super().__init__()
+        self.key = nn.Linear(feat_channels, hidden_channels)
+        self.query = nn.Linear(query_channels, hidden_channels, bias=False)
+        self.energy = nn.Linear(hidden_channels, 1, bias=False)
+
+    def precompute(self, feats: torch.Tensor) -> torch.Tensor:
+        """``W_a a`` for all steps and locations: ``[N, T, K, A]``."""
+        return self.key(feats)
+
+    def forward(self, keys_t: torch.Tensor,
+                query: torch.Tensor) -> torch.Tensor:
+        hidden = torch.tanh(keys_t + self.query(query).unsqueeze(1))
+        return self.energy(hidden).squeeze(-1)
+
+
+class LocationScore(nn.Module):
+    """``e_t = W_l h_{t-1}`` (Sharma et al.), one logit per location."""
+
+    def __init__(self, query_channels: int, num_locations: Optional[int]):
+        super().__init__()
+        if not num_locations:
+            raise ValueError(
+                "score='location' needs num_locations (H*W of the backbone's "
+                'feature map, e.g. 49 for 7x7) in the attention config')
+        self.num_locations = num_locations
+        self.location = nn.Linear(query_channels, num_locations)
+
+    def precompute(self, feats: torch.Tensor) -> None:
+        if feats.shape[2] != self.num_locations:
+            raise ValueError(
+                f"score='location' was built for num_locations="
+                f'{self.num_locations} but the feature map has '
+                f'{feats.shape[2]} locations; set attention.num_locations '
+                'to H*W of the backbone output for your input size')
+        return None
+
+    def forward(self, keys_t: Optional[torch.Tensor],
+                query: torch.Tensor) -> torch.Tensor:
+        return self.location(query)
+
+
+def build_score(score: str, feat_channels: int, query_channels: int,
+                hidden_channels: int, num_locations: Optional[int]):
+    if score == 'content':
+        return ContentScore(feat_channels, query_channels, hidden_channels)
+    if score == 'location':
+        return LocationScore(query_channels, num_locations)
+    raise ValueError(f"attention score must be 'content' or 'location', "
+                     f'got {score!r}')
+
+
+def attend(feats_t: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``x_hat = sum_k alpha_k a_k`` as one batched GEMM: ``[N, D]``."""
+    weights = weights.to(feats_t.dtype).unsqueeze(1)
+    return torch.bmm(weights, feats_t).squeeze(1)
+
+
+@MODELS.register_module()
+class SoftAttention(nn.Module):
+    """Soft attention: ``alpha_t = softmax(e_t)``, ``x_hat_t = sum_k
+    alpha_{t,k} a_{t,k}`` (a weighted mean of the locations).
+
+    Args:
+        feat_channels (int): ``D`` of ``a_{t,k}`` (given by the head).
+        query_channels (int): size of the query ``h_{t-1}`` (given by the
+            head).
+        score (str): ``'content'`` or ``'location'``. Defaults to content.
+        hidden_channels (int): ``A`` of the content score. Defaults to 256.
+        num_locations (int, optional): ``K``, required for ``'location'``.
+    """
+
+    def __init__(self,
+                 feat_channels: int,
+                 query_channels: int,
+                 score: str = 'content',
+                 hidden_channels: int = 256,
+                 num_locations: Optional[int] = None):
+        super().__init__()
+        self.score = build_score(score, feat_channels, query_channels,
+                                 hidden_channels, num_locations)
+
+    def precompute(self, feats: torch.Tensor) -> Optional[torch.Tensor]:
+        """Work shared by all steps, from ``feats`` ``[N, T, K, D]``."""
+        return self.score.precompute(feats)
+
+    def logits(self, keys_t, query) -> torch.Tensor:
+        return self.score(keys_t, query).float()
+
+    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
+                query: torch.Tensor) -> AttentionStep:
+        probs = torch.softmax(self.logits(keys_t, query), dim=-1)
+        return AttentionStep(attend(feats_t, probs), probs, probs, None)
+
+
+@MODELS.register_module()
+class GumbelHardAttention(SoftAttention):
+    """HM-AN's stochastic hard attention: one location per step.
+
+    Training: ``alpha_t = GumbelSoftmax(e_t, tau_t, hard=True)`` (one-hot
+    forward, soft gradient). Evaluation by ``eval_mode``: ``'argmax'``
+    (one-hot of ``argmax e_t``, default), ``'soft'`` (``softmax(e_t)``) or
+    ``'sample'`` (as in training).
+
+    Args:
+        temperature (dict): config of a temperature component, conditioned on
+            the query. Defaults to ``AdaptiveTemperature``.
+        eval_mode (str): see above. Defaults to ``'argmax'``.
+        tau_min (float): temperature floor. Defaults to 0.01.
+        Other args as :class:`SoftAttention`.
+    """
+
+    EVAL_MODES = ('argmax', 'soft', 'sample')
+
+    def __init__(self,
+                 feat_channels: int,
+                 query_channels: int,
+                 score: str = 'content',
+                 hidden_channels: int = 256,
+                 num_locations: Optional[int] = None,
+                 temperature: dict = dict(type='AdaptiveTemperature'),
+                 eval_mode: str = 'argmax',
+                 tau_min: float = TAU_MIN):
+        super().__init__(feat_channels, query_channels, score,
+                         hidden_channels, num_locations)
+        if eval_mode not in self.EVAL_MODES:
+            raise ValueError(f'GumbelHardAttention eval_mode must be one of '
+                             f'{self.EVAL_MODES}, got {eval_mode!r}')
+        self.temperature = MODELS.build(
+            temperature, default_args=dict(in_features=query_channels))
+        self.eval_mode = eval_mode
+        self.tau_min = tau_min
+
+    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
+                query: torch.Tensor) -> AttentionStep:
+        logits = self.logits(keys_t, query)
+        probs = torch.softmax(logits, dim=-1)
+        tau = self.temperature(query).float().expand(logits.shape[0], 1)
+        if self.training or self.eval_mode == 'sample':
+            weights = gumbel_softmax(logits, tau, True, -1, self.tau_min)
+        elif self.eval_mode == 'argmax':
+            weights = torch.zeros_like(probs).scatter_(
+                -1, logits.argmax(-1, keepdim=True), 1.0)
+        else:
+            weights = probs
+        return AttentionStep(
+            attend(feats_t, weights), weights, probs, tau.squeeze(1))

@@ -1,0 +1,287 @@
+"""HM-AN recognizer head: spatial attention + HM-LSTM over the frames.
+
+For every view (a run of ``num_segments`` consecutive frames of ``x``)::
+
+    a_t = features of frame t, [K = H*W, C]  (optional projection C -> D)
+    for t = 1..T:
+        alpha_t = attention(a_t, h_{t-1})          soft weights or one-hot
+        x_hat_t = sum_k alpha_{t,k} a_{t,k}
+        state_t = HM-LSTM step(x_hat_t, state_{t-1})
+        y_t     = fc(dropout(output_module(h_t^1..h_t^L)))
+    score = mean_t y_t  ('mean', Sharma et al.)  or  y_T  ('last')
+
+Losses: ``loss_cls`` (and ``top1_acc`` ...) from ``BaseHead`` and, when
+``att_reg_weight = lambda > 0``, Sharma's doubly stochastic penalty
+``loss_att = lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``. The loss
+dict also carries detached diagnostics (mmengine logs every key, sums only
+those containing ``loss``): ``att_entropy``, ``tau_att``,
+``bnd_rate_l<l>`` and ``tau_bnd_l<l>``.
+"""
+from typing import Dict, NamedTuple, Optional
+
+import torch
+import torch.nn as nn
+from mmaction.models.heads import BaseHead
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+from mmengine.model.weight_init import normal_init
+
+
+class HMANOutputs(NamedTuple):
+    cls_scores: torch.Tensor  # [V, num_classes]
+    step_scores: torch.Tensor  # [V, T, num_classes]
+    attention: torch.Tensor  # [V, T, H, W], the weights used
+    attention_probs: torch.Tensor  # [V, T, H, W], softmax of the scores
+    boundaries: torch.Tensor  # [V, L, T]
+    tau_attention: Optional[torch.Tensor]  # [V, T] or None
+    tau_boundary: Optional[torch.Tensor]  # [V, L, T] or None
+
+
+@MODELS.register_module()
+class HMANHead(BaseHead):
+    """Hierarchical Multi-scale Attention Network head (Yan et al., 2017).
+
+    Takes ``x`` ``[N*S, C, H, W]`` from ``Recognizer2D`` and treats every run
+    of ``num_segments`` consecutive frames as one sequence (one view), so
+    multi-clip / multi-crop testing averages views with
+    ``BaseHead.average_clip``.
+
+    Args:
+        num_classes (int): number of classes.
+        in_channels (int): channels ``C`` of the backbone feature map.
+        num_segments (int): frames per sequence ``T`` (``num_clips`` of the
+            pipeline's ``SampleFrames``).
+        rnn (dict): config of the recurrent stack (``HMLSTM``).
+        attention (dict): config of ``SoftAttention`` or
+            ``GumbelHardAttention``.
+        feat_channels (int, optional): if set, a linear projection ``C -> D``
+            of the features before attention. Defaults to None (``D = C``).
+        attention_query (str): the query is the previous hidden state of
+            ``'all'`` layers (concatenated, default) or the ``'top'`` one.
+        init_state (str): ``'mean'``: ``h_0, c_0`` from MLPs of the mean
+            feature over frames and locations (Sharma et al.); ``'zeros'``.
+        dropout_ratio (float): dropout before the classifier. Defaults to
+            0.5.
+        att_reg_weight (float): ``lambda`` of the attention penalty, 0
+            disables. Defaults to 0.
+        temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
+        init_std (float): std of the classifier init. Defaults to 0.01.
+        test_cfg (dict, optional): ``return_extras=True`` attaches attention
+            maps, boundaries, temperatures and per-step scores to the
+            predictions.
+        kwargs: ``loss_cls``, ``average_clips``, ``topk`` ... of
+            ``BaseHead``.
+    """
+
+    QUERIES = ('all', 'top')
+    INIT_STATES = ('mean', 'zeros')
+    POOLS = ('mean', 'last')
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int,
+                 num_segments: int,
+                 rnn: dict = dict(type='HMLSTM'),
+                 attention: dict = dict(type='SoftAttention'),
+                 feat_channels: Optional[int] = None,
+                 attention_query: str = 'all',
+                 init_state: str = 'mean',
+                 dropout_ratio: float = 0.5,
+                 att_reg_weight: float = 0.0,
+                 temporal_pool: str = 'mean',
+                 init_std: float = 0.01,
+                 test_cfg: Optional[dict] = None,
+                 **kwargs) -> None:
+        super().__init__(num_classes, in_channels, **kwargs)
+        _check_choice('attention_query', attention_query, self.QUERIES)
+        _check_choice('init_state', init_state, self.INIT_STATES)
+        _check_choice('temporal_pool', temporal_pool, self.POOLS)
+        if num_segments < 1:
+            raise ValueError(f'num_segments must be >= 1, got {num_segments}')
+        self.num_segments = num_segments
+        self.attention_query = attention_query
+        self.init_state_mode = init_state
+        self.att_reg_weight = att_reg_weight
+        self.temporal_pool = temporal_pool
+        self.init_std = init_std
+        self.test_cfg = dict(test_cfg or {})
+
+        D = feat_channels or in_channels
+        self.feat_proj = (
+            nn.Linear(in_channels, D) if feat_channels else nn.Identity())
+        self.rnn = MODELS.build(rnn, default_args=dict(input_size=D))
+        L, H = self.rnn.num_layers, self.rnn.hidden_size
+        query_channels = L * H if attention_query == 'all' else H
+        self.attention = MODELS.build(
+            attention,
+            default_args=dict(
+                feat_channels=D, query_channels=query_channels))
+        if init_state == 'mean':
+            self.init_h = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
+            self.init_c = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
+        self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio else None
+        self.fc_cls = nn.Linear(self.rnn.output_size, num_classes)
+
+    def init_weights(self) -> None:
+        normal_init(self.fc_cls, std=self.init_std)
+
+    # ------------------------------------------------------------------ run
+    def _views(self, x: torch.Tensor) -> torch.Tensor:
+        """``[V*T, C, H, W]`` -> ``a`` ``[V, T, K, D]``."""
+        if x.dim() != 4:
+            raise ValueError(
+                f'HMANHead expects backbone features [N*T, C, H, W], got shape'
+                f' {tuple(x.shape)}; use it with Recognizer2D and no neck')
+        T = self.num_segments
+        if x.shape[0] % T:
+            raise ValueError(
+                f'HMANHead got {x.shape[0]} frames, not a multiple of '
+                f'num_segments={T}. Set cls_head.num_segments to the '
+                'num_clips of the SampleFrames step in your pipelines.')
+        views, C = x.shape[0] // T, x.shape[1]
+        feats = x.reshape(views, T, C, -1).transpose(2, 3)
+        return self.feat_proj(feats)
+
+    def _initial_state(self, feats: torch.Tensor):
+        views = feats.shape[0]
+        L, H = self.rnn.num_layers, self.rnn.hidden_size
+        if self.init_state_mode == 'zeros':
+            return self.rnn.initial_state(
+                views, device=feats.device, dtype=feats.dtype)
+        mean = feats.mean(dim=(1, 2))
+        return self.rnn.initial_state(
+            views,
+            h0=self.init_h(mean).view(views, L, H),
+            c0=self.init_c(mean).view(views, L, H))
+
+    def _query(self, state) -> torch.Tensor:
+        if self.attention_query == 'top':
+            return state.h[-1]
+        return torch.cat(state.h, dim=-1)
+
+    def run(self, x: torch.Tensor) -> HMANOutputs:
+        """Attention + HM-LSTM over every view of ``x`` (see module doc)."""
+        height, width = x.shape[-2:]
+        feats = self._views(x)
+        keys = self.attention.precompute(feats)
+        state = self._initial_state(feats)
+        hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [],
+                                                            [], [])
+        for t in range(self.num_segments):
+            glance = self.attention(feats[:, t],
+                                    None if keys is None else keys[:, t],
+                                    self._query(state))
+            state, step_bounds = self.rnn.step(glance.glimpse, state)
+            hidden.append(torch.stack(state.h, dim=1))
+            weights.append(glance.weights)
+            probs.append(glance.probs)
+            bounds.append(step_bounds.z)
+            tau_att.append(glance.tau)
+            tau_bnd.append(step_bounds.tau)
+        out = self.rnn.output_features(torch.stack(hidden, dim=1))
+        if self.dropout is not None:
+            out = self.dropout(out)
+        step_scores = self.fc_cls(out)
+        cls_scores = (
+            step_scores.mean(dim=1)
+            if self.temporal_pool == 'mean' else step_scores[:, -1])
+        views = feats.shape[0]
+        return HMANOutputs(
+            cls_scores=cls_scores,
+            step_scores=step_scores,
+            attention=torch.stack(weights, 1).view(views, -1, height, width),
+            attention_probs=torch.stack(probs, 1).view(views, -1, height,
+                                                       width),
+            boundaries=torch.stack(bounds, dim=2),
+            tau_attention=_stack_or_none(tau_att, dim=1),
+            tau_boundary=_stack_or_none(tau_bnd, dim=2))
+
+    def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
+        """Class scores ``[V, num_classes]``, one row per view."""
+        return self.run(x).cls_scores
+
+    # --------------------------------------------------------------- losses
+    def attention_penalty(self, attention: torch.Tensor) -> torch.Tensor:
+        """``lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``."""
+        coverage = attention.flatten(2).float().sum(dim=1)  # [V, K]
+        penalty = (1.0 - coverage).pow(2).sum(dim=1).mean()
+        return self.att_reg_weight * penalty
+
+    def loss(self, feats: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> Dict:
+        outputs = self.run(feats)
+        if outputs.cls_scores.shape[0] != len(data_samples):
+            raise ValueError(
+                f'HMANHead got {outputs.cls_scores.shape[0]} sequences for '
+                f'{len(data_samples)} training samples: the train pipeline '
+                'must sample exactly num_segments frames (one clip) per video')
+        losses = self.loss_by_feat(outputs.cls_scores, data_samples)
+        if self.att_reg_weight > 0:
+            losses['loss_att'] = self.attention_penalty(outputs.attention)
+        losses.update(training_diagnostics(outputs))
+        return losses
+
+    # ------------------------------------------------------------- predict
+    def predict(self, feats: torch.Tensor, data_samples: SampleList,
+                **kwargs) -> SampleList:
+        outputs = self.run(feats)
+        samples = self.predict_by_feat(outputs.cls_scores, data_samples)
+        if self.test_cfg.get('return_extras', False):
+            attach_extras(samples, outputs)
+        return samples
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f'HMANHead {name} must be one of {choices}, '
+                         f'got {value!r}')
+
+
+def _stack_or_none(items, dim):
+    if any(item is None for item in items):
+        return None
+    return torch.stack(items, dim=dim)
+
+
+@torch.no_grad()
+def training_diagnostics(outputs: HMANOutputs) -> Dict[str, torch.Tensor]:
+    """Detached scalars to log: attention entropy, temperatures, boundary
+    rates per layer."""
+    probs = outputs.attention_probs.flatten(2).float()
+    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
+    stats = dict(att_entropy=entropy)
+    if outputs.tau_attention is not None:
+        stats['tau_att'] = outputs.tau_attention.float().mean()
+    rates = outputs.boundaries.float().mean(dim=(0, 2))
+    for layer, rate in enumerate(rates, start=1):
+        stats[f'bnd_rate_l{layer}'] = rate
+    if outputs.tau_boundary is not None:
+        taus = outputs.tau_boundary.float().nanmean(dim=(0, 2))
+        for layer, tau in enumerate(taus, start=1):
+            if not torch.isnan(tau):
+                stats[f'tau_bnd_l{layer}'] = tau
+    return stats
+
+
+def attach_extras(samples: SampleList, outputs: HMANOutputs) -> None:
+    """Attach per-sample extras; a leading view axis is kept only when a
+    sample has several views (clips x crops).
+
+    Fields: ``attention_map`` ``[T, H, W]``, ``boundaries`` ``[L, T]``,
+    ``step_scores`` ``[T, num_classes]`` (softmax), and when present
+    ``tau_attention`` ``[T]``, ``tau_boundary`` ``[L, T]``.
+    """
+    per_sample = outputs.cls_scores.shape[0] // len(samples)
+    fields = dict(
+        attention_map=outputs.attention,
+        boundaries=outputs.boundaries,
+        step_scores=outputs.step_scores.float().softmax(dim=-1),
+        tau_attention=outputs.tau_attention,
+        tau_boundary=outputs.tau_boundary)
+    for index, sample in enumerate(samples):
+        views = slice(index * per_sample, (index + 1) * per_sample)
+        for name, value in fields.items():
+            if value is None:
+                continue
+            value = value[views].detach().float()
+            sample.set_field(value[0] if per_sample == 1 else value, name)

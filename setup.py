@@ -1,0 +1,77 @@
+"""Install hman-mmaction, the HM-AN plugin for mmaction2.
+
+mmcv flavour: mmaction2's recognizers need no compiled mmcv ops, so a fresh
+environment gets ``mmcv-lite``. If full ``mmcv`` is already installed it is
+kept (both provide the ``mmcv`` module and must not be mixed). The choice is
+made when this file runs; force it with ``HMAN_MMCV=full`` or
+``HMAN_MMCV=lite``. pip's build isolation hides the target environment from
+this file, so to keep an installed full mmcv either set ``HMAN_MMCV=full`` or
+install with ``pip install --no-build-isolation -e .`` (what ``make`` does).
+"""
+import os
+import re
+from importlib import metadata
+
+from setuptools import find_packages, setup
+
+MMCV_RANGE = '>=2.0.0,<2.2.0'  # what mmaction2 1.2.0 asserts on import
+
+
+def mmcv_requirement() -> str:
+    flavour = os.environ.get('HMAN_MMCV', '').strip().lower()
+    if flavour not in ('', 'full', 'lite'):
+        raise SystemExit(f"HMAN_MMCV must be 'full' or 'lite', got {flavour!r}")
+    if not flavour:
+        try:
+            metadata.distribution('mmcv')
+            flavour = 'full'
+        except metadata.PackageNotFoundError:
+            flavour = 'lite'
+    name = 'mmcv' if flavour == 'full' else 'mmcv-lite'
+    print(f'hman-mmaction: using {name} (set HMAN_MMCV=full|lite to choose)')
+    return name + MMCV_RANGE
+
+
+def read_version() -> str:
+    with open(os.path.join('hman_mmaction', 'version.py')) as f:
+        return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
+
+
+setup(
+    name='hman-mmaction',
+    version=read_version(),
+    description='Hierarchical Multi-scale Attention Networks (HM-AN) for '
+    'mmaction2',
+    long_description=open('README.md', encoding='utf-8').read(),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.8',
+    packages=find_packages(include=['hman_mmaction', 'hman_mmaction.*']),
+    install_requires=[
+        # torch>=2.4 for torch.serialization.add_safe_globals; the CPU wheel
+        # must be installed first (an unpinned torch pulls a CUDA build).
+        'torch>=2.4',
+        'mmengine>=0.10.0,<1.0.0',
+        mmcv_requirement(),
+        'mmaction2>=1.2.0,<1.3.0',
+        'decord>=0.6.0',
+        'numpy',
+        'matplotlib',  # plots of tools/visualize_hman.py
+        # cv2 comes with mmengine (opencv-python) and mmaction2
+        # (opencv-contrib-python); we add no third flavour.
+        # mmengine resolves `mmaction::` config bases with pkg_resources
+        # *before* `custom_imports` can load this plugin, so mmaction2's own
+        # tools/train.py needs it; setuptools 81 deprecates and 82 drops it.
+        # Our own tools do not need it (hman_mmaction.compat).
+        'setuptools<81',
+    ],
+    extras_require={
+        'tests': ['pytest>=7', 'pytest-timeout'],
+        'tensorboard': ['tensorboard'],
+    },
+    classifiers=[
+        'Programming Language :: Python :: 3',
+        'Topic :: Scientific/Engineering :: Artificial Intelligence',
+    ],
+    zip_safe=False,
+)

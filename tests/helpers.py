@@ -1,0 +1,88 @@
+"""Helpers for tests that run code in a fresh interpreter."""
+import os
+import subprocess
+import sys
+import textwrap
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+BLOCKER = '''
+import importlib.abc, sys
+class _Block(importlib.abc.MetaPathFinder):
+    """Simulates a machine where these modules are not installed."""
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in {blocked!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}}",
+                                      name=name)
+        return None
+sys.meta_path.insert(0, _Block())
+'''
+
+
+def run_python(code, disable=(), block=(), env=None, cwd=None, timeout=300):
+    """Run ``code`` in a new interpreter; ``disable`` names compat fixes to
+    skip (HMAN_COMPAT_DISABLE), ``block`` top-level modules made
+    unimportable. Returns the CompletedProcess (text, never raises)."""
+    source = textwrap.dedent(code)
+    if block:
+        source = BLOCKER.format(blocked=set(block)) + source
+    full_env = dict(os.environ, PYTHONWARNINGS='ignore')
+    full_env.pop('HMAN_COMPAT_DISABLE', None)
+    if disable:
+        full_env['HMAN_COMPAT_DISABLE'] = ','.join(disable)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable, '-c', source],
+                          capture_output=True, text=True, env=full_env,
+                          cwd=cwd or REPO, timeout=timeout)
+
+
+def run_tool(args, env=None, cwd=None, timeout=600):
+    """Run ``python <args>`` from the repository root; returns the
+    CompletedProcess with stdout and stderr merged into ``.stdout``."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    return subprocess.run([sys.executable] + list(args), cwd=cwd or REPO,
+                          env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def single_process_group_env():
+    """torchrun's variables for a world of one process on this machine."""
+    return dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
+                MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
+
+
+def make_tiny_dataset(root, train=8, val=4, test=4, seed=0):
+    """A few small synthetic action videos (real mp4 files) in ``root``."""
+    from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
+                                                          generate_dataset)
+    spec = SyntheticActionSpec(size=32, num_frames=16, object_size=5,
+                               num_distractors=1)
+    return generate_dataset(str(root), dict(train=train, val=val, test=test),
+                            spec, seed=seed, progress=False)
+
+
+def data_overrides(root, batch_size=4, workers=0):
+    """``--cfg-options`` that point a synthetic-actions config at ``root``
+    and keep the run small."""
+    options = []
+    for split, loader in (('train', 'train_dataloader'),
+                          ('val', 'val_dataloader'),
+                          ('test', 'test_dataloader')):
+        options += [
+            f'{loader}.dataset.ann_file={root}/{split}_list_videos.txt',
+            f'{loader}.dataset.data_prefix.video={root}/videos',
+            f'{loader}.batch_size={batch_size}',
+            f'{loader}.num_workers={workers}',
+            f'{loader}.persistent_workers={bool(workers)}',
+        ]
+    return options

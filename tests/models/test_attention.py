@@ -1,0 +1,72 @@
+import pytest
+import torch
+from mmaction.registry import MODELS
+
+
+def build(attention, **extra):
+    return MODELS.build(
+        dict(attention, feat_channels=8, query_channels=6, **extra))
+
+
+@pytest.mark.parametrize('score', ['content', 'location'])
+def test_soft_attention_glimpse_is_the_weighted_mean_of_locations(score):
+    attention = build(dict(type='SoftAttention', score=score,
+                           num_locations=9))
+    feats = torch.randn(2, 3, 9, 8)
+    keys = attention.precompute(feats)
+    step = attention(feats[:, 0], None if keys is None else keys[:, 0],
+                     torch.randn(2, 6))
+    assert torch.allclose(step.weights.sum(-1), torch.ones(2))
+    expected = (step.weights.unsqueeze(-1) * feats[:, 0]).sum(1)
+    assert torch.allclose(step.glimpse, expected, atol=1e-6)
+    assert step.tau is None
+
+
+def test_content_score_precomputes_all_steps_in_one_projection():
+    attention = build(dict(type='SoftAttention', hidden_channels=5))
+    keys = attention.precompute(torch.randn(2, 3, 9, 8))
+    assert keys.shape == (2, 3, 9, 5)
+
+
+def test_location_score_rejects_a_feature_map_of_another_size():
+    attention = build(dict(type='SoftAttention', score='location',
+                           num_locations=49))
+    with pytest.raises(ValueError, match='num_locations=49'):
+        attention.precompute(torch.randn(2, 3, 16, 8))
+
+
+def test_location_score_requires_num_locations():
+    with pytest.raises(ValueError, match='needs num_locations'):
+        build(dict(type='SoftAttention', score='location'))
+
+
+def test_gumbel_hard_attention_picks_exactly_one_location_in_training():
+    attention = build(dict(type='GumbelHardAttention'))
+    feats = torch.randn(4, 2, 9, 8)
+    keys = attention.precompute(feats)
+    step = attention(feats[:, 0], keys[:, 0], torch.randn(4, 6))
+    assert set(step.weights.unique().tolist()) == {0.0, 1.0}
+    chosen = step.weights.argmax(-1)
+    assert torch.allclose(step.glimpse, feats[torch.arange(4), 0, chosen])
+    assert step.tau.shape == (4, )
+
+
+@pytest.mark.parametrize('mode', ['argmax', 'soft', 'sample'])
+def test_gumbel_hard_attention_eval_modes(mode):
+    attention = build(dict(type='GumbelHardAttention', eval_mode=mode)).eval()
+    feats = torch.randn(4, 1, 9, 8)
+    keys = attention.precompute(feats)
+    query = torch.randn(4, 6)
+    step = attention(feats[:, 0], keys[:, 0], query)
+    if mode == 'argmax':
+        assert torch.equal(step.weights.argmax(-1), step.probs.argmax(-1))
+        assert set(step.weights.unique().tolist()) == {0.0, 1.0}
+    elif mode == 'soft':
+        assert torch.allclose(step.weights, step.probs)
+    else:
+        assert set(step.weights.unique().tolist()) == {0.0, 1.0}
+
+
+def test_gumbel_hard_attention_rejects_unknown_eval_mode():
+    with pytest.raises(ValueError, match="eval_mode"):
+        build(dict(type='GumbelHardAttention', eval_mode='best'))

@@ -1,0 +1,142 @@
+"""HMANHead: gradients, view handling, predict extras, and learning order."""
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+NUM_CLASSES, C, T, HW = 5, 16, 4, 3
+
+SOFT = dict(type='SoftAttention')
+HARD = dict(type='GumbelHardAttention',
+            temperature=dict(type='AdaptiveTemperature'))
+GUMBEL_RNN = dict(
+    type='HMLSTM', hidden_size=8, num_layers=2,
+    boundary=dict(type='GumbelBoundary',
+                  temperature=dict(type='AdaptiveTemperature')))
+
+
+def build_head(attention=SOFT, rnn=GUMBEL_RNN, **kwargs):
+    cfg = dict(type='HMANHead', num_classes=NUM_CLASSES, in_channels=C,
+               num_segments=T, rnn=rnn, attention=attention, **kwargs)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def samples(labels):
+    return [ActionDataSample().set_gt_label(label) for label in labels]
+
+
+@pytest.mark.parametrize('attention', [SOFT, HARD], ids=['soft', 'hard'])
+def test_every_parameter_gets_a_finite_nonzero_gradient(attention):
+    head = build_head(attention, att_reg_weight=0.5, dropout_ratio=0.0)
+    head.train()
+    feats = torch.randn(3 * T, C, HW, HW)
+    losses = head.loss(feats, samples([0, 1, 2]))
+    assert {'loss_cls', 'top1_acc', 'loss_att'} <= set(losses)
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    for name, param in head.named_parameters():
+        assert param.grad is not None, name
+        assert torch.isfinite(param.grad).all(), name
+        assert param.grad.abs().sum() > 0, name
+
+
+def test_loss_logs_diagnostics_without_summing_them():
+    head = build_head(HARD)
+    losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
+    assert {'att_entropy', 'tau_att', 'bnd_rate_l1', 'bnd_rate_l2',
+            'tau_bnd_l1', 'tau_bnd_l2'} <= set(losses)
+    assert not any('loss' in key for key in
+                   ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
+    assert 'loss_att' not in losses  # att_reg_weight defaults to 0
+
+
+def test_attention_penalty_is_sharma_doubly_stochastic_term():
+    head = build_head(att_reg_weight=2.0)
+    alpha = torch.softmax(torch.randn(3, T, HW, HW).flatten(2), -1)
+    coverage = alpha.sum(1)
+    expected = 2.0 * ((1 - coverage) ** 2).sum(1).mean()
+    assert torch.allclose(
+        head.attention_penalty(alpha.view(3, T, HW, HW)), expected)
+
+
+def test_one_score_row_per_view_and_average_clips_for_one_view():
+    head = build_head(average_clips='prob').eval()
+    feats = torch.randn(2 * T, C, HW, HW)
+    assert head(feats).shape == (2, NUM_CLASSES)
+    predictions = head.predict(feats, samples([0, 1]))
+    expected = head.run(feats).cls_scores.softmax(-1)
+    for prediction, row in zip(predictions, expected):
+        assert torch.allclose(prediction.pred_score, row, atol=1e-6)
+
+
+def test_two_clips_three_crops_are_averaged_per_sample():
+    head = build_head(HARD, average_clips='prob').eval()
+    views = 2 * 3
+    feats = torch.randn(2 * views * T, C, HW, HW)
+    scores = head.run(feats).cls_scores
+    assert scores.shape == (2 * views, NUM_CLASSES)
+    predictions = head.predict(feats, samples([0, 1]))
+    expected = scores.view(2, views, -1).softmax(-1).mean(1)
+    for prediction, row in zip(predictions, expected):
+        assert torch.allclose(prediction.pred_score, row, atol=1e-6)
+        assert prediction.pred_score.sum().item() == pytest.approx(1.0)
+
+
+def test_each_view_is_its_own_sequence():
+    head = build_head().eval()
+    first = torch.randn(T, C, HW, HW)
+    second = torch.randn(T, C, HW, HW)
+    together = head(torch.cat([first, second]))
+    assert torch.allclose(together[0], head(first)[0], atol=1e-6)
+    assert torch.allclose(together[1], head(second)[0], atol=1e-6)
+
+
+def test_predict_attaches_extras_with_the_stated_shapes():
+    head = build_head(HARD, test_cfg=dict(return_extras=True)).eval()
+    predictions = head.predict(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
+    for prediction in predictions:
+        assert prediction.attention_map.shape == (T, HW, HW)
+        assert torch.allclose(prediction.attention_map.sum((1, 2)),
+                              torch.ones(T))
+        assert prediction.boundaries.shape == (2, T)
+        assert prediction.tau_attention.shape == (T, )
+        assert prediction.tau_boundary.shape == (2, T)
+        assert prediction.step_scores.shape == (T, NUM_CLASSES)
+
+
+def test_predict_keeps_a_view_axis_for_multi_view_extras():
+    head = build_head(test_cfg=dict(return_extras=True)).eval()
+    predictions = head.predict(
+        torch.randn(2 * 3 * T, C, HW, HW), samples([0, 1]))
+    assert predictions[0].attention_map.shape == (3, T, HW, HW)
+    assert predictions[0].boundaries.shape == (3, 2, T)
+    assert 'tau_attention' not in predictions[0]  # soft attention has none
+
+
+def test_predict_without_extras_attaches_none():
+    head = build_head().eval()
+    prediction = head.predict(torch.randn(T, C, HW, HW), samples([0]))[0]
+    assert 'attention_map' not in prediction
+
+
+def test_frames_not_a_multiple_of_num_segments_is_a_clear_error():
+    head = build_head()
+    with pytest.raises(ValueError, match='num_segments=4'):
+        head(torch.randn(T + 1, C, HW, HW))
+
+
+@pytest.mark.parametrize('option, value', [('temporal_pool', 'max'),
+                                           ('attention_query', 'middle'),
+                                           ('init_state', 'random')])
+def test_invalid_choices_name_the_option(option, value):
+    with pytest.raises(ValueError, match=option):
+        build_head(**{option: value})
+
+
+@pytest.mark.parametrize('pool', ['mean', 'last'])
+@pytest.mark.parametrize('query', ['all', 'top'])
+def test_config_variants_build_and_run(pool, query):
+    head = build_head(temporal_pool=pool, attention_query=query,
+                      init_state='zeros', feat_channels=12)
+    assert head(torch.randn(2 * T, C, HW, HW)).shape == (2, NUM_CLASSES)

@@ -1,0 +1,17 @@
+"""Test a checkpoint with mmaction2's flags and multi-view protocol.
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump OUT.pkl]
+        [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
+"""
+import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
+from hman_mmaction.utils import cli
+
+
+def main(argv=None):
+    args = cli.parse(cli.test_parser(), argv)
+    runner = cli.build_runner(cli.test_config(args))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
