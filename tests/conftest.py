@@ -3,6 +3,7 @@ and mmaction is the default registry scope, as in every config."""
 import pytest
 import torch
 from mmaction.utils import register_all_modules
+from mmengine.registry import DefaultScope
 
 import hman_mmaction  # noqa: F401  (applies compat fixes, registers models)
 
@@ -10,6 +11,9 @@ register_all_modules(init_default_scope=True)
 
 
 @pytest.fixture(autouse=True)
-def _seeded():
+def _seeded_in_mmaction_scope():
+    # A Runner built in a test creates a newer default scope; every test
+    # starts again from mmaction's, as a config run would.
     torch.manual_seed(0)
-    yield
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        yield

@@ -1,0 +1,33 @@
+# Two commands do all set-up on a fresh machine (only Python and pip needed):
+#   make demo   create .venv, install, generate the demo data, train HM-AN on
+#               it (CPU), test the best checkpoint and print its top-1
+#   make test   create .venv if missing, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.hman-installed
+# The CPU wheel of torch must be installed before anything that depends on
+# torch: an unpinned torch pulls a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test clean-demo
+
+venv: $(STAMP)
+
+$(STAMP): setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade 'pip>=23' 'setuptools>=61,<81' wheel
+	$(BIN)/python -m pip install '$(TORCH)'
+	$(BIN)/python -m pip install --no-build-isolation -e '.[tests]'
+	$(BIN)/python -c "import hman_mmaction, mmaction.models; print('hman-mmaction', hman_mmaction.__version__, 'ready')"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python tools/demo.py
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-demo:
+	rm -rf data/synthetic_actions work_dirs/hman_demo
