@@ -59,3 +59,4 @@ param_scheduler = [
 default_hooks = dict(logger=dict(interval=10))
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
+auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -1,0 +1,2 @@
+# Demo ablation: Gumbel hard attention instead of soft attention.
+_base_ = ['../hman-hard-att_demo.py']

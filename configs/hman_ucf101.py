@@ -1,0 +1,3 @@
+# Short name for HM-AN on UCF101 split 1 (UCF101_SPLIT=2|3 for the others):
+#   python tools/train.py configs/hman_ucf101.py
+_base_ = ['./hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py']
