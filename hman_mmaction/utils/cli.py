@@ -109,6 +109,8 @@ def amp_optim_wrapper(cfg: Config) -> None:
 def train_config(args) -> Config:
     """Load the config and apply the training flags."""
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:  # first, then the flags, as mmaction2's train.py
+        cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
     cfg.work_dir = _work_dir(cfg, args)
     if args.no_validate:
@@ -128,9 +130,9 @@ def train_config(args) -> Config:
         randomness['diff_rank_seed'] = True
     if args.deterministic:
         randomness['deterministic'] = True
-    cfg.randomness = randomness
-    if args.cfg_options:  # last, so it overrides everything above
-        cfg.merge_from_dict(args.cfg_options)
+    if randomness:
+        randomness.setdefault('seed', None)  # Runner needs the key
+        cfg.randomness = randomness
     return cfg
 
 

@@ -1,0 +1,69 @@
+"""train -> checkpoint -> resume -> test through the tools, for HM-AN and
+both baselines (Att-LSTM, TSN), on a few generated videos."""
+import os.path as osp
+
+import mmaction
+import pytest
+
+from tests.helpers import data_overrides, run_tool
+
+CONFIGS = {
+    'hman': 'configs/hman_demo.py',
+    'attlstm': 'configs/demo/attlstm_demo.py',
+    'tsn': 'configs/demo/tsn_demo.py',
+}
+UPSTREAM_TEST = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
+                         'test.py')
+
+
+def train(config, dataset, work_dir, epochs, *extra):
+    result = run_tool([
+        'tools/train.py', config, '--work-dir', str(work_dir), *extra,
+        '--cfg-options', f'train_cfg.max_epochs={epochs}',
+        'default_hooks.logger.interval=1'
+    ] + data_overrides(dataset.root))
+    assert result.returncode == 0, result.stdout[-4000:]
+    return result.stdout
+
+
+@pytest.mark.parametrize('name', sorted(CONFIGS))
+def test_train_checkpoint_resume_and_multiview_test(name, tiny_dataset,
+                                                    tmp_path):
+    config = CONFIGS[name]
+    train(config, tiny_dataset, tmp_path, 1)
+    assert osp.exists(tmp_path / 'epoch_1.pth')
+    assert not osp.exists(tmp_path / 'epoch_2.pth')
+
+    # a longer schedule, continued from the last checkpoint of the work dir
+    log = train(config, tiny_dataset, tmp_path, 2, '--resume')
+    assert 'resumed epoch: 1' in log, log[-3000:]
+    assert 'Epoch(train) [1]' not in log  # epoch 1 was not trained again
+    assert 'Epoch(train) [2]' in log
+    assert osp.exists(tmp_path / 'epoch_2.pth')
+
+    # mmaction2's test protocol: 2 clips per video (twice_sample)
+    result = run_tool([
+        'tools/test.py', config, str(tmp_path / 'epoch_2.pth'),
+        '--work-dir', str(tmp_path / 'test'), '--dump',
+        str(tmp_path / 'predictions.pkl'), '--cfg-options'
+    ] + data_overrides(tiny_dataset.root))
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert 'acc/top1' in result.stdout
+    assert 'Epoch(test) [' in result.stdout
+    import pickle
+    with open(tmp_path / 'predictions.pkl', 'rb') as f:
+        predictions = pickle.load(f)
+    assert len(predictions) == 4  # every test video scored once
+    assert predictions[0]['pred_score'].shape[-1] == 12
+
+
+def test_upstream_mmaction_test_script_tests_our_checkpoint(
+        tiny_dataset, tmp_path):
+    train(CONFIGS['hman'], tiny_dataset, tmp_path, 1)
+    result = run_tool([
+        UPSTREAM_TEST, CONFIGS['hman'],
+        str(tmp_path / 'epoch_1.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options'
+    ] + data_overrides(tiny_dataset.root))
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert 'acc/top1' in result.stdout
