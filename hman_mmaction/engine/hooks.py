@@ -1,4 +1,6 @@
 """Hooks that drive the HM-AN schedules."""
+import re
+
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmaction.registry import HOOKS
@@ -16,10 +18,28 @@ def scheduled_modules(model):
             yield name, module
 
 
+def scalar_name(module_path: str) -> str:
+    """A short log name for a scheduled module, e.g.
+    ``cls_head.rnn.boundaries.0`` -> ``slope_bnd_l1``,
+    ``cls_head.rnn.boundaries.1.temperature`` -> ``tau_sched_bnd_l2``,
+    ``cls_head.attention.temperature`` -> ``tau_sched_att``; other paths
+    are kept as they are."""
+    match = re.search(r'boundaries\.(\d+)(\.temperature)?$', module_path)
+    if match:
+        layer = int(match.group(1)) + 1
+        kind = 'tau_sched' if match.group(2) else 'slope'
+        return f'{kind}_bnd_l{layer}'
+    if module_path.endswith('attention.temperature'):
+        return 'tau_sched_att'
+    return module_path
+
+
 @HOOKS.register_module()
 class GumbelTemperatureHook(Hook):
     """Steps annealed temperatures and hard-sigmoid slopes every iteration
-    and logs their values as ``train/<module path>``.
+    and logs their values (``train/slope_bnd_l<k>``,
+    ``train/tau_sched_bnd_l<k>``, ``train/tau_sched_att``, see
+    :func:`scalar_name`).
 
     ``AnnealedTemperature``: ``tau = max(tau_min, tau_0 exp(-rate iter))``;
     ``HardSigmoidBoundary``: ``a = min(a_max, a_0 + rate iter)``. The value
@@ -40,4 +60,5 @@ class GumbelTemperatureHook(Hook):
             module.step(runner.iter)
             if self.log:
                 value = module.value_at(runner.iter)
-                runner.message_hub.update_scalar(f'train/{name}', value)
+                runner.message_hub.update_scalar(
+                    f'train/{scalar_name(name)}', value)
