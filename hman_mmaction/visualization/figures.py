@@ -1,0 +1,178 @@
+"""The paper's two figures, drawn with matplotlib's Agg canvas (no pyplot,
+no global backend switch, no display needed).
+
+* :func:`plot_attention_grid`: the sampled frames, each with its step's
+  attention map as a heat-map (hard attention: the chosen cell outlined),
+  titled with the step, the frame time and the class predicted at that step.
+* :func:`plot_boundaries`: "hierarchical temporal structure": one row per
+  layer (top layer first) with a bar at every boundary ``z_t = 1`` and the
+  segments it implies shaded, the sampled frames above, the temperatures
+  beneath.
+"""
+import math
+from typing import Optional, Sequence, Tuple
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .overlay import attention_overlay
+from .segments import step_runs
+from .trace import HMANTrace
+
+PANEL_INCHES = 1.6  # side of one frame of the attention grid (with gap)
+TITLE_INCHES = 0.5  # text band above each frame
+GAP = 0.03  # white margin around each frame, share of PANEL_INCHES
+SEGMENT_COLOURS = ('#dbe9f6', '#fde3c8')
+
+
+def grid_layout(num_steps: int, max_cols: int = 8) -> Tuple[int, int]:
+    """``(rows, cols)`` of the attention grid."""
+    if num_steps < 1:
+        raise ValueError('no steps to draw')
+    cols = min(num_steps, max_cols)
+    return math.ceil(num_steps / cols), cols
+
+
+def attention_grid_size(num_steps: int, max_cols: int = 8, dpi: int = 100,
+                        panel_inches: float = PANEL_INCHES
+                        ) -> Tuple[int, int]:
+    """``(width, height)`` in pixels of the grid PNG (Agg truncates
+    inches * dpi)."""
+    rows, cols = grid_layout(num_steps, max_cols)
+    return (int(cols * panel_inches * dpi),
+            int(rows * (panel_inches + TITLE_INCHES) * dpi))
+
+
+def _save(fig: Figure, path: str, dpi: int) -> str:
+    FigureCanvasAgg(fig)
+    fig.savefig(path, dpi=dpi)  # no bbox_inches: the size stays exact
+    return path
+
+
+def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
+                        max_cols: int = 8, dpi: int = 100,
+                        panel_inches: float = PANEL_INCHES) -> str:
+    """Write the grid of ``frames`` (``[T, H, W, 3]`` RGB, the frames of
+    ``trace.frame_inds``) with their attention maps to ``path`` (PNG)."""
+    if len(frames) != trace.num_steps:
+        raise ValueError(f'{len(frames)} frames for {trace.num_steps} steps')
+    rows, cols = grid_layout(trace.num_steps, max_cols)
+    cell_h = panel_inches + TITLE_INCHES
+    fig = Figure(figsize=(cols * panel_inches, rows * cell_h))
+    hard = trace.hard_attention
+    thickness = max(1, frames.shape[1] // 48)
+    entropy, uniform = trace.attention_entropy(), math.log(
+        trace.attention[0].size)
+    predictions = trace.step_predictions()
+    for t in range(trace.num_steps):
+        row, col = divmod(t, cols)
+        inset = GAP * panel_inches
+        ax = fig.add_axes([
+            (col * panel_inches + inset) / (cols * panel_inches),
+            1 - (row * cell_h + cell_h - inset) / (rows * cell_h),
+            (panel_inches - 2 * inset) / (cols * panel_inches),
+            (panel_inches - 2 * inset) / (rows * cell_h)
+        ])
+        ax.imshow(
+            attention_overlay(frames[t], trace.attention[t],
+                              trace.crop_quadruple, trace.flip,
+                              mark_cell=hard, thickness=thickness))
+        ax.set_axis_off()
+        z = ''.join('|' if trace.boundaries[layer, t] > 0.5 else '.'
+                    for layer in range(trace.num_layers))
+        pred = predictions[t]
+        ax.set_title(
+            f't={t} f={trace.frame_inds[t]} z={z}\n'
+            f'{pred["class_name"]} {pred["score"]:.2f} '
+            f'H={entropy[t] / uniform:.2f}',
+            fontsize=6.5, pad=2)
+    return _save(fig, path, dpi)
+
+
+def plot_boundaries(trace: HMANTrace, path: str,
+                    frames: Optional[np.ndarray] = None, dpi: int = 100,
+                    width_inches: Optional[float] = None) -> str:
+    """Write the per-layer boundary timeline (with the temperatures beneath
+    and, if given, the sampled ``frames`` above) to ``path`` (PNG)."""
+    T, L = trace.num_steps, trace.num_layers
+    taus = _temperature_series(trace)
+    heights = _row_heights(L, frames is not None, bool(taus))
+    width, height = boundary_figure_inches(T, L, frames is not None,
+                                           bool(taus), width_inches)
+    fig = Figure(figsize=(width, height))
+    grid = fig.add_gridspec(
+        len(heights), 1, height_ratios=heights, hspace=0.25, left=0.14,
+        right=0.98, top=0.92, bottom=0.55 / height)
+    axes = [fig.add_subplot(grid[i]) for i in range(len(heights))]
+    for ax in axes[1:]:
+        ax.sharex(axes[0])
+    row = 0
+    if frames is not None:
+        ax = axes[row]
+        for t in range(T):
+            ax.imshow(frames[t], extent=(t - 0.45, t + 0.45, 0, 1),
+                      aspect='auto')
+        ax.set_ylim(0, 1)
+        ax.set_yticks([])
+        ax.set_ylabel('frames', fontsize=7)
+        row += 1
+    steps = np.arange(T)
+    for layer in reversed(range(L)):  # top layer first, as in the paper
+        ax = axes[row]
+        z = trace.boundaries[layer]
+        for index, (first, last) in enumerate(step_runs(z)):
+            ax.axvspan(first - 0.5, last + 0.5,
+                       color=SEGMENT_COLOURS[index % 2], lw=0)
+        ax.bar(steps, z, width=0.25, color='#c0392b')
+        ax.set_ylim(0, 1.05)
+        ax.set_yticks([])
+        ax.set_ylabel(f'layer {layer + 1}\nz', fontsize=7, rotation=0,
+                      ha='right', va='center')
+        row += 1
+    if taus:
+        ax = axes[row]
+        for name, series in taus:
+            ax.plot(steps, series, marker='o', ms=3, lw=1, label=name)
+        ax.set_ylabel('τ', fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=6, loc='upper right', ncol=len(taus))
+    for ax in axes[:-1]:
+        ax.tick_params(labelbottom=False)
+    axes[-1].set_xticks(steps)
+    axes[-1].set_xticklabels(
+        [f'{t}\n{trace.frame_inds[t] / trace.fps:.2f}s' for t in steps],
+        fontsize=6)
+    axes[-1].set_xlim(-0.5, T - 0.5)
+    axes[-1].set_xlabel('step (time of its frame)', fontsize=7)
+    k = int(trace.pred_score.argmax())
+    fig.suptitle(
+        f'boundaries per layer, top first; prediction: {trace.label(k)} '
+        f'({trace.pred_score[k]:.2f})', fontsize=8)
+    return _save(fig, path, dpi)
+
+
+def _row_heights(num_layers, with_frames, with_taus):
+    return ([1.2] if with_frames else []) + [0.55] * num_layers + (
+        [1.1] if with_taus else [])
+
+
+def boundary_figure_inches(num_steps: int, num_layers: int,
+                           with_frames: bool, with_taus: bool,
+                           width_inches: Optional[float] = None
+                           ) -> Tuple[float, float]:
+    """``(width, height)`` in inches of :func:`plot_boundaries`' figure:
+    a row of frames, one row per layer, a row of temperatures."""
+    height = sum(_row_heights(num_layers, with_frames, with_taus)) + 0.7
+    return width_inches or max(4.0, 0.65 * num_steps + 1.2), height
+
+
+def _temperature_series(trace: HMANTrace) -> Sequence[Tuple[str, np.ndarray]]:
+    series = []
+    if trace.tau_boundary is not None:
+        for layer, values in enumerate(trace.tau_boundary):
+            if not np.all(np.isnan(values)):
+                series.append((f'τ boundary l{layer + 1}', values))
+    if trace.tau_attention is not None:
+        series.append(('τ attention', trace.tau_attention))
+    return series

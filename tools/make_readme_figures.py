@@ -1,0 +1,155 @@
+"""README figures from the demo checkpoint: an attention grid and a
+boundary timeline, written to docs/images/ (each kept under 150 KB).
+
+    python tools/make_readme_figures.py [--config configs/hman_demo.py]
+        [--checkpoint work_dirs/hman_demo/best_*.pth] [--train]
+        [--data-root data/synthetic_actions] [--index N] [--out docs/images]
+
+Without ``--checkpoint`` the newest ``best_*.pth`` of the config's demo work
+dir is used; ``--train`` runs ``tools/demo.py`` first when there is none.
+The video is ``--index`` of the test split or, by default, the first of the
+first ``--candidates`` test videos the model classifies correctly (the
+script says which, and prints the attention entropy of every candidate
+against ``log K``, the entropy of uniform attention).
+"""
+import argparse
+import glob
+import io
+import math
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(HERE)
+MAX_BYTES = 150 * 1024  # hard limit per figure
+QUANTIZE_ABOVE = 120 * 1024  # larger PNGs are stored with a palette
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--config', default=osp.join('configs', 'hman_demo.py'))
+    p.add_argument('--checkpoint', help='default: newest best_*.pth in '
+                   '--work-dir')
+    p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
+    p.add_argument('--train', action='store_true',
+                   help='run tools/demo.py when there is no checkpoint')
+    p.add_argument('--data-root', default=osp.join('data',
+                                                   'synthetic_actions'))
+    p.add_argument('--index', type=int, help='test video index')
+    p.add_argument('--candidates', type=int, default=12)
+    p.add_argument('--out', default=osp.join('docs', 'images'))
+    p.add_argument('--prefix', default='hman_demo')
+    p.add_argument('--dpi', type=int, default=80)
+    return p.parse_args(argv)
+
+
+def find_checkpoint(args):
+    if args.checkpoint:
+        return args.checkpoint
+    found = sorted(glob.glob(osp.join(args.work_dir, 'best_*.pth')),
+                   key=osp.getmtime)
+    if not found and args.train:
+        subprocess.run([sys.executable, osp.join('tools', 'demo.py'),
+                        '--config', args.config, '--work-dir', args.work_dir,
+                        '--data-root', args.data_root], check=True)
+        found = sorted(glob.glob(osp.join(args.work_dir, 'best_*.pth')),
+                       key=osp.getmtime)
+    if not found:
+        sys.exit(f'no best_*.pth in {args.work_dir}: run `python '
+                 f'tools/demo.py --config {args.config} --work-dir '
+                 f'{args.work_dir}` (or pass --train / --checkpoint)')
+    return found[-1]
+
+
+def test_videos(data_root):
+    ann = osp.join(data_root, 'test_list_videos.txt')
+    if not osp.isfile(ann):
+        sys.exit(f'{ann} not found: generate the demo data with `python '
+                 f'tools/data/make_synthetic_actions.py {data_root}`')
+    with open(ann) as f:
+        rows = [line.split() for line in f if line.strip()]
+    return [(osp.join(data_root, 'videos', path), int(label))
+            for path, label in rows]
+
+
+def save_small_png(write, path, max_bytes=MAX_BYTES):
+    """Render with ``write(path)``; if the PNG is larger than
+    ``QUANTIZE_ABOVE``, store it with a 256-colour palette instead."""
+    from PIL import Image
+    write(path)
+    if osp.getsize(path) > QUANTIZE_ABOVE:
+        image = Image.open(path).convert('RGB')
+        buffer = io.BytesIO()
+        image.quantize(256).save(buffer, format='PNG', optimize=True)
+        with open(path, 'wb') as f:
+            f.write(buffer.getvalue())
+    size = osp.getsize(path)
+    if size > max_bytes:
+        raise RuntimeError(f'{path} is {size} bytes > {max_bytes}: lower '
+                           '--dpi')
+    return size
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import hman_mmaction  # noqa: F401
+    from mmaction.apis import init_recognizer
+
+    from hman_mmaction.apis import inference_hman
+    from hman_mmaction.visualization import (HMANTrace, load_class_names,
+                                             plot_attention_grid,
+                                             plot_boundaries, read_frames)
+    checkpoint = find_checkpoint(args)
+    names_file = osp.join(args.data_root, 'classnames.txt')
+    names = load_class_names(names_file) if osp.isfile(names_file) else None
+    model = init_recognizer(args.config, checkpoint, device='cpu')
+    videos = test_videos(args.data_root)
+    picks = ([args.index] if args.index is not None else range(
+        min(args.candidates, len(videos))))
+    chosen, entropies = None, []
+    for index in picks:
+        video, label = videos[index]
+        trace = HMANTrace.from_sample(inference_hman(model, video), names)
+        uniform = math.log(trace.attention[0].size)
+        ratio = float(trace.attention_entropy().mean() / uniform)
+        entropies.append(ratio)
+        correct = int(trace.pred_score.argmax()) == label
+        print(f'test video {index}: label {trace.label(label)}, predicted '
+              f'{trace.label(int(trace.pred_score.argmax()))}; attention '
+              f'entropy {ratio * uniform:.3f} nats = {ratio:.2f} log K '
+              f'(K={trace.attention[0].size}); top-layer boundaries '
+              f'{trace.boundaries[-1].astype(int).tolist()}')
+        if chosen is None and (correct or args.index is not None):
+            chosen = (index, video, trace)
+    if chosen is None:
+        index = picks[0]
+        video = videos[index][0]
+        chosen = (index, video,
+                  HMANTrace.from_sample(inference_hman(model, video), names))
+    index, video, trace = chosen
+    print(f'mean attention entropy over {len(entropies)} videos: '
+          f'{np.mean(entropies):.2f} log K')
+    frames = read_frames(video, trace.frame_inds)
+    os.makedirs(args.out, exist_ok=True)
+    grid = osp.join(args.out, f'{args.prefix}_attention.png')
+    timeline = osp.join(args.out, f'{args.prefix}_boundaries.png')
+    sizes = [
+        save_small_png(
+            lambda p: plot_attention_grid(trace, frames, p, dpi=args.dpi),
+            grid),
+        save_small_png(
+            lambda p: plot_boundaries(trace, p, frames=frames, dpi=args.dpi),
+            timeline)
+    ]
+    print(f'checkpoint {checkpoint}, test video {index} ({video})')
+    for path, size in zip((grid, timeline), sizes):
+        print(f'wrote {path} ({size / 1024:.0f} KB)')
+
+
+if __name__ == '__main__':
+    os.chdir(REPO)
+    main()
