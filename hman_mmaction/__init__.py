@@ -12,6 +12,8 @@ from .compat import apply_all as _apply_compat_fixes
 COMPAT_FIXES = _apply_compat_fixes()
 
 from . import engine, models  # noqa: E402,F401  (registers components)
+from . import datasets, evaluation  # noqa: E402,F401  (registers components)
+from . import features  # noqa: E402,F401  (feature cache dataset/model)
 from .version import __version__  # noqa: E402
 
 __all__ = ['COMPAT_FIXES', '__version__']

@@ -4,6 +4,10 @@ _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['hman_mmaction'], allow_failed_imports=False)
 
+# Falls back past truncated checkpoints on --resume, resumes mid-epoch exactly
+# with the saved RNG states (hman_mmaction/engine/runner.py).
+runner_type = 'HMANRunner'
+
 # Steps annealed temperatures / hard-sigmoid slopes and logs them.
 custom_hooks = [dict(type='GumbelTemperatureHook')]
 

@@ -15,9 +15,14 @@ We add to torch's allow-list:
   real ``getattr`` is never allowed: it would reach arbitrary callables.
 
 Anything else (``os.system``, ``subprocess.Popen``, ``eval`` ...) is still
-refused by torch's weights-only unpickler.
+refused by torch's weights-only unpickler, and mmengine's loader for local
+files is replaced by :func:`load_local_checkpoint`, which passes
+``weights_only=True`` explicitly and turns torch's refusal into an
+:class:`UntrustedCheckpointError` naming the file and the global.
 """
+import os
 import pickle
+import re
 
 import numpy as np
 import torch
@@ -65,6 +70,7 @@ def mmengine_checkpoint_globals():
 
 def allow_mmengine_checkpoints() -> bool:
     """Register the allow-list with torch; returns True if it added any."""
+    install_local_loader()
     if not hasattr(torch.serialization, 'add_safe_globals'):
         return False  # torch < 2.4 loads these without an allow-list
     registered = torch.serialization.get_safe_globals()
@@ -72,3 +78,56 @@ def allow_mmengine_checkpoints() -> bool:
     if missing:
         torch.serialization.add_safe_globals(missing)
     return bool(missing)
+
+
+class UntrustedCheckpointError(pickle.UnpicklingError):
+    """A checkpoint pickles a global outside the allow-list; nothing in it
+    was executed."""
+
+
+_GLOBAL_IN_MESSAGE = re.compile(r'GLOBAL ([\w.]+)')
+
+
+def untrusted_checkpoint_message(filename: str, error: Exception) -> str:
+    """What was refused, where, and how to allow it if the file is trusted.
+
+    torch's own message suggests ``weights_only=False``; the plugin never
+    does that, so the advice is replaced by the allow-list route.
+    """
+    found = _GLOBAL_IN_MESSAGE.search(str(error))
+    name = found.group(1) if found else 'unknown (see the cause below)'
+    return (
+        f'Refused to load checkpoint {filename!r}: it pickles the global '
+        f'{name!r}, which is not on the allow-list of weights_only loading. '
+        'Nothing from the file was executed: hman_mmaction loads every '
+        'checkpoint with torch.load(weights_only=True) and never unpickles '
+        'arbitrary code. If you trust this file and the global is plain '
+        'data, allow-list it before loading, e.g. in a module listed in the '
+        "config's custom_imports: torch.serialization.add_safe_globals("
+        f'[<the object {name}>]). Cause: {error}')
+
+
+def load_local_checkpoint(filename: str, map_location=None):
+    """mmengine's loader for local paths, ``weights_only=True`` explicitly
+    (so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn it off) and a
+    refusal that names the file and the global."""
+    filename = os.path.expanduser(filename)
+    if not os.path.isfile(filename):
+        raise FileNotFoundError(f'{filename} can not be found.')
+    try:
+        return torch.load(filename, map_location=map_location,
+                          weights_only=True)
+    except UntrustedCheckpointError:
+        raise
+    except pickle.UnpicklingError as error:
+        raise UntrustedCheckpointError(
+            untrusted_checkpoint_message(filename, error)) from error
+
+
+def install_local_loader() -> None:
+    """Route mmengine's local-path loading (``--resume``, ``load_from``,
+    ``tools/test.py``, ``init_recognizer``) through
+    :func:`load_local_checkpoint`."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_local_checkpoint, force=True)

@@ -2,7 +2,13 @@
 from .hooks import GumbelTemperatureHook
 from .model_wrappers import DeviceAgnosticDDP
 from .optim_wrappers import BF16AmpOptimWrapper
+from .broken_video_hook import BrokenVideoCounterHook
+from .loops import ResumableEpochBasedTrainLoop
+from .rng_state import RNGStateHook
+from .runner import HMANRunner
 
 __all__ = [
-    'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook'
+    'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook',
+    'BrokenVideoCounterHook', 'ResumableEpochBasedTrainLoop', 'RNGStateHook',
+    'HMANRunner'
 ]

@@ -6,7 +6,7 @@
 #   --work-dir work_dirs/hman_hmdb51_split2
 _base_ = ['./tsn_video_pipelines.py']
 
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'  # VideoDataset + input checks
 data_root = 'data/hmdb51'
 split = {{'$HMDB51_SPLIT:1'}}  # official train/test split: 1, 2 or 3
 num_classes = 51
@@ -21,6 +21,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=ann_file_train,
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=_base_.train_pipeline))
@@ -31,6 +32,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=ann_file_val,
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=_base_.val_pipeline,
@@ -42,10 +44,11 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=ann_file_test,
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=_base_.test_pipeline,
         test_mode=True))
 
-val_evaluator = dict(type='AccMetric')
+val_evaluator = dict(type='RobustAccMetric')  # AccMetric + broken_videos
 test_evaluator = val_evaluator

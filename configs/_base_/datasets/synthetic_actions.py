@@ -3,7 +3,7 @@
 #   python tools/data/make_synthetic_actions.py data/synthetic_actions
 # Frames are sampled TSN-style: num_segments segments, one frame each.
 # No flips: they would turn 'left' into 'right' and change the label.
-dataset_type = 'VideoDataset'
+dataset_type = 'CheckedVideoDataset'  # VideoDataset + input checks
 data_root = 'data/synthetic_actions'
 num_segments = 8
 num_classes = 12
@@ -43,6 +43,7 @@ train_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=f'{data_root}/train_list_videos.txt',
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=train_pipeline))
@@ -53,6 +54,7 @@ val_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=f'{data_root}/val_list_videos.txt',
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=val_pipeline,
@@ -64,10 +66,11 @@ test_dataloader = dict(
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type,
+        num_classes=num_classes,
         ann_file=f'{data_root}/test_list_videos.txt',
         data_prefix=dict(video=f'{data_root}/videos'),
         pipeline=test_pipeline,
         test_mode=True))
 
-val_evaluator = dict(type='AccMetric')
+val_evaluator = dict(type='RobustAccMetric')  # AccMetric + broken_videos
 test_evaluator = val_evaluator

@@ -1,0 +1,239 @@
+"""mmaction2's ``VideoDataset`` that trusts neither its list nor its videos.
+
+Annotations (``<path><delimiter><label>`` per line, as ``VideoDataset``) are
+checked when the dataset is built, before training starts: a line is bad if
+it is blank (blank lines at the end of the file are ignored), has a missing
+or extra field, a label that is not an integer or not in ``[0,
+num_classes)``, or names a video file that does not exist. All bad lines are
+reported in one :class:`AnnotationError` (file, line numbers, why, the fix);
+``skip_invalid=True`` drops them instead and logs how many and which.
+
+Videos are checked when they are loaded: a clip whose pipeline fails
+(random bytes, a truncated file, zero frames) raises a
+:class:`BrokenVideoError` naming the video and its annotation line. With
+``skip_broken_videos=True`` the clip is replaced by the next readable one
+(index ``i+1, i+2, ...``) and the sample carries the metainfo key
+``broken_video`` (the unreadable file):
+
+* training: the epoch keeps its length; :class:`BrokenVideoCounterHook`
+  counts and logs the skipped clips;
+* validation / test: the stand-in keeps the *broken clip's* label and
+  :class:`RobustAccMetric` scores it as wrong, so the clip stays in the
+  denominator and the metric reports ``broken_videos``.
+
+Short videos: mmaction2's ``SampleFrames`` repeats frames of a video
+shorter than ``clip_len x num_clips`` frames. ``short_videos='warn'``
+(default) keeps that behaviour and logs the video once;
+``short_videos='error'`` treats such a video as broken.
+"""
+import logging
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.fileio import list_from_file
+from mmengine.logging import print_log
+from mmaction.datasets import VideoDataset
+from mmaction.registry import DATASETS
+
+BROKEN_KEY = 'broken_video'
+SHORT_VIDEO_POLICIES = ('warn', 'error')
+
+
+class AnnotationError(ValueError):
+    """Bad lines in an annotation file, all of them listed."""
+
+
+class BrokenVideoError(RuntimeError):
+    """A video that the pipeline cannot turn into a clip."""
+
+
+def check_annotation_line(fields: List[str], num_classes: Optional[int],
+                          multi_class: bool) -> Optional[str]:
+    """Why ``fields`` (a split line) is bad, or None if it is good."""
+    if not fields or fields == ['']:
+        return 'blank line'
+    if any(f == '' for f in fields):
+        return 'empty field (two delimiters in a row, or a trailing one)'
+    if len(fields) == 1:
+        return 'missing label'
+    if not multi_class and len(fields) > 2:
+        return (f'{len(fields)} fields, expected 2 (path and label); '
+                'paths with the delimiter in them are not supported')
+    for text in fields[1:]:
+        try:
+            label = int(text)
+        except ValueError:
+            return f'label {text!r} is not an integer'
+        if label < 0 or (num_classes is not None and label >= num_classes):
+            upper = '' if num_classes is None else f', {num_classes}'
+            return f'label {label} is out of range [0{upper})'
+    return None
+
+
+@DATASETS.register_module()
+class CheckedVideoDataset(VideoDataset):
+    """``VideoDataset`` with checked annotations and videos (see module doc).
+
+    Args:
+        num_classes (int, optional): labels must lie in ``[0, num_classes)``.
+            Strongly recommended; without it only ``label >= 0`` is checked.
+        skip_invalid (bool): skip bad annotation lines (logged) instead of
+            raising. Defaults to False.
+        skip_broken_videos (bool): replace unreadable clips (counted and
+            logged; scored as wrong at test time) instead of raising.
+            Defaults to False.
+        short_videos (str): ``'warn'`` or ``'error'`` for videos with fewer
+            frames than the sampler needs. Defaults to ``'warn'``.
+        check_files (bool): check that every listed video exists. Defaults
+            to True.
+        Other args as mmaction2's ``VideoDataset``.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 pipeline: list,
+                 num_classes: Optional[int] = None,
+                 skip_invalid: bool = False,
+                 skip_broken_videos: bool = False,
+                 short_videos: str = 'warn',
+                 check_files: bool = True,
+                 **kwargs) -> None:
+        if short_videos not in SHORT_VIDEO_POLICIES:
+            raise ValueError(f'CheckedVideoDataset short_videos must be one '
+                             f'of {SHORT_VIDEO_POLICIES}, got '
+                             f'{short_videos!r}')
+        self.skip_invalid = skip_invalid
+        self.skip_broken_videos = skip_broken_videos
+        self.short_videos = short_videos
+        self.check_files = check_files
+        self._warned_short = set()
+        super().__init__(ann_file, pipeline, num_classes=num_classes, **kwargs)
+
+    # ----------------------------------------------------------- annotations
+    def load_data_list(self) -> List[dict]:
+        lines = list_from_file(self.ann_file)
+        while lines and not lines[-1].strip():
+            lines.pop()  # blank lines at the end of the file are fine
+        data_list, bad = [], []
+        for lineno, line in enumerate(lines, start=1):
+            fields = line.strip().split(self.delimiter)
+            reason = check_annotation_line(fields, self.num_classes,
+                                           self.multi_class)
+            filename = fields[0]
+            if self.data_prefix.get('video') is not None:
+                filename = osp.join(self.data_prefix['video'], filename)
+            if reason is None and self.check_files and not osp.isfile(
+                    filename):
+                reason = f'video {filename!r} does not exist'
+            if reason is not None:
+                bad.append((lineno, line, reason))
+                continue
+            labels = [int(text) for text in fields[1:]]
+            data_list.append(
+                dict(filename=filename,
+                     label=labels if self.multi_class else labels[0],
+                     ann_line=lineno))
+        if bad:
+            self._report_bad_lines(bad, len(lines))
+        if not data_list:
+            raise AnnotationError(
+                f'{self.ann_file}: no usable line (of {len(lines)}); expected '
+                f"'<video path>{self.delimiter}<label>' per line")
+        return data_list
+
+    def _report_bad_lines(self, bad, total) -> None:
+        where = (f'{self.ann_file}: {len(bad)} invalid line(s) of {total}')
+        listing = '\n'.join(f'  line {n}: {line!r}: {reason}'
+                            for n, line, reason in bad)
+        classes = ('' if self.num_classes is None else
+                   f' with 0 <= label < num_classes={self.num_classes}')
+        if self.skip_invalid:
+            print_log(f'{where} skipped (skip_invalid=True):\n{listing}',
+                      logger='current',
+                      level=logging.WARNING)
+            return
+        raise AnnotationError(
+            f'{where}:\n{listing}\nEach line must be "<video path relative '
+            f"to data_prefix.video>{self.delimiter}<integer label>\"{classes}"
+            ' and name an existing file. Fix or delete these lines, or set '
+            'skip_invalid=True in the dataset config to skip them.')
+
+    # ---------------------------------------------------------------- videos
+    def _describe(self, idx: int) -> str:
+        info = self.get_data_info(idx)
+        line = info.get('ann_line')
+        where = f' (line {line} of {self.ann_file})' if line else ''
+        return f'{info["filename"]}{where}'
+
+    def _frames_needed(self) -> int:
+        for transform in self.pipeline.transforms:
+            if type(transform).__name__ == 'SampleFrames':
+                return transform.clip_len * transform.num_clips
+        return 1
+
+    def _load(self, idx: int) -> dict:
+        """The pipeline's output for clip ``idx`` or a BrokenVideoError."""
+        data_info = self.get_data_info(idx)
+        try:
+            data = self.pipeline(data_info)
+        except Exception as error:  # decoders raise many types
+            raise BrokenVideoError(
+                f'Cannot read video {self._describe(idx)}: '
+                f'{type(error).__name__}: {error}. Re-encode or remove the '
+                'video (and its line), or set skip_broken_videos=True in the '
+                'dataset config to skip unreadable clips.') from error
+        if data is None:
+            raise BrokenVideoError(
+                f'The pipeline returned no clip for {self._describe(idx)}.')
+        total = data_info.get('total_frames')
+        needed = self._frames_needed()
+        if total is not None and total < needed:
+            self._short_video(idx, total, needed)
+        return data
+
+    def _short_video(self, idx: int, total: int, needed: int) -> None:
+        message = (f'Video {self._describe(idx)} has {total} frame(s), fewer '
+                   f'than the {needed} the sampler takes')
+        if self.short_videos == 'error':
+            raise BrokenVideoError(
+                f'{message}. Remove it, or set short_videos="warn" to sample '
+                'it with repeated frames (mmaction2 SampleFrames).')
+        if idx not in self._warned_short:
+            self._warned_short.add(idx)
+            print_log(f'{message}: frames are repeated.',
+                      logger='current',
+                      level=logging.WARNING)
+
+    def __getitem__(self, idx: int) -> dict:
+        if not self._fully_initialized:
+            self.full_init()
+        try:
+            return self._load(idx)
+        except BrokenVideoError as error:
+            if not self.skip_broken_videos:
+                raise
+            return self._stand_in(idx, error)
+
+    def _stand_in(self, idx: int, error: BrokenVideoError) -> dict:
+        """The next readable clip, marked as standing in for clip ``idx``."""
+        broken = self.get_data_info(idx)
+        print_log(
+            f'Skipping unreadable clip (skip_broken_videos=True): '
+            f'{error}',
+            logger='current',
+            level=logging.WARNING)
+        tries = min(len(self) - 1, self.max_refetch)
+        for step in range(1, tries + 1):
+            try:
+                data = self._load((idx + step) % len(self))
+            except BrokenVideoError:
+                continue
+            sample = data['data_samples']
+            sample.set_metainfo({BROKEN_KEY: broken['filename']})
+            if self.test_mode:  # keep the broken clip in the denominator
+                sample.set_gt_label(broken['label'])
+            return data
+        raise BrokenVideoError(
+            f'{tries + 1} clips in a row could not be loaded, starting at '
+            f'{self._describe(idx)}; this is more likely a pipeline or '
+            f'decoder problem than broken videos. Last error: {error}')

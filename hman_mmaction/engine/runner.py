@@ -1,0 +1,108 @@
+"""``HMANRunner``: mmengine's Runner with the plugin's robustness
+guarantees, selected by ``runner_type = 'HMANRunner'`` in
+``configs/_base_/default_runtime.py`` (both our ``tools/train.py`` and
+mmaction2's build ``RUNNERS`` when a config sets ``runner_type``).
+
+* ``--resume`` without a path tries the checkpoint named in
+  ``work_dir/last_checkpoint``, then every other ``epoch_*.pth`` /
+  ``iter_*.pth`` in the work dir, newest first; a checkpoint that cannot be
+  read (truncated by a kill while saving, deleted) is skipped with a
+  warning. A checkpoint refused as untrusted is never skipped: that error
+  stops the run.
+* An ``EpochBasedTrainLoop`` is built as its subclass
+  :class:`~hman_mmaction.engine.loops.ResumableEpochBasedTrainLoop`
+  (identical until a mid-epoch resume, which it makes exact).
+* :class:`~hman_mmaction.engine.rng_state.RNGStateHook` and
+  :class:`~hman_mmaction.engine.broken_video_hook.BrokenVideoCounterHook`
+  are registered when the config does not list them.
+"""
+import glob
+import os.path as osp
+from typing import List, Optional
+
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import find_latest_checkpoint
+from mmaction.registry import RUNNERS
+
+from ..compat.checkpoint_globals import (UntrustedCheckpointError,
+                                         load_local_checkpoint)
+from .broken_video_hook import BrokenVideoCounterHook
+from .rng_state import RNGStateHook
+
+ALWAYS_ON_HOOKS = (RNGStateHook, BrokenVideoCounterHook)
+
+
+def resume_candidates(work_dir: str) -> List[str]:
+    """``last_checkpoint``'s target, then the work dir's other
+    ``epoch_*.pth`` / ``iter_*.pth``, newest (mtime) first."""
+    latest: Optional[str] = None
+    if osp.exists(osp.join(work_dir, 'last_checkpoint')):
+        latest = find_latest_checkpoint(work_dir)
+    folders = {work_dir} | ({osp.dirname(latest)} if latest else set())
+    found = set()
+    for folder in folders:
+        for pattern in ('epoch_*.pth', 'iter_*.pth'):
+            found.update(glob.glob(osp.join(folder, pattern)))
+    others = sorted(found - {latest},
+                    key=lambda p: (osp.getmtime(p), p),
+                    reverse=True)
+    return ([latest] if latest else []) + others
+
+
+def unreadable_reason(path: str) -> Optional[str]:
+    """Why ``path`` cannot be loaded as a checkpoint, or None if it can.
+    :class:`UntrustedCheckpointError` propagates."""
+    try:
+        checkpoint = load_local_checkpoint(path, map_location='cpu')
+    except UntrustedCheckpointError:
+        raise
+    except Exception as error:  # truncated zip, EOF, missing file ...
+        return f'{type(error).__name__}: {error}'
+    if not isinstance(checkpoint, dict) or 'meta' not in checkpoint:
+        return 'not an mmengine checkpoint (no "meta")'
+    return None
+
+
+@RUNNERS.register_module()
+class HMANRunner(Runner):
+    """mmengine ``Runner`` plus the behaviours listed in the module doc."""
+
+    def build_train_loop(self, loop):
+        if isinstance(loop, dict):
+            is_epoch_loop = loop.get('type') in (
+                'EpochBasedTrainLoop', 'mmengine.EpochBasedTrainLoop') or (
+                    'type' not in loop and loop.get('by_epoch', False))
+            if is_epoch_loop:
+                loop = dict(loop, type='ResumableEpochBasedTrainLoop')
+                loop.pop('by_epoch', None)
+        return super().build_train_loop(loop)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        for hook_cls in ALWAYS_ON_HOOKS:
+            if not any(isinstance(h, hook_cls) for h in self._hooks):
+                self.register_hook(hook_cls())
+
+    def load_or_resume(self) -> None:
+        if self._has_loaded or not (self._resume and self._load_from is None):
+            return super().load_or_resume()
+        candidates = resume_candidates(self.work_dir)
+        for path in candidates:
+            reason = unreadable_reason(path)
+            if reason is None:
+                self.logger.info(f'Auto-resuming from {path}.')
+                self.resume(path)
+                self._has_loaded = True
+                return
+            self.logger.warning(
+                f'Cannot resume from {path} ({reason}); it was probably cut '
+                'short by a kill while saving. Trying the previous '
+                'checkpoint.')
+        if candidates:
+            raise RuntimeError(
+                f'--resume: none of the {len(candidates)} checkpoints in '
+                f'{self.work_dir} can be read ({candidates}). Delete them to '
+                'train from scratch, or resume from a good copy with '
+                '--resume PATH.')
+        self.logger.info(f'--resume: no checkpoint in {self.work_dir}; '
+                         'training from scratch.')
