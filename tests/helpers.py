@@ -44,7 +44,7 @@ def run_tool(args, env=None, cwd=None, timeout=600):
     return subprocess.run([sys.executable] + list(args), cwd=cwd or REPO,
                           env=full_env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True,
-                          timeout=timeout)
+                          errors='replace', timeout=timeout)
 
 
 def free_port():
