@@ -1,0 +1,238 @@
+"""On-disk store of backbone features: one ``.npy`` memmap per split plus a
+``manifest.json``.
+
+Layout of a store directory ``DIR``::
+
+    DIR/manifest.json   what made the features and what they are (below)
+    DIR/<split>.npy     [num_records, T, C, H, W] (float16 by default),
+                        a standard .npy file, opened with mmap_mode='r'
+
+Record ``r`` of a split holds view ``r % views`` of video ``r // views``
+(``views`` > 1 only for the train split: K seeded samplings of the train
+pipeline). ``manifest['splits'][split]`` lists ``videos`` and ``labels``
+per video, ``record_shape``, ``views``, the ``pipeline`` and ``complete``:
+the number of records written and flushed. ``complete`` only grows, in
+whole batches, and the manifest is replaced atomically (write + fsync +
+``os.replace``), so a killed extraction resumes at the last committed
+record and rewrites anything after it.
+
+A store is made by one backbone: ``manifest['fingerprint']`` (weights hash,
+backbone and data-preprocessor config, dtype) and each split's fingerprint
+(pipeline, data list, views, seed) must match for a later extraction to
+write into it; otherwise :class:`StoreMismatchError` names the field.
+"""
+import glob
+import hashlib
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional, Tuple
+
+import numpy as np
+
+FORMAT = 'hman-feature-store'
+VERSION = 1
+MANIFEST = 'manifest.json'
+DTYPES = ('float16', 'float32')
+
+
+class StoreMismatchError(ValueError):
+    """A store was made by another backbone, data preprocessor, pipeline or
+    data list than the one asked to write (or read) it."""
+
+
+class IncompleteStoreError(RuntimeError):
+    """A split is missing or was not extracted to the end."""
+
+
+def canonical_json(value) -> str:
+    """Stable JSON text (sorted keys, no spaces) for hashing."""
+    return json.dumps(value, sort_keys=True, separators=(',', ':'),
+                      default=str)
+
+
+def sha256_of(value) -> str:
+    """sha256 of :func:`canonical_json` of ``value``."""
+    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def write_json_atomic(path: str, value) -> None:
+    """Write ``value`` to ``path`` so that a reader (or a restart after a
+    kill) sees either the old or the new file, never a torn one."""
+    tmp = f'{path}.tmp.{os.getpid()}'
+    with open(tmp, 'w') as f:
+        json.dump(value, f, indent=1, default=str)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    try:  # make the rename itself durable
+        fd = os.open(osp.dirname(osp.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def _mismatch(store: str, where: str, field: str, stored, wanted,
+              fix: str) -> StoreMismatchError:
+    def short(value):
+        text = canonical_json(value)
+        return text if len(text) <= 160 else text[:157] + '...'
+
+    return StoreMismatchError(
+        f'feature store {store} ({where}) was made with a different '
+        f'{field!r}:\n  stored: {short(stored)}\n  now:    {short(wanted)}\n'
+        f'Features of different backbones/pipelines are never mixed. {fix}')
+
+
+class FeatureStore:
+    """A feature store directory (see the module doc for the layout).
+
+    Args:
+        root (str): the store directory.
+    """
+
+    def __init__(self, root: str):
+        self.root = root
+        self.manifest_path = osp.join(root, MANIFEST)
+        self.manifest = self._read()
+
+    # ------------------------------------------------------------ reading
+    def _read(self) -> Optional[dict]:
+        if not osp.isfile(self.manifest_path):
+            return None
+        with open(self.manifest_path) as f:
+            manifest = json.load(f)
+        if manifest.get('format') != FORMAT:
+            raise ValueError(f'{self.manifest_path} is not a feature store '
+                             f'manifest (format={manifest.get("format")!r})')
+        if manifest.get('version') != VERSION:
+            raise ValueError(
+                f'{self.manifest_path} has store version '
+                f'{manifest.get("version")}, this code reads {VERSION}; '
+                're-extract it with tools/extract_features.py')
+        return manifest
+
+    @property
+    def exists(self) -> bool:
+        return self.manifest is not None
+
+    def split_info(self, split: str) -> dict:
+        """The manifest entry of ``split``; raises if it is not complete."""
+        if not self.exists:
+            raise IncompleteStoreError(
+                f'no feature store at {self.root} ({MANIFEST} missing): run '
+                f'tools/extract_features.py CONFIG [CHECKPOINT] --out '
+                f'{self.root}')
+        info = self.manifest['splits'].get(split)
+        if info is None:
+            raise IncompleteStoreError(
+                f'feature store {self.root} has no split {split!r} (it has '
+                f'{sorted(self.manifest["splits"])}); extract it with '
+                f'tools/extract_features.py ... --out {self.root} --splits '
+                f'{split}')
+        if info['complete'] != info['num_records']:
+            raise IncompleteStoreError(
+                f'split {split!r} of feature store {self.root} is incomplete '
+                f'({info["complete"]}/{info["num_records"]} clips): rerun the '
+                'same tools/extract_features.py command, it resumes there')
+        return info
+
+    def open_split(self, split: str) -> np.ndarray:
+        """The records of a complete split, memory-mapped read-only."""
+        info = self.split_info(split)
+        return np.load(osp.join(self.root, info['file']), mmap_mode='r')
+
+    # ------------------------------------------------------------ writing
+    def begin(self, fingerprint: dict, provenance: dict) -> None:
+        """Create the store, or check that ``fingerprint`` (the fields that
+        decide the features: weights, backbone and preprocessor config,
+        dtype) equals the stored one."""
+        if not self.exists:
+            os.makedirs(self.root, exist_ok=True)
+            self.manifest = dict(format=FORMAT, version=VERSION,
+                                 fingerprint=fingerprint, splits={},
+                                 **provenance)
+            write_json_atomic(self.manifest_path, self.manifest)
+            return
+        stored = self.manifest['fingerprint']
+        for field in sorted(set(stored) | set(fingerprint)):
+            if stored.get(field) != fingerprint.get(field):
+                raise _mismatch(
+                    self.manifest_path, 'made by '
+                    f'{self.manifest.get("config")} + '
+                    f'{self.manifest.get("checkpoint")}', field,
+                    stored.get(field), fingerprint.get(field),
+                    'Extract into a new directory (--out NEW_DIR) or delete '
+                    'this one.')
+
+    def begin_split(self, split: str, fingerprint: dict, num_records: int,
+                    description: dict) -> dict:
+        """Register ``split`` (or check its ``fingerprint``: pipeline, data
+        list, views, seed) and return its manifest entry; ``complete`` says
+        where writing resumes."""
+        splits = self.manifest['splits']
+        if split in splits:
+            info = splits[split]
+            for field in sorted(set(info['fingerprint']) | set(fingerprint)):
+                if info['fingerprint'].get(field) != fingerprint.get(field):
+                    raise _mismatch(
+                        self.manifest_path, f'split {split!r}', field,
+                        info['fingerprint'].get(field),
+                        fingerprint.get(field),
+                        'Extract into a new directory (--out NEW_DIR), or '
+                        f'delete {osp.join(self.root, info["file"])} and '
+                        f'the {split!r} entry of the manifest.')
+            return info
+        info = dict(file=f'{split}.npy', fingerprint=fingerprint,
+                    num_records=num_records, complete=0, record_shape=None,
+                    **description)
+        splits[split] = info
+        write_json_atomic(self.manifest_path, self.manifest)
+        return info
+
+    def records_for_write(self, split: str,
+                          record_shape: Tuple[int, ...]) -> np.ndarray:
+        """The split's memmap opened for writing; created (all records, at
+        once, then renamed into place) before the first commit."""
+        info = self.manifest['splits'][split]
+        path = osp.join(self.root, info['file'])
+        dtype = self.manifest['fingerprint']['dtype']
+        if info['complete'] == 0 or not osp.isfile(path):
+            if info['complete'] > 0:
+                raise IncompleteStoreError(
+                    f'{path} is missing but {self.manifest_path} records '
+                    f'{info["complete"]} clips of {split!r}: the store is '
+                    f'damaged; delete {self.root} and extract again')
+            for stale in glob.glob(f'{path}.tmp.*'):  # a killed creation
+                os.remove(stale)
+            tmp = f'{path}.tmp.{os.getpid()}'
+            array = np.lib.format.open_memmap(
+                tmp, mode='w+', dtype=dtype,
+                shape=(info['num_records'], ) + tuple(record_shape))
+            os.replace(tmp, path)  # the mapping follows the inode
+            info['record_shape'] = list(record_shape)
+            return array
+        if tuple(info['record_shape']) != tuple(record_shape):
+            raise StoreMismatchError(
+                f'split {split!r} of {self.manifest_path} holds records of '
+                f'shape {info["record_shape"]}, the backbone now gives '
+                f'{list(record_shape)}; extract into a new directory (--out)')
+        return np.load(path, mmap_mode='r+')
+
+    def commit(self, split: str, array: np.ndarray, complete: int) -> None:
+        """Flush the written records, then record (atomically) that the
+        first ``complete`` records of ``split`` are final."""
+        array.flush()
+        self.manifest['splits'][split]['complete'] = int(complete)
+        write_json_atomic(self.manifest_path, self.manifest)
+
+    def summary(self) -> Dict[str, str]:
+        """``split -> 'complete/num_records [record shape]'``."""
+        return {
+            name: f'{info["complete"]}/{info["num_records"]} '
+            f'{info["record_shape"]}'
+            for name, info in (self.manifest or {}).get('splits', {}).items()
+        }
