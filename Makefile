@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.hman-installed
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test clean-demo
+.PHONY: venv demo test figures ablate benchmark clean-demo
 
 venv: $(STAMP)
 
@@ -28,6 +28,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# README figures (attention grid, boundary plot) from the demo checkpoint
+figures: $(STAMP)
+	$(BIN)/python tools/make_readme_figures.py --train
+
+# the demo ablation grid from the frozen-backbone feature cache
+ablate: $(STAMP)
+	test -n "$$(ls work_dirs/hman_demo/best_*.pth 2>/dev/null)" || $(BIN)/python tools/demo.py
+	$(BIN)/python tools/ablate.py --cached-grid --seeds 3 --threads 1 --out work_dirs/ablate/demo_grid.md
 
 clean-demo:
 	rm -rf data/synthetic_actions work_dirs/hman_demo
