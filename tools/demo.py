@@ -8,6 +8,7 @@
 
     python tools/demo.py [--config configs/hman_demo.py] [--work-dir DIR]
         [--data-root data/synthetic_actions] [--epochs N]
+        [--cfg-options key=value ...]
 """
 import argparse
 import glob
@@ -29,6 +30,8 @@ def parse_args(argv=None):
     p.add_argument('--data-root', default=osp.join('data', 'synthetic_actions'))
     p.add_argument('--epochs', type=int, default=None,
                    help='override train_cfg.max_epochs')
+    p.add_argument('--cfg-options', nargs='+', default=[],
+                   help='more key=value overrides for training and testing')
     return p.parse_args(argv)
 
 
@@ -78,11 +81,11 @@ def main(argv=None):
              '--work-dir', args.work_dir] + data
     if args.epochs is not None:
         train += [f'train_cfg.max_epochs={args.epochs}']
-    run(train)
+    run(train + args.cfg_options)
     checkpoint = best_checkpoint(osp.join(REPO, args.work_dir))
     test_dir = osp.join(args.work_dir, 'test')
     run([python, osp.join('tools', 'test.py'), args.config, checkpoint,
-         '--work-dir', test_dir] + data)
+         '--work-dir', test_dir] + data + args.cfg_options)
     metrics = latest_metrics(osp.join(REPO, test_dir))
     with open(osp.join(REPO, args.data_root, 'classnames.txt')) as f:
         num_classes = len([line for line in f if line.strip()])

@@ -12,11 +12,20 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
 ``forward(feats_t, keys_t, query) -> AttentionStep`` with ``feats_t``
 ``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or ``None``),
 ``query`` ``[N, Q]``.
+
+Fast form with an input projection ``a = P a' + p`` (``HMANHead``'s
+``feat_channels``): the weights sum to one over ``K``, so ``sum_k alpha_k (P
+a'_k + p) = P (sum_k alpha_k a'_k) + p`` and ``W_a (P a' + p) + b = (W_a P) a'
++ (W_a p + b)``. ``precompute(raw, input_proj=P)`` therefore folds ``P`` into
+the key weights (one GEMM of ``A x C`` instead of ``D x C`` plus ``A x D`` per
+location) and the head projects the ``[N, C]`` glimpse instead of every
+location.
 """
 from typing import NamedTuple, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from .gumbel import TAU_MIN, gumbel_softmax
@@ -39,9 +48,22 @@ class ContentScore(nn.Module):
         self.query = nn.Linear(query_channels, hidden_channels, bias=False)
         self.energy = nn.Linear(hidden_channels, 1, bias=False)
 
-    def precompute(self, feats: torch.Tensor) -> torch.Tensor:
-        """``W_a a`` for all steps and locations: ``[N, T, K, A]``."""
-        return self.key(feats)
+    def precompute(self,
+                   feats: torch.Tensor,
+                   input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
+        """``W_a a`` for all steps and locations: ``[N, T, K, A]``.
+
+        With ``input_proj`` (a ``Linear`` ``P``), ``feats`` are the raw
+        features ``a'`` and the keys are ``(W_a P) a' + (W_a p + b)``, i.e.
+        ``W_a`` applied to ``P a' + p`` without materialising it.
+        """
+        if input_proj is None:
+            return self.key(feats)
+        weight = self.key.weight @ input_proj.weight
+        bias = self.key.bias
+        if input_proj.bias is not None:
+            bias = torch.addmv(bias, self.key.weight, input_proj.bias)
+        return F.linear(feats, weight, bias)
 
     def forward(self, keys_t: torch.Tensor,
                 query: torch.Tensor) -> torch.Tensor:
@@ -61,7 +83,9 @@ class LocationScore(nn.Module):
         self.num_locations = num_locations
         self.location = nn.Linear(query_channels, num_locations)
 
-    def precompute(self, feats: torch.Tensor) -> None:
+    def precompute(self,
+                   feats: torch.Tensor,
+                   input_proj: Optional[nn.Linear] = None) -> None:
         if feats.shape[2] != self.num_locations:
             raise ValueError(
                 f"score='location' was built for num_locations="
@@ -115,9 +139,13 @@ class SoftAttention(nn.Module):
         self.score = build_score(score, feat_channels, query_channels,
                                  hidden_channels, num_locations)
 
-    def precompute(self, feats: torch.Tensor) -> Optional[torch.Tensor]:
-        """Work shared by all steps, from ``feats`` ``[N, T, K, D]``."""
-        return self.score.precompute(feats)
+    def precompute(
+            self,
+            feats: torch.Tensor,
+            input_proj: Optional[nn.Linear] = None) -> Optional[torch.Tensor]:
+        """Work shared by all steps, from ``feats`` ``[N, T, K, D]`` (or the
+        raw ``[N, T, K, C]`` with ``input_proj``, see the module doc)."""
+        return self.score.precompute(feats, input_proj)
 
     def logits(self, keys_t, query) -> torch.Tensor:
         return self.score(keys_t, query).float()

@@ -12,11 +12,25 @@ For every view (a run of ``num_segments`` consecutive frames of ``x``)::
 
 Losses: ``loss_cls`` (and ``top1_acc`` ...) from ``BaseHead`` and, when
 ``att_reg_weight = lambda > 0``, Sharma's doubly stochastic penalty
-``loss_att = lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``. The loss
+``loss_att = lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``; when
+``bnd_reg_weight = mu > 0``, a boundary-rate penalty
+``loss_bnd = mu * sum_l (mean_{n,t} z^l_{n,t} - r_l)^2`` that keeps the
+detectors from collapsing to "never" or "always" (straight-through: the
+rate is the hard one, the gradient the soft one's). The loss
 dict also carries detached diagnostics (mmengine logs every key, sums only
 those containing ``loss``): ``att_entropy``, ``tau_att``,
 ``bnd_rate_l<l>`` and ``tau_bnd_l<l>``.
+
+Speed (same values and gradients as the loop above, see
+``tests/models/test_fast_paths.py``): with ``SoftAttention`` or a subclass
+the weights sum to one, so the glimpse is taken on the raw ``C``-channel
+features and the optional projection ``C -> D`` is applied to the ``[V, C]``
+glimpse, its weights folded into the attention keys (one GEMM over all
+steps and locations before the loop); the per-step features and keys are
+unbound once; the projection and the HM-LSTM cells compute their weight
+gradients once per sequence (``SequenceLinear``). No host sync in the loop.
 """
+from contextlib import nullcontext
 from typing import Dict, NamedTuple, Optional
 
 import torch
@@ -25,6 +39,9 @@ from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
+
+from .attention import SoftAttention
+from .hm_lstm import SequenceLinear
 
 
 class HMANOutputs(NamedTuple):
@@ -64,6 +81,11 @@ class HMANHead(BaseHead):
             0.5.
         att_reg_weight (float): ``lambda`` of the attention penalty, 0
             disables. Defaults to 0.
+        bnd_reg_weight (float): ``mu`` of the boundary-rate penalty, 0
+            disables (default).
+        bnd_target_rate (float | list[float]): target rate ``r_l`` of each
+            layer's boundary detector (one value for all layers, or one per
+            layer). Defaults to 0.25.
         temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
         init_std (float): std of the classifier init. Defaults to 0.01.
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
@@ -88,6 +110,8 @@ class HMANHead(BaseHead):
                  init_state: str = 'mean',
                  dropout_ratio: float = 0.5,
                  att_reg_weight: float = 0.0,
+                 bnd_reg_weight: float = 0.0,
+                 bnd_target_rate=0.25,
                  temporal_pool: str = 'mean',
                  init_std: float = 0.01,
                  test_cfg: Optional[dict] = None,
@@ -102,6 +126,7 @@ class HMANHead(BaseHead):
         self.attention_query = attention_query
         self.init_state_mode = init_state
         self.att_reg_weight = att_reg_weight
+        self.bnd_reg_weight = bnd_reg_weight
         self.temporal_pool = temporal_pool
         self.init_std = init_std
         self.test_cfg = dict(test_cfg or {})
@@ -111,6 +136,15 @@ class HMANHead(BaseHead):
             nn.Linear(in_channels, D) if feat_channels else nn.Identity())
         self.rnn = MODELS.build(rnn, default_args=dict(input_size=D))
         L, H = self.rnn.num_layers, self.rnn.hidden_size
+        rates = (list(bnd_target_rate) if isinstance(
+            bnd_target_rate, (list, tuple)) else [bnd_target_rate] * L)
+        if len(rates) != L or not all(0 <= r <= 1 for r in rates):
+            raise ValueError(
+                f'HMANHead bnd_target_rate must be one rate in [0, 1] or {L} '
+                f'of them (one per layer), got {bnd_target_rate!r}')
+        self.register_buffer(
+            'bnd_target_rate', torch.tensor(rates, dtype=torch.float32),
+            persistent=False)
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
@@ -126,8 +160,8 @@ class HMANHead(BaseHead):
         normal_init(self.fc_cls, std=self.init_std)
 
     # ------------------------------------------------------------------ run
-    def _views(self, x: torch.Tensor) -> torch.Tensor:
-        """``[V*T, C, H, W]`` -> ``a`` ``[V, T, K, D]``."""
+    def _raw_views(self, x: torch.Tensor) -> torch.Tensor:
+        """``[V*T, C, H, W]`` -> ``a'`` ``[V, T, K, C]`` (a view, no copy)."""
         if x.dim() != 4:
             raise ValueError(
                 f'HMANHead expects backbone features [N*T, C, H, W], got shape'
@@ -139,20 +173,60 @@ class HMANHead(BaseHead):
                 f'num_segments={T}. Set cls_head.num_segments to the '
                 'num_clips of the SampleFrames step in your pipelines.')
         views, C = x.shape[0] // T, x.shape[1]
-        feats = x.reshape(views, T, C, -1).transpose(2, 3)
-        return self.feat_proj(feats)
+        return x.reshape(views, T, C, -1).transpose(2, 3)
+
+    def _views(self, x: torch.Tensor) -> torch.Tensor:
+        """``[V*T, C, H, W]`` -> ``a`` ``[V, T, K, D]``."""
+        return self.feat_proj(self._raw_views(x))
 
     def _initial_state(self, feats: torch.Tensor):
-        views = feats.shape[0]
+        return self._initial_state_from_mean(feats.mean(dim=(1, 2)))
+
+    def _initial_state_from_mean(self, mean: torch.Tensor):
+        """``h_0, c_0`` from the mean feature ``[V, D]`` (or zeros)."""
+        views = mean.shape[0]
         L, H = self.rnn.num_layers, self.rnn.hidden_size
         if self.init_state_mode == 'zeros':
             return self.rnn.initial_state(
-                views, device=feats.device, dtype=feats.dtype)
-        mean = feats.mean(dim=(1, 2))
+                views, device=mean.device, dtype=mean.dtype)
         return self.rnn.initial_state(
             views,
             h0=self.init_h(mean).view(views, L, H),
             c0=self.init_c(mean).view(views, L, H))
+
+    def _rnn_sequence(self):
+        """``rnn.sequence()`` when the recurrent stack has one (``HMLSTM``),
+        else a no-op scope."""
+        sequence = getattr(self.rnn, 'sequence', None)
+        return sequence() if sequence is not None else nullcontext()
+
+    def _folds_projection(self) -> bool:
+        """Whether the glimpse may be taken on the raw features and projected
+        afterwards (exact for an affine ``feat_proj`` and weights summing to
+        one, which holds for :class:`SoftAttention` and its subclasses)."""
+        return (isinstance(self.attention, SoftAttention)
+                and isinstance(self.feat_proj, (nn.Linear, nn.Identity)))
+
+    def _attention_inputs(self, x: torch.Tensor):
+        """Per-step features, per-step keys (or ``None``), the mean feature
+        and the projection still to apply to each glimpse (or ``None``)."""
+        if self._folds_projection():
+            feats = self._raw_views(x)
+            proj = (self.feat_proj
+                    if isinstance(self.feat_proj, nn.Linear) else None)
+            keys = self.attention.precompute(feats, input_proj=proj)
+            mean = feats.mean(dim=(1, 2))
+            if proj is not None:
+                mean = proj(mean)
+        else:
+            feats, proj = self._views(x), None
+            keys = self.attention.precompute(feats)
+            mean = feats.mean(dim=(1, 2))
+        # unbind once: indexing [:, t] in the loop would make autograd build
+        # a full-size zero gradient per step
+        steps = feats.unbind(1)
+        key_steps = [None] * len(steps) if keys is None else keys.unbind(1)
+        return steps, key_steps, mean, proj
 
     def _query(self, state) -> torch.Tensor:
         if self.attention_query == 'top':
@@ -162,22 +236,25 @@ class HMANHead(BaseHead):
     def run(self, x: torch.Tensor) -> HMANOutputs:
         """Attention + HM-LSTM over every view of ``x`` (see module doc)."""
         height, width = x.shape[-2:]
-        feats = self._views(x)
-        keys = self.attention.precompute(feats)
-        state = self._initial_state(feats)
+        feats, keys, mean, proj = self._attention_inputs(x)
+        state = self._initial_state_from_mean(mean)
         hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [],
                                                             [], [])
-        for t in range(self.num_segments):
-            glance = self.attention(feats[:, t],
-                                    None if keys is None else keys[:, t],
-                                    self._query(state))
-            state, step_bounds = self.rnn.step(glance.glimpse, state)
-            hidden.append(torch.stack(state.h, dim=1))
-            weights.append(glance.weights)
-            probs.append(glance.probs)
-            bounds.append(step_bounds.z)
-            tau_att.append(glance.tau)
-            tau_bnd.append(step_bounds.tau)
+        if proj is not None:
+            proj = SequenceLinear(proj)
+        with self._rnn_sequence():
+            for t in range(self.num_segments):
+                glance = self.attention(feats[t], keys[t],
+                                        self._query(state))
+                glimpse = (
+                    glance.glimpse if proj is None else proj(glance.glimpse))
+                state, step_bounds = self.rnn.step(glimpse, state)
+                hidden.append(torch.stack(state.h, dim=1))
+                weights.append(glance.weights)
+                probs.append(glance.probs)
+                bounds.append(step_bounds.z)
+                tau_att.append(glance.tau)
+                tau_bnd.append(step_bounds.tau)
         out = self.rnn.output_features(torch.stack(hidden, dim=1))
         if self.dropout is not None:
             out = self.dropout(out)
@@ -185,7 +262,7 @@ class HMANHead(BaseHead):
         cls_scores = (
             step_scores.mean(dim=1)
             if self.temporal_pool == 'mean' else step_scores[:, -1])
-        views = feats.shape[0]
+        views = mean.shape[0]
         return HMANOutputs(
             cls_scores=cls_scores,
             step_scores=step_scores,
@@ -207,6 +284,12 @@ class HMANHead(BaseHead):
         penalty = (1.0 - coverage).pow(2).sum(dim=1).mean()
         return self.att_reg_weight * penalty
 
+    def boundary_penalty(self, boundaries: torch.Tensor) -> torch.Tensor:
+        """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``."""
+        rates = boundaries.float().mean(dim=(0, 2))
+        return self.bnd_reg_weight * (rates -
+                                      self.bnd_target_rate).pow(2).sum()
+
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
         outputs = self.run(feats)
@@ -215,9 +298,12 @@ class HMANHead(BaseHead):
                 f'HMANHead got {outputs.cls_scores.shape[0]} sequences for '
                 f'{len(data_samples)} training samples: the train pipeline '
                 'must sample exactly num_segments frames (one clip) per video')
-        losses = self.loss_by_feat(outputs.cls_scores, data_samples)
+        # float32: bf16 scores (CPU --amp) break top_k_accuracy (numpy)
+        losses = self.loss_by_feat(outputs.cls_scores.float(), data_samples)
         if self.att_reg_weight > 0:
             losses['loss_att'] = self.attention_penalty(outputs.attention)
+        if self.bnd_reg_weight > 0:
+            losses['loss_bnd'] = self.boundary_penalty(outputs.boundaries)
         losses.update(training_diagnostics(outputs))
         return losses
 

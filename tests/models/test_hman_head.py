@@ -140,3 +140,25 @@ def test_config_variants_build_and_run(pool, query):
     head = build_head(temporal_pool=pool, attention_query=query,
                       init_state='zeros', feat_channels=12)
     assert head(torch.randn(2 * T, C, HW, HW)).shape == (2, NUM_CLASSES)
+
+
+def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
+    head = build_head(bnd_reg_weight=3.0, bnd_target_rate=[0.5, 0.25])
+    z = torch.zeros(2, 2, T)
+    z[:, 0, :2] = 1  # layer 1 fires at half the steps, layer 2 never
+    expected = 3.0 * ((0.5 - 0.5) ** 2 + (0.0 - 0.25) ** 2)
+    assert head.boundary_penalty(z).item() == pytest.approx(expected)
+
+    losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
+    assert 'loss_bnd' in losses
+    losses['loss_bnd'].backward()  # the gradient reaches the detectors
+    grads = [p.grad for n, p in head.rnn.named_parameters()
+             if n.startswith('cells')]
+    assert any(g is not None and g.abs().sum() > 0 for g in grads)
+
+
+def test_boundary_target_rate_must_fit_the_layers():
+    with pytest.raises(ValueError, match='bnd_target_rate'):
+        build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5, 0.5])
+    assert 'loss_bnd' not in build_head().loss(
+        torch.randn(2 * T, C, HW, HW), samples([0, 1]))

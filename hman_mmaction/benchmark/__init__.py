@@ -1,0 +1,2 @@
+"""Speed and accuracy benchmarks (used by ``tools/benchmark.py`` and
+``tools/benchmark_accuracy.py``)."""

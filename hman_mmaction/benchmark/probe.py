@@ -1,0 +1,36 @@
+"""Peak memory of one benchmark call in a fresh process (CPU maxrss needs a
+process per measurement).
+
+    python -m hman_mmaction.benchmark.probe {head,e2e} VARIANT {train,infer} \
+        SETTINGS_JSON
+
+Prints ``PEAK_MIB <float>``.
+"""
+import json
+import sys
+
+
+def main(argv=None):
+    group, variant, mode, settings = (argv or sys.argv[1:])[:4]
+    settings = json.loads(settings)
+    import torch
+
+    import hman_mmaction  # noqa: F401
+    from hman_mmaction.benchmark.speed import build_cases
+    from hman_mmaction.benchmark.timing import peak_memory_mib
+    if settings.get('threads'):
+        torch.set_num_threads(settings['threads'])
+    cases = build_cases(group, settings, only=variant)
+    fn = cases[mode][variant]
+    if settings['device'].startswith('cuda'):
+        # CUDA: exact per-call peak after warm-up. CPU: maxrss is a
+        # high-water mark, so the first call is measured (a warm-up would
+        # already have raised the mark to the call's peak).
+        for _ in range(max(1, settings.get('warmup', 1))):
+            fn()
+    print(f'PEAK_MIB {peak_memory_mib(fn, settings["device"]):.3f}',
+          flush=True)
+
+
+if __name__ == '__main__':
+    main()

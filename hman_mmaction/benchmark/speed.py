@@ -1,0 +1,220 @@
+"""What ``tools/benchmark.py`` times: the head alone and a whole recognizer.
+
+**head** (``group='head'``) on random backbone features ``x`` ``[B*T, C, h,
+w]`` that require grad (as behind a backbone):
+
+* ``hman_soft``: ``HMANHead`` from the given head config (soft attention,
+  Gumbel boundaries with adaptive temperature);
+* ``hman_hard``: the same with ``GumbelHardAttention`` + adaptive tau;
+* ``attlstm``: the same with ``NoBoundary`` (the Att-LSTM baseline);
+* ``lstm``: the reference, ``torch.nn.LSTM`` (fused) of the same hidden size
+  and depth over the mean-pooled features, a linear classifier on the mean
+  over time and cross-entropy.
+
+``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_att`` +
+diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
+
+**end-to-end** (``group='e2e'``): mmaction2 ``Recognizer2D`` with a ResNet
+backbone and either the HM-AN head (``hman``) or mmaction2's ``TSNHead``
+(``tsn``) on identical uint8 clips ``[B, T, 3, S, S]``. ``train`` =
+``model.train_step`` (data preprocessor, forward, loss, backward, SGD
+momentum step with grad clipping, as the runner does); ``infer`` =
+``model.test_step`` in eval mode.
+"""
+import copy
+from typing import Callable, Dict, Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HEAD_VARIANTS = ('hman_soft', 'hman_hard', 'attlstm', 'lstm')
+E2E_VARIANTS = ('hman', 'tsn')
+MODES = ('train', 'infer')
+
+
+def head_config(base: dict, variant: str, s: dict) -> dict:
+    """The HM-AN head config of ``variant`` at the benchmark sizes."""
+    cfg = copy.deepcopy(base)
+    cfg.update(
+        num_classes=s['num_classes'],
+        in_channels=s['head_channels'],
+        num_segments=s['head_segments'],
+        feat_channels=s['head_feat_channels'] or None)
+    cfg['rnn'] = dict(cfg['rnn'], hidden_size=s['head_hidden'],
+                      num_layers=s['head_layers'])
+    cfg['attention'] = dict(
+        cfg['attention'], hidden_channels=s['head_att_channels'])
+    if variant == 'hman_hard':
+        cfg['attention'] = dict(
+            type='GumbelHardAttention',
+            hidden_channels=s['head_att_channels'],
+            temperature=dict(type='AdaptiveTemperature'))
+    elif variant == 'attlstm':
+        cfg['rnn']['boundary'] = dict(type='NoBoundary')
+    elif variant != 'hman_soft':
+        raise KeyError(f'unknown head variant {variant!r}; '
+                       f'choose from {HEAD_VARIANTS}')
+    return cfg
+
+
+class MeanPoolLSTM(nn.Module):
+    """Reference: fused ``nn.LSTM`` over mean-pooled frame features."""
+
+    def __init__(self, channels, hidden, layers, num_classes, segments):
+        super().__init__()
+        self.segments = segments
+        self.lstm = nn.LSTM(channels, hidden, layers, batch_first=True)
+        self.fc = nn.Linear(hidden, num_classes)
+
+    def forward(self, x):
+        pooled = x.flatten(2).mean(-1)
+        seq = pooled.view(-1, self.segments, pooled.shape[-1])
+        out, _ = self.lstm(seq)
+        return self.fc(out.mean(1))
+
+
+def _samples(labels, device):
+    from mmaction.structures import ActionDataSample
+    return [
+        ActionDataSample().set_gt_label(int(label)).to(device)
+        for label in labels
+    ]
+
+
+def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
+    from mmaction.registry import MODELS
+    device = s['device']
+    B, T = s['head_batch'], s['head_segments']
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(B * T, s['head_channels'], s['head_map'], s['head_map'],
+                    generator=gen).to(device).requires_grad_(True)
+    labels = torch.arange(B) % s['num_classes']
+    target = labels.to(device)
+    samples = _samples(labels, device)
+    cases = {mode: {} for mode in MODES}
+    for variant in HEAD_VARIANTS:
+        if only is not None and variant != only:
+            continue
+        torch.manual_seed(0)
+        if variant == 'lstm':
+            model = MeanPoolLSTM(s['head_channels'], s['head_hidden'],
+                                 s['head_layers'], s['num_classes'], T)
+        else:
+            model = MODELS.build(head_config(s['head_cfg'], variant, s))
+            model.init_weights()
+        model.to(device)
+
+        def train(model=model, variant=variant):
+            model.train()
+            model.zero_grad(set_to_none=True)
+            x.grad = None
+            if variant == 'lstm':
+                loss = F.cross_entropy(model(x), target)
+            else:
+                losses = model.loss(x, samples)
+                loss = sum(v for k, v in losses.items() if 'loss' in k)
+            loss.backward()
+
+        def infer(model=model):
+            model.eval()
+            with torch.no_grad():
+                model(x)
+
+        cases['train'][variant] = train
+        cases['infer'][variant] = infer
+    return cases
+
+
+def recognizer_config(head: str, s: dict) -> dict:
+    """``Recognizer2D`` + ResNet-``e2e_depth`` (random init) + the head."""
+    channels = 2048 if s['e2e_depth'] >= 50 else 512
+    if head == 'tsn':
+        cls_head = dict(
+            type='TSNHead', num_classes=s['num_classes'],
+            in_channels=channels, spatial_type='avg',
+            consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.4,
+            init_std=0.01, average_clips='prob')
+    elif head == 'hman':
+        cls_head = copy.deepcopy(s['head_cfg'])
+        cls_head.update(num_classes=s['num_classes'], in_channels=channels,
+                        num_segments=s['e2e_segments'])
+    else:
+        raise KeyError(f'unknown end-to-end variant {head!r}; '
+                       f'choose from {E2E_VARIANTS}')
+    return dict(
+        type='Recognizer2D',
+        backbone=dict(type='ResNet', depth=s['e2e_depth'], pretrained=None,
+                      norm_eval=False),
+        cls_head=cls_head,
+        data_preprocessor=dict(
+            type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375], format_shape='NCHW'))
+
+
+def _quiet_init(model) -> None:
+    """``init_weights`` without mmengine's per-parameter INFO report."""
+    import logging
+
+    from mmengine.logging import MMLogger
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+
+
+def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
+    from mmaction.registry import MODELS
+    from mmengine.optim import OptimWrapper
+    device = s['device']
+    B, T, S = s['e2e_batch'], s['e2e_segments'], s['e2e_size']
+    gen = torch.Generator().manual_seed(0)
+    clips = [
+        torch.randint(0, 256, (T, 3, S, S), generator=gen,
+                      dtype=torch.uint8) for _ in range(B)
+    ]
+    labels = torch.arange(B) % s['num_classes']
+    cases = {mode: {} for mode in MODES}
+    for variant in E2E_VARIANTS:
+        if only is not None and variant != only:
+            continue
+        torch.manual_seed(0)
+        model = MODELS.build(recognizer_config(variant, s))
+        _quiet_init(model)
+        model.to(device)
+        optim = OptimWrapper(
+            torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9,
+                            weight_decay=1e-4),
+            clip_grad=dict(max_norm=20, norm_type=2))
+
+        def data():
+            return dict(inputs=list(clips),
+                        data_samples=_samples(labels, 'cpu'))
+
+        def train(model=model, optim=optim):
+            model.train()
+            model.train_step(data(), optim)
+
+        def infer(model=model):
+            model.eval()
+            with torch.no_grad():
+                model.test_step(data())
+
+        cases['train'][variant] = train
+        cases['infer'][variant] = infer
+    return cases
+
+
+def build_cases(group: str, settings: dict,
+                only: Optional[str] = None) -> Dict[str, Dict[str, Callable]]:
+    """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``."""
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    if group == 'head':
+        return _head_cases(settings, only)
+    if group == 'e2e':
+        return _e2e_cases(settings, only)
+    raise KeyError(f"benchmark group must be 'head' or 'e2e', got {group!r}")
