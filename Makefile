@@ -8,6 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.hman-installed
 # The CPU wheel of torch must be installed before anything that depends on
 # torch: an unpinned torch pulls a multi-GB CUDA build.
+# Elsewhere than this project's machines (which carry the CPU wheel locally),
+# pick the CPU build explicitly, e.g.
+#   make demo TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
 
@@ -18,7 +21,7 @@ venv: $(STAMP)
 $(STAMP): setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade 'pip>=23' 'setuptools>=61,<81' wheel
-	$(BIN)/python -m pip install '$(TORCH)'
+	$(BIN)/python -m pip install $(TORCH)
 	$(BIN)/python -m pip install --no-build-isolation -e '.[tests]'
 	$(BIN)/python -c "import hman_mmaction, mmaction.models; print('hman-mmaction', hman_mmaction.__version__, 'ready')"
 	touch $(STAMP)
@@ -37,6 +40,10 @@ figures: $(STAMP)
 ablate: $(STAMP)
 	test -n "$$(ls work_dirs/hman_demo/best_*.pth 2>/dev/null)" || $(BIN)/python tools/demo.py
 	$(BIN)/python tools/ablate.py --cached-grid --seeds 3 --threads 1 --out work_dirs/ablate/demo_grid.md
+
+# speed of the head and of the whole recognizer (prints a table)
+benchmark: $(STAMP)
+	$(BIN)/python tools/benchmark.py --json work_dirs/benchmark.json
 
 clean-demo:
 	rm -rf data/synthetic_actions work_dirs/hman_demo

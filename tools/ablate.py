@@ -42,7 +42,9 @@ def parse_args(argv=None):
     p.add_argument('--seeds', type=int, default=3,
                    help='run seeds 0..N-1 of every config')
     p.add_argument('--out', required=True, help='markdown table (the json '
-                   'goes next to it)')
+                   'goes next to it); relative paths here and in CONFIG, '
+                   '--work-dir and --feature-store are taken from the '
+                   'repository root, where the tool runs')
     p.add_argument('--work-dir', default='work_dirs/ablate')
     p.add_argument('--feature-store', default=None,
                    help='store of the cached configs (default: theirs; '

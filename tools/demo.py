@@ -90,6 +90,9 @@ def main(argv=None):
     with open(osp.join(REPO, args.data_root, 'classnames.txt')) as f:
         num_classes = len([line for line in f if line.strip()])
     top1 = metrics.get('acc/top1')
+    if top1 is None:
+        raise KeyError(f'no acc/top1 in the test metrics under {test_dir}: '
+                       f'{sorted(metrics)}')
     print('\n' + '=' * 64)
     print(f'HM-AN demo: test top-1 = {100 * top1:.1f}% '
           f'(chance {100 / num_classes:.1f}%, {num_classes} classes), '

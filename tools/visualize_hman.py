@@ -45,7 +45,7 @@ def main(argv=None):
         visualize_video(args.config, checkpoint, args.video, args.out,
                         class_names=args.class_names, device=args.device,
                         cfg_options=args.cfg_options)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, RuntimeError) as error:
         sys.exit(f'visualize_hman: error: {error}')
 
 

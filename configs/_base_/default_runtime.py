@@ -18,7 +18,9 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     checkpoint=dict(
         type='CheckpointHook', interval=1, save_best='auto',
-        max_keep_ckpts=3))
+        max_keep_ckpts=3),
+    # mmaction2's VisualizationHook for NCHW inputs, on with test.py --show-dir
+    visualization=dict(type='FrameVisualizationHook', enable=False))
 
 # TensorBoard: uncomment (after `pip install tensorboard`) to also log the
 # scalars (loss, top1_acc, tau_*, bnd_rate_l*, att_entropy) there.

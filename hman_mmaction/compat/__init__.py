@@ -5,13 +5,17 @@ from ``mmaction.models``. Each fix is narrow, idempotent and does nothing
 where the breakage is absent:
 
 ==========================  ==================================================
-``missing_modules``         mmaction2 1.2.0 wheel lacks ``localizers/drn``;
-                            undeclared ``importlib_metadata``
-``package_metadata``        mmengine config bases need ``pkg_resources``
+``drn``                     mmaction2 1.2.0 wheel lacks ``localizers/drn``
+                            (``missing_modules``)
+``importlib_metadata``      undeclared ``importlib_metadata``
+                            (``missing_modules``)
+``pkg_resources``           mmengine config bases need ``pkg_resources``
+                            (``package_metadata``)
 ``checkpoint_globals``      torch>=2.6 ``weights_only`` refuses mmengine
                             checkpoints (allow-list, never ``weights_only``
                             off)
-``cpu_distributed``         mmengine's pytorch launcher needs CUDA
+``cpu_launcher``            mmengine's pytorch launcher needs CUDA
+                            (``cpu_distributed``)
 ==========================  ==================================================
 
 Set ``HMAN_COMPAT_DISABLE=name[,name...]`` to skip fixes (tests use it to

@@ -120,6 +120,8 @@ def load_local_checkpoint(filename: str, map_location=None):
     except UntrustedCheckpointError:
         raise
     except pickle.UnpicklingError as error:
+        if not _GLOBAL_IN_MESSAGE.search(str(error)):
+            raise  # corrupt or truncated, not a refused global
         raise UntrustedCheckpointError(
             untrusted_checkpoint_message(filename, error)) from error
 

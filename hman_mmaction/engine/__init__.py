@@ -6,9 +6,10 @@ from .broken_video_hook import BrokenVideoCounterHook
 from .loops import ResumableEpochBasedTrainLoop
 from .rng_state import RNGStateHook
 from .runner import HMANRunner
+from .visualization_hook import FrameVisualizationHook
 
 __all__ = [
     'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook',
     'BrokenVideoCounterHook', 'ResumableEpochBasedTrainLoop', 'RNGStateHook',
-    'HMANRunner'
+    'HMANRunner', 'FrameVisualizationHook'
 ]

@@ -273,8 +273,11 @@ def extract_features(config, checkpoint: Optional[str], out: str,
     cfg = load_config(config, cfg_options)
     model = build_frozen_backbone_model(cfg, checkpoint, seed)
     if checkpoint is None:
-        print('WARNING: no checkpoint given: the backbone has random '
-              f'(seed {seed}) weights', flush=True)
+        pretrained = cfg.model.backbone.get('pretrained', None)
+        source = (f'its config init ({pretrained})' if pretrained else
+                  f'random (seed {seed}) weights')
+        print(f'WARNING: no checkpoint given: the backbone has {source}',
+              flush=True)
     fingerprint = dict(
         weights_sha256=state_dict_sha256(
             model, ('backbone.', 'data_preprocessor.')),

@@ -45,7 +45,8 @@ def test_train_checkpoint_resume_and_multiview_test(name, tiny_dataset,
     result = run_tool([
         'tools/test.py', config, str(tmp_path / 'epoch_2.pth'),
         '--work-dir', str(tmp_path / 'test'), '--dump',
-        str(tmp_path / 'predictions.pkl'), '--cfg-options'
+        str(tmp_path / 'predictions.pkl'), '--show-dir',
+        str(tmp_path / 'show'), '--cfg-options'
     ] + data_overrides(tiny_dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]
     assert 'acc/top1' in result.stdout
@@ -55,6 +56,10 @@ def test_train_checkpoint_resume_and_multiview_test(name, tiny_dataset,
         predictions = pickle.load(f)
     assert len(predictions) == 4  # every test video scored once
     assert predictions[0]['pred_score'].shape[-1] == 12
+    # --show-dir: mmaction2's ActionVisualizer drew the frames of every
+    # test video (2 clips x 8 frames each)
+    drawn = [p for p in (tmp_path / 'show').rglob('*') if p.is_file()]
+    assert len(drawn) >= 4, drawn
 
 
 def test_upstream_mmaction_test_script_tests_our_checkpoint(
