@@ -10,6 +10,14 @@ import hman_mmaction  # noqa: F401  (applies compat fixes, registers models)
 register_all_modules(init_default_scope=True)
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """Fixtures (of any scope) build their models in mmaction's scope too,
+    whatever Runner an earlier test created."""
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _seeded_in_mmaction_scope():
     # A Runner built in a test creates a newer default scope; every test

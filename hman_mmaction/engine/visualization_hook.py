@@ -9,11 +9,17 @@ from mmaction.registry import HOOKS
 class FrameVisualizationHook(VisualizationHook):
     """Draws test/val samples with mmaction2's ``ActionVisualizer``.
 
-    The upstream hook reads every input as ``[C, T, H, W]`` (``NCTHW``, 3D
-    recognizers); a ``Recognizer2D`` pipeline (``FormatShape NCHW``) gives
-    ``[T, C, H, W]`` (all views' frames in a row), which is handed over as
-    ``[C, T, H, W]`` here. Everything else is the upstream hook.
+    Two mismatches of mmaction2 1.2.0 are bridged, everything else is the
+    upstream hook: (1) it reads every input as ``[C, T, H, W]`` (``NCTHW``,
+    3D recognizers), while a ``Recognizer2D`` pipeline (``FormatShape
+    NCHW``) gives ``[T, C, H, W]`` (all views' frames in a row), handed over
+    as ``[C, T, H, W]`` here; (2) it passes ``show=`` to
+    ``ActionVisualizer.add_datasample``, which only takes ``show_frames=``.
     """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.draw_args['show_frames'] = self.draw_args.pop('show', False)
 
     def _draw_samples(self, batch_idx, data_batch, data_samples, step=0):
         inputs = [frames_first_to_channels_first(video)
