@@ -11,6 +11,7 @@ def main(argv=None):
     args = cli.parse(cli.test_parser(), argv)
     runner = cli.build_runner(cli.test_config(args))
     runner.test()
+    cli.finish_distributed()
 
 
 if __name__ == '__main__':

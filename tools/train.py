@@ -11,6 +11,7 @@ def main(argv=None):
     args = cli.parse(cli.train_parser(), argv)
     runner = cli.build_runner(cli.train_config(args))
     runner.train()
+    cli.finish_distributed()
 
 
 if __name__ == '__main__':
