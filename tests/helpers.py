@@ -74,15 +74,5 @@ def make_tiny_dataset(root, train=8, val=4, test=4, seed=0):
 def data_overrides(root, batch_size=4, workers=0):
     """``--cfg-options`` that point a synthetic-actions config at ``root``
     and keep the run small."""
-    options = []
-    for split, loader in (('train', 'train_dataloader'),
-                          ('val', 'val_dataloader'),
-                          ('test', 'test_dataloader')):
-        options += [
-            f'{loader}.dataset.ann_file={root}/{split}_list_videos.txt',
-            f'{loader}.dataset.data_prefix.video={root}/videos',
-            f'{loader}.batch_size={batch_size}',
-            f'{loader}.num_workers={workers}',
-            f'{loader}.persistent_workers={bool(workers)}',
-        ]
-    return options
+    from hman_mmaction.datasets.synthetic_actions import config_overrides
+    return config_overrides(root, batch_size=batch_size, workers=workers)

@@ -35,7 +35,8 @@ import hman_mmaction  # noqa: E402,F401  (compat fixes)
 from hman_mmaction.benchmark.accuracy import (load_dump,  # noqa: E402
                                               markdown_table, pair_accuracy)
 from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
-    SyntheticActionSpec, class_names, generate_dataset, order_swapped_pairs)
+    SyntheticActionSpec, class_names, config_overrides, generate_dataset,
+    order_swapped_pairs)
 
 MODELS = {
     'hman_soft': ('HM-AN (soft attention)', 'configs/hman_demo.py'),
@@ -102,19 +103,8 @@ def ensure_data(args, spec):
 
 
 def data_options(args, num_classes):
-    root = args.data_root
-    options = [f'model.cls_head.num_classes={num_classes}']
-    for split, loader in (('train', 'train_dataloader'),
-                          ('val', 'val_dataloader'),
-                          ('test', 'test_dataloader')):
-        options += [
-            f'{loader}.dataset.ann_file={root}/{split}_list_videos.txt',
-            f'{loader}.dataset.data_prefix.video={root}/videos',
-            f'{loader}.batch_size={args.batch_size}',
-            f'{loader}.num_workers={args.workers}',
-            f'{loader}.persistent_workers={bool(args.workers)}',
-        ]
-    return options
+    return config_overrides(args.data_root, batch_size=args.batch_size,
+                            workers=args.workers, num_classes=num_classes)
 
 
 def schedule_options(epochs):

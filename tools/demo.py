@@ -21,6 +21,10 @@ import time
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
+sys.path.insert(0, REPO)
+
+from hman_mmaction.datasets.synthetic_actions import \
+    config_overrides  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -69,14 +73,7 @@ def main(argv=None):
     else:
         run([python, osp.join('tools', 'data', 'make_synthetic_actions.py'),
              args.data_root])
-    data = ['--cfg-options'] + [
-        f'{loader}.dataset.{key}={args.data_root}/{value}'
-        for loader, split in (('train_dataloader', 'train'),
-                              ('val_dataloader', 'val'),
-                              ('test_dataloader', 'test'))
-        for key, value in (('ann_file', f'{split}_list_videos.txt'),
-                           ('data_prefix.video', 'videos'))
-    ]
+    data = ['--cfg-options'] + config_overrides(args.data_root)
     train = [python, osp.join('tools', 'train.py'), args.config,
              '--work-dir', args.work_dir] + data
     if args.epochs is not None:

@@ -20,7 +20,7 @@ import json
 import os
 import os.path as osp
 from dataclasses import asdict, dataclass, field
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -186,6 +186,34 @@ def write_mp4(path: str, frames: np.ndarray, fps: int) -> None:
     for frame in frames:
         writer.write(frame)
     writer.release()
+
+
+def config_overrides(root: str,
+                     batch_size: Optional[int] = None,
+                     workers: Optional[int] = None,
+                     num_classes: Optional[int] = None) -> List[str]:
+    """``--cfg-options`` that point the train/val/test loaders of a
+    synthetic-actions config at the dataset in ``root`` (and optionally
+    set the batch size, the workers and the number of classes)."""
+    options = []
+    if num_classes is not None:
+        options.append(f'model.cls_head.num_classes={num_classes}')
+    for split in SPLITS:
+        loader = f'{split}_dataloader'
+        options += [
+            f'{loader}.dataset.ann_file={root}/{split}_list_videos.txt',
+            f'{loader}.dataset.data_prefix.video={root}/videos',
+        ]
+        if num_classes is not None:
+            options.append(f'{loader}.dataset.num_classes={num_classes}')
+        if batch_size is not None:
+            options.append(f'{loader}.batch_size={batch_size}')
+        if workers is not None:
+            options += [
+                f'{loader}.num_workers={workers}',
+                f'{loader}.persistent_workers={bool(workers)}'
+            ]
+    return options
 
 
 @dataclass

@@ -85,3 +85,19 @@ def test_bad_specs_are_refused_with_the_reason():
         SyntheticActionSpec(motions=('up', 'sideways'))
     with pytest.raises(ValueError, match='lengths'):
         SyntheticActionSpec(lengths=(4, ))
+
+
+def test_config_overrides_point_every_loader_at_the_dataset():
+    from hman_mmaction.datasets.synthetic_actions import config_overrides
+    options = config_overrides('/d', batch_size=2, workers=0, num_classes=48)
+    assert 'model.cls_head.num_classes=48' in options
+    for split in ('train', 'val', 'test'):
+        loader = f'{split}_dataloader'
+        assert f'{loader}.dataset.ann_file=/d/{split}_list_videos.txt' in \
+            options
+        assert f'{loader}.dataset.data_prefix.video=/d/videos' in options
+        # the checked dataset validates labels against num_classes too
+        assert f'{loader}.dataset.num_classes=48' in options
+        assert f'{loader}.batch_size=2' in options
+        assert f'{loader}.persistent_workers=False' in options
+    assert len(config_overrides('/d')) == 6  # paths only
