@@ -5,6 +5,7 @@ Recognizer2D (ResNet) with the HM-AN head against TSN.
         [--threads N] [--json OUT.json] [--no-memory] [--skip-e2e] [--tiny]
         [--head-batch 8 --head-segments 16 --head-channels 2048 --head-map 7
          --head-hidden 512 --head-layers 2]
+        [--head-score content|bilinear|location]
         [--e2e-batch 2 --e2e-segments 16 --e2e-size 112|224 --e2e-depth 50]
 
 Prints two tables (median milliseconds, ratios, peak memory) and the
@@ -69,6 +70,10 @@ def parse_args(argv=None):
                    help='1x1 projection C->D (default: the config, 0 = none)')
     p.add_argument('--head-att-channels', type=int, default=None,
                    help='attention hidden size (default: the config)')
+    p.add_argument('--head-score', default=None,
+                   choices=('content', 'bilinear', 'location'),
+                   help='attention score of every HM-AN variant, head and '
+                   'end-to-end (default: the config)')
     p.add_argument('--e2e-batch', type=int, default=2)
     p.add_argument('--e2e-segments', type=int, default=16)
     p.add_argument('--e2e-size', type=int, default=None,
@@ -79,6 +84,8 @@ def parse_args(argv=None):
 
 def settings_from(args) -> dict:
     head_cfg = Config.fromfile(args.model_config).model.cls_head.to_dict()
+    if args.head_score is not None:
+        head_cfg['attention']['score'] = args.head_score
     s = dict(
         device=args.device, threads=args.threads, repeats=args.repeats,
         warmup=args.warmup, num_classes=args.num_classes,
@@ -183,6 +190,7 @@ def main(argv=None):
         cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
         torch=torch.__version__, python=platform.python_version(),
         settings={k: v for k, v in s.items() if k != 'head_cfg'},
+        head_cfg=s['head_cfg'],
         timing='median of round-robin repeats, ms',
         memory=None if args.no_memory else memory_note))
     report['head'] = run_group('head', HEAD_VARIANTS, 'lstm', s,
@@ -196,6 +204,7 @@ def main(argv=None):
         f'Head: B={s["head_batch"]}, T={s["head_segments"]}, '
         f'C={s["head_channels"]}, {s["head_map"]}x{s["head_map"]} map, '
         f'D={s["head_feat_channels"] or s["head_channels"]}, '
+        f'{s["head_cfg"]["attention"].get("score", "content")} score, '
         f'A={s["head_att_channels"]}, hidden {s["head_hidden"]}, '
         f'{s["head_layers"]} layers ({s["device"]}, '
         f'{torch.get_num_threads()} threads)')

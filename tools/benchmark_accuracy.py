@@ -4,7 +4,7 @@ on the identical backbone, data and schedule, over several seeds.
 
     python tools/benchmark_accuracy.py [--seeds 0 1 2] [--epochs 6]
         [--models hman_soft hman_hard attlstm tsn]
-        [--lengths 2] [--train 960 --test 384 --size 64]
+        [--lengths 2] [--train 1200 --test 480 --size 32 --object-size 4]
         [--data-root data/benchmark_accuracy] [--work-dir work_dirs/...]
         [--out results.md] [--json results.json]
 
@@ -32,11 +32,11 @@ REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
 import hman_mmaction  # noqa: E402,F401  (compat fixes)
-from hman_mmaction.benchmark.accuracy import (load_dump,  # noqa: E402
-                                              markdown_table, pair_accuracy)
+from hman_mmaction.benchmark.accuracy import (  # noqa: E402
+    load_dump, markdown_table, pair_accuracy, zoo_table)
 from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
     SyntheticActionSpec, class_names, config_overrides, generate_dataset,
-    order_swapped_pairs)
+    order_swapped_pairs, stale_reason)
 
 MODELS = {
     'hman_soft': ('HM-AN (soft attention)', 'configs/hman_demo.py'),
@@ -57,11 +57,13 @@ def parse_args(argv=None):
     p.add_argument('--workers', type=int, default=1)
     p.add_argument('--lengths', nargs='+', type=int, default=[2],
                    help='motions per action (2 and/or 3; 2 3 = 48 classes)')
-    p.add_argument('--train', type=int, default=960, help='train videos')
-    p.add_argument('--test', type=int, default=384, help='test videos')
-    p.add_argument('--size', type=int, default=64, help='frame side')
+    p.add_argument('--train', type=int, default=1200, help='train videos')
+    p.add_argument('--test', type=int, default=480, help='test videos')
+    p.add_argument('--size', type=int, default=32,
+                   help='frame side (the demo: 64)')
     p.add_argument('--num-frames', type=int, default=32)
-    p.add_argument('--object-size', type=int, default=8)
+    p.add_argument('--object-size', type=int, default=4,
+                   help='target and distractor side (the demo: 8)')
     p.add_argument('--distractors', type=int, default=2)
     p.add_argument('--data-seed', type=int, default=0)
     p.add_argument('--data-root',
@@ -85,20 +87,15 @@ def spec_from(args) -> SyntheticActionSpec:
 
 
 def ensure_data(args, spec):
-    """Generate the videos unless ``meta.json`` shows the same settings."""
+    """Generate the videos unless ``--data-root`` holds the same
+    settings made by this generator version."""
     counts = dict(train=args.train, val=min(args.test, 8), test=args.test)
-    meta_path = osp.join(args.data_root, 'meta.json')
-    if osp.isfile(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        from dataclasses import asdict
-        wanted = json.loads(json.dumps(asdict(spec)))
-        if (meta.get('spec') == wanted and meta.get('counts') == counts
-                and meta.get('seed') == args.data_seed):
-            print(f'data: reusing {args.data_root}', flush=True)
-            return
+    reason = stale_reason(args.data_root, spec, counts, args.data_seed)
+    if reason is None:
+        print(f'data: reusing {args.data_root}', flush=True)
+        return
     print(f'data: generating {sum(counts.values())} videos into '
-          f'{args.data_root}', flush=True)
+          f'{args.data_root} ({reason})', flush=True)
     generate_dataset(args.data_root, counts, spec, seed=args.data_seed)
 
 
@@ -191,8 +188,12 @@ def main(argv=None):
         f'{args.train} train / {args.test} test videos of {args.size}px, '
         f'{args.epochs} epochs, seeds {args.seeds}; test: 2 views '
         '(twice_sample), last checkpoint')
+    from mmengine.config import Config
+    segments = Config.fromfile(MODELS['hman_soft'][1]).num_segments
     text = (f'Synthetic order-dependent actions: {setting}.\n\n' +
-            markdown_table(rows) + '\n')
+            markdown_table(rows) + '\n\nThe same as model-zoo rows '
+            '(configs/README.md):\n\n' +
+            zoo_table(rows, segments, args.size) + '\n')
     print('\n' + text)
     out = args.out or osp.join(args.work_dir, 'results.md')
     json_path = args.json or osp.join(args.work_dir, 'results.json')

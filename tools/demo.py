@@ -23,8 +23,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from hman_mmaction.datasets.synthetic_actions import \
-    config_overrides  # noqa: E402
+from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
+    config_overrides, stale_reason)
 
 
 def parse_args(argv=None):
@@ -44,13 +44,6 @@ def run(command):
     subprocess.run(command, check=True, cwd=REPO)
 
 
-def dataset_ready(root):
-    return all(
-        osp.isfile(osp.join(root, f'{split}_list_videos.txt'))
-        for split in ('train', 'val', 'test')) and osp.isfile(
-            osp.join(root, 'meta.json'))
-
-
 def best_checkpoint(work_dir):
     found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
                    key=osp.getmtime)
@@ -67,10 +60,12 @@ def main(argv=None):
     args = parse_args(argv)
     python = sys.executable
     start = time.time()
-    if dataset_ready(osp.join(REPO, args.data_root)):
+    stale = stale_reason(osp.join(REPO, args.data_root))
+    if stale is None:
         print(f'demo data found in {args.data_root} (delete it to '
               'regenerate)')
     else:
+        print(f'generating the demo data: {stale}')
         run([python, osp.join('tools', 'data', 'make_synthetic_actions.py'),
              args.data_root])
     data = ['--cfg-options'] + config_overrides(args.data_root)

@@ -97,3 +97,26 @@ def markdown_table(rows: List[dict]) -> str:
                      f'{len(row["top1"])} | ' + ' | '.join(cells) +
                      f' | {minutes:.1f} |')
     return '\n'.join(lines)
+
+
+def zoo_table(rows: List[dict], segments: int, size: int,
+              backbone: str = 'R18-2stage') -> str:
+    """The same results as model-zoo rows in mmaction2's column format
+    (``configs/README.md``): top-1 and order accuracy as mean ± std."""
+    lines = [
+        '| frame sampling strategy | resolution | gpus | backbone | '
+        'pretrain | top1 acc | order acc | testing protocol | config | '
+        'ckpt | log |',
+        '| :---: | :---: | :---: | :---: | :---: | :---: | :---: | :---: | '
+        ':---: | :---: | :---: |'
+    ]
+    for row in rows:
+        cells = []
+        for key in ('top1', 'order_acc'):
+            mean, std = mean_std(row[key])
+            cells.append(f'{100 * mean:.1f} ± {100 * std:.1f}')
+        lines.append(
+            f'| 1x1x{segments} | {size}x{size} | 0 (CPU) | {backbone} + '
+            f'{row["name"]} | none | {cells[0]} | {cells[1]} | '
+            f'2 clips x 1 crop | [config](../{row["config"]}) | - | - |')
+    return '\n'.join(lines)

@@ -33,8 +33,16 @@ E2E_VARIANTS = ('hman', 'tsn')
 MODES = ('train', 'infer')
 
 
+def _with_locations(attention: dict, side: int) -> dict:
+    """``num_locations`` for the location score on a ``side x side`` map."""
+    if attention.get('score') == 'location':
+        return dict(attention, num_locations=side * side)
+    return attention
+
+
 def head_config(base: dict, variant: str, s: dict) -> dict:
-    """The HM-AN head config of ``variant`` at the benchmark sizes."""
+    """The HM-AN head config of ``variant`` at the benchmark sizes; every
+    variant keeps the attention score of ``base``."""
     cfg = copy.deepcopy(base)
     cfg.update(
         num_classes=s['num_classes'],
@@ -43,12 +51,12 @@ def head_config(base: dict, variant: str, s: dict) -> dict:
         feat_channels=s['head_feat_channels'] or None)
     cfg['rnn'] = dict(cfg['rnn'], hidden_size=s['head_hidden'],
                       num_layers=s['head_layers'])
-    cfg['attention'] = dict(
-        cfg['attention'], hidden_channels=s['head_att_channels'])
+    cfg['attention'] = _with_locations(
+        dict(cfg['attention'], hidden_channels=s['head_att_channels']),
+        s['head_map'])
     if variant == 'hman_hard':
         cfg['attention'] = dict(
-            type='GumbelHardAttention',
-            hidden_channels=s['head_att_channels'],
+            cfg['attention'], type='GumbelHardAttention',
             temperature=dict(type='AdaptiveTemperature'))
     elif variant == 'attlstm':
         cfg['rnn']['boundary'] = dict(type='NoBoundary')
@@ -139,6 +147,8 @@ def recognizer_config(head: str, s: dict) -> dict:
         cls_head = copy.deepcopy(s['head_cfg'])
         cls_head.update(num_classes=s['num_classes'], in_channels=channels,
                         num_segments=s['e2e_segments'])
+        side = -(-s['e2e_size'] // 32)  # ResNet output stride 32
+        cls_head['attention'] = _with_locations(cls_head['attention'], side)
     else:
         raise KeyError(f'unknown end-to-end variant {head!r}; '
                        f'choose from {E2E_VARIANTS}')

@@ -3,10 +3,19 @@
 A red square (the *target*) performs a sequence of 2-3 primitive motions
 (``up``, ``down``, ``left``, ``right``), each for a random number of frames;
 green circles and blue triangles (*distractors*) drift in random directions.
-Every object leaves a short fading trail, so a single frame shows which way
-it moves, but only the order of the frames tells ``up-left`` from
-``left-up``: an order-blind model (mean over frames) can only guess between
-the two classes of such a pair.
+Every object draws a short fading trail along its current motion, so a
+single frame shows which way it moves, but only the order of the frames
+tells ``up-left`` from ``left-up``.
+
+Nothing but the order may tell the two classes of such a pair apart, so
+the scene is a torus: objects leave one border and come back at the
+opposite one, and the target starts anywhere. Every frame's (motion,
+position) then has the same distribution in ``up-left`` and ``left-up``
+(the "up" of an ``up-left`` is not always at the right of the frame), and
+the trail is drawn along the *current* motion only (a turn does not show
+the previous one). A model that scores frames one by one and averages
+(TSN) can only guess within a pair; ``order_acc`` of
+:mod:`hman_mmaction.benchmark.accuracy` measures exactly that.
 
 The output is mmaction2's ``VideoDataset`` layout::
 
@@ -36,6 +45,10 @@ SPLITS = ('train', 'val', 'test')
 TARGET_COLOR = (40, 40, 230)  # BGR red
 DISTRACTOR_COLORS = ((60, 200, 60), (230, 120, 40))  # BGR green, blue
 BACKGROUND = 30
+# Bumped whenever the same spec and seed would draw different videos, so
+# that a dataset made by an older generator is not reused (meta.json).
+# 2: torus scene, trails along the current motion (no order leak).
+GENERATOR_VERSION = 2
 
 
 @dataclass
@@ -49,7 +62,7 @@ class SyntheticActionSpec:
     lengths: Tuple[int, ...] = (2, )  # motions per action (2 and/or 3)
     object_size: int = 8
     num_distractors: int = 2
-    trail: int = 3  # fading copies of the previous positions
+    trail: int = 3  # fading copies behind the object, along its motion
     min_segment: float = 0.2  # shortest motion, as a share of the video
     noise: float = 6.0  # std of the per-pixel background noise
 
@@ -100,46 +113,41 @@ def _segment_lengths(rng, num_frames, count, min_share):
 
 
 def target_path(rng, sequence: Sequence[str], spec: SyntheticActionSpec):
-    """Per-frame top-left positions ``[F, 2]`` of the target and the motion
-    of every frame (for tests)."""
+    """Per-frame top-left positions ``[F, 2]`` of the target (unwrapped:
+    draw them modulo ``spec.size``), its velocities ``[F, 2]`` (pixels per
+    frame) and the index of the motion of every frame ``[F]``.
+
+    The start is uniform over the frame; the speed makes the longest
+    straight run cross 70-100% of the frame."""
     steps = _segment_lengths(rng, spec.num_frames, len(sequence),
                              spec.min_segment)
-    velocity = np.concatenate(
+    directions = np.concatenate(
         [np.tile(MOTIONS[m], (n, 1)) for m, n in zip(sequence, steps)])
-    offsets = np.vstack([[0.0, 0.0], np.cumsum(velocity, axis=0)[:-1]])
-    room = spec.size - spec.object_size - 2
+    offsets = np.vstack([[0.0, 0.0], np.cumsum(directions, axis=0)[:-1]])
     extent = offsets.max(0) - offsets.min(0)
+    room = spec.size - spec.object_size
     speed = rng.uniform(0.7, 1.0) * room / max(extent.max(), 1.0)
-    offsets = offsets * speed
-    low = -offsets.min(0) + 1
-    high = room - offsets.max(0) + 1
-    start = rng.uniform(low, np.maximum(high, low))
+    start = rng.uniform(0, spec.size, size=2)
     labels = np.repeat(np.arange(len(sequence)), steps)
-    return start + offsets, labels
+    return start + offsets * speed, directions * speed, labels
 
 
 def _distractor_paths(rng, spec: SyntheticActionSpec):
-    room = spec.size - spec.object_size
+    """``(positions [F, 2], velocities [F, 2])`` of every distractor: a
+    straight drift in a random direction (wrapping around the borders)."""
     paths = []
+    frames = np.arange(spec.num_frames)[:, None]
     for _ in range(spec.num_distractors):
-        position = rng.uniform(0, room, size=2)
+        start = rng.uniform(0, spec.size, size=2)
         angle = rng.uniform(0, 2 * np.pi)
         velocity = rng.uniform(0.5, 1.5) * np.array(
             [np.cos(angle), np.sin(angle)])
-        path = []
-        for _ in range(spec.num_frames):
-            path.append(position.copy())
-            position += velocity
-            for axis in range(2):  # bounce off the borders
-                if not 0 <= position[axis] <= room:
-                    velocity[axis] *= -1
-                    position[axis] = np.clip(position[axis], 0, room)
-        paths.append(np.array(path))
+        paths.append((start + frames * velocity,
+                      np.tile(velocity, (spec.num_frames, 1))))
     return paths
 
 
-def _draw(frame, kind, xy, size, color):
-    x, y = (int(round(v)) for v in xy)
+def _draw_shape(frame, kind, x, y, size, color):
     if kind == 'square':
         cv2.rectangle(frame, (x, y), (x + size - 1, y + size - 1), color, -1)
     elif kind == 'circle':
@@ -151,23 +159,39 @@ def _draw(frame, kind, xy, size, color):
         cv2.fillPoly(frame, [pts], color)
 
 
+def _draw(frame, kind, xy, size, color):
+    """Draw a shape whose top-left corner is ``xy`` on the torus: a shape
+    crossing a border shows up in part at the opposite one as well."""
+    side = frame.shape[0]
+    x, y = (int(round(v)) % side for v in xy)
+    for dx in (0, -side):
+        for dy in (0, -side):
+            if x + dx + size > 0 and y + dy + size > 0:
+                _draw_shape(frame, kind, x + dx, y + dy, size, color)
+
+
 def render_video(rng, sequence: Sequence[str],
                  spec: SyntheticActionSpec) -> np.ndarray:
-    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action."""
-    target, _ = target_path(rng, sequence, spec)
-    objects = [('square', target, TARGET_COLOR)]
-    for index, path in enumerate(_distractor_paths(rng, spec)):
+    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action; the trail
+    copy of age ``a`` of an object at position ``p_t`` moving with
+    velocity ``v_t`` lies at ``p_t - a v_t``, faded by ``1 / (a + 1.5)``."""
+    position, velocity, _ = target_path(rng, sequence, spec)
+    objects = [('square', position, velocity, TARGET_COLOR)]
+    for index, (path, speed) in enumerate(_distractor_paths(rng, spec)):
         kind = ('circle', 'triangle')[index % 2]
-        objects.append((kind, path, DISTRACTOR_COLORS[index % 2]))
+        objects.append((kind, path, speed, DISTRACTOR_COLORS[index % 2]))
     frames = np.empty((spec.num_frames, spec.size, spec.size, 3), np.uint8)
     for t in range(spec.num_frames):
         canvas = np.full((spec.size, spec.size, 3), BACKGROUND, np.float32)
         canvas += rng.normal(0, spec.noise, canvas.shape)
-        for age in range(min(spec.trail, t), -1, -1):  # oldest first
+        # the full trail from the first frame on: a shorter one would tell
+        # the first frames (and so the first motion) apart
+        for age in range(spec.trail, -1, -1):  # oldest first
             fade = 1.0 / (age + 1.5) if age else 1.0
-            for kind, path, color in objects:
+            for kind, path, speed, color in objects:
                 layer = np.zeros_like(canvas)
-                _draw(layer, kind, path[t - age], spec.object_size, color)
+                _draw(layer, kind, path[t] - age * speed[t],
+                      spec.object_size, color)
                 mask = layer.any(axis=2, keepdims=True)
                 canvas = np.where(mask, canvas * (1 - fade) + layer * fade,
                                   canvas)
@@ -214,6 +238,36 @@ def config_overrides(root: str,
                 f'{loader}.persistent_workers={bool(workers)}'
             ]
     return options
+
+
+def stale_reason(root: str,
+                 spec: Optional[SyntheticActionSpec] = None,
+                 counts: Optional[Dict[str, int]] = None,
+                 seed: Optional[int] = None) -> Optional[str]:
+    """Why the dataset in ``root`` cannot be reused (missing files, an
+    older generator, other settings), or ``None`` if it can. ``spec``,
+    ``counts`` and ``seed`` are compared only when given."""
+    meta_path = osp.join(root, 'meta.json')
+    missing = [
+        name for name in [f'{s}_list_videos.txt' for s in SPLITS] +
+        ['classnames.txt', 'meta.json']
+        if not osp.isfile(osp.join(root, name))
+    ]
+    if missing:
+        return f'{root} lacks {", ".join(missing)}'
+    with open(meta_path) as f:
+        meta = json.load(f)
+    version = meta.get('generator_version', 1)
+    if version != GENERATOR_VERSION:
+        return (f'{meta_path}: made by generator version {version}, this '
+                f'is version {GENERATOR_VERSION}')
+    wanted = dict(seed=seed, counts=counts,
+                  spec=None if spec is None else json.loads(
+                      json.dumps(asdict(spec))))
+    for key, value in wanted.items():
+        if value is not None and meta.get(key) != value:
+            return f'{meta_path}: other {key} ({meta.get(key)} != {value})'
+    return None
 
 
 @dataclass
@@ -269,6 +323,6 @@ def generate_dataset(root: str,
     with open(osp.join(root, 'classnames.txt'), 'w') as f:
         f.write('\n'.join(names) + '\n')
     with open(osp.join(root, 'meta.json'), 'w') as f:
-        json.dump(dict(spec=asdict(spec), seed=seed, counts=counts), f,
-                  indent=2)
+        json.dump(dict(spec=asdict(spec), seed=seed, counts=counts,
+                       generator_version=GENERATOR_VERSION), f, indent=2)
     return SyntheticActionDataset(root, names, dict(counts))

@@ -6,6 +6,11 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
 * ``'content'`` (default): ``e_{t,k} = w^T tanh(W_a a_{t,k} + W_h h_{t-1})``.
   ``W_a a`` for all ``t, k`` is one batched GEMM done before the time loop
   (:meth:`SoftAttention.precompute`).
+* ``'bilinear'`` (Luong et al.'s "general" score): ``e_{t,k} = a_{t,k}^T W_b
+  h_{t-1}``. Content-based like ``'content'`` but without a hidden layer
+  per location: per step one ``Q x D`` product and one batched
+  ``[K, D] x [D]`` product, no GEMM over all ``t, k``. The cheap choice
+  for large ``C`` (see ``tools/benchmark.py --head-score``).
 * ``'location'`` (Sharma et al.): ``e_t = W_l h_{t-1}``, one logit per
   location, so ``num_locations`` must be given.
 
@@ -19,7 +24,9 @@ a'_k + p) = P (sum_k alpha_k a'_k) + p`` and ``W_a (P a' + p) + b = (W_a P) a'
 + (W_a p + b)``. ``precompute(raw, input_proj=P)`` therefore folds ``P`` into
 the key weights (one GEMM of ``A x C`` instead of ``D x C`` plus ``A x D`` per
 location) and the head projects the ``[N, C]`` glimpse instead of every
-location.
+location. For ``'bilinear'``, ``(P a'_k + p)^T u = a'_k^T (P^T u) + p^T u``
+and the last term is the same for every ``k`` (softmax ignores it), so the
+query ``u = W_b h`` is mapped back to ``C`` channels instead.
 """
 from typing import NamedTuple, Optional
 
@@ -99,13 +106,46 @@ class LocationScore(nn.Module):
         return self.location(query)
 
 
+class BilinearScore(nn.Module):
+    """``e_{t,k} = a_{t,k}^T W_b h_{t-1}``; with a folded input projection
+    ``P`` (see the module doc) ``e_{t,k} = a'_{t,k}^T P^T W_b h_{t-1}``, up
+    to a constant over ``k``."""
+
+    def __init__(self, feat_channels: int, query_channels: int):
+        super().__init__()
+        self.query = nn.Linear(query_channels, feat_channels, bias=False)
+        self._fold_weight = None
+
+    def precompute(self,
+                   feats: torch.Tensor,
+                   input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
+        """The keys are the features themselves; remembers ``P`` for the
+        steps of this forward (as a plain attribute, not a submodule)."""
+        self.__dict__['_fold_weight'] = (None if input_proj is None else
+                                         input_proj.weight)
+        return feats
+
+    def forward(self, keys_t: torch.Tensor,
+                query: torch.Tensor) -> torch.Tensor:
+        direction = self.query(query)  # [N, D]
+        if self._fold_weight is not None:
+            direction = direction @ self._fold_weight  # [N, C] = P^T u
+        direction = direction.to(keys_t.dtype).unsqueeze(-1)
+        return torch.bmm(keys_t, direction).squeeze(-1)
+
+
+SCORES = ('content', 'bilinear', 'location')
+
+
 def build_score(score: str, feat_channels: int, query_channels: int,
                 hidden_channels: int, num_locations: Optional[int]):
     if score == 'content':
         return ContentScore(feat_channels, query_channels, hidden_channels)
+    if score == 'bilinear':
+        return BilinearScore(feat_channels, query_channels)
     if score == 'location':
         return LocationScore(query_channels, num_locations)
-    raise ValueError(f"attention score must be 'content' or 'location', "
+    raise ValueError(f'attention score must be one of {SCORES}, '
                      f'got {score!r}')
 
 
@@ -124,8 +164,10 @@ class SoftAttention(nn.Module):
         feat_channels (int): ``D`` of ``a_{t,k}`` (given by the head).
         query_channels (int): size of the query ``h_{t-1}`` (given by the
             head).
-        score (str): ``'content'`` or ``'location'``. Defaults to content.
-        hidden_channels (int): ``A`` of the content score. Defaults to 256.
+        score (str): ``'content'``, ``'bilinear'`` or ``'location'``.
+            Defaults to content.
+        hidden_channels (int): ``A`` of the content score (unused by the
+            others). Defaults to 256.
         num_locations (int, optional): ``K``, required for ``'location'``.
     """
 

@@ -6,9 +6,10 @@ from mmaction.registry import DATASETS
 
 from hman_mmaction.datasets.synthetic_actions import (MOTIONS,
                                                       SyntheticActionSpec,
-                                                      class_names,
+                                                      _draw, class_names,
                                                       generate_dataset,
                                                       order_swapped_pairs,
+                                                      render_video,
                                                       target_path)
 
 
@@ -27,14 +28,76 @@ def test_classes_are_ordered_sequences_and_reversals_are_paired():
 def test_target_moves_as_its_motions_in_order():
     spec = SyntheticActionSpec()
     rng = np.random.default_rng(0)
-    path, segment = target_path(rng, ['up', 'left'], spec)
+    path, velocity, segment = target_path(rng, ['up', 'left'], spec)
     steps = np.diff(path, axis=0)
+    np.testing.assert_allclose(steps, velocity[:-1])
     for index, motion in enumerate(['up', 'left']):
         moves = steps[segment[:-1] == index]  # step t -> t+1
         direction = np.sign(moves.mean(axis=0))
         assert tuple(direction) == tuple(np.sign(MOTIONS[motion])), motion
     assert (segment[:-1] <= segment[1:]).all()  # motions in order
-    assert path.min() >= 0 and path.max() <= spec.size - spec.object_size
+
+
+def _frame_positions(sequence, motion, spec, videos=600, bins=4):
+    """Histogram over ``bins x bins`` cells of the frame of the target's
+    wrapped position in the frames where it does ``motion``."""
+    counts = np.zeros((bins, bins))
+    for seed in range(videos):
+        path, _, segment = target_path(np.random.default_rng(seed),
+                                       sequence, spec)
+        frames = segment == sequence.index(motion)
+        cells = (path[frames] % spec.size * bins // spec.size).astype(int)
+        np.add.at(counts, (cells[:, 0], cells[:, 1]), 1)
+    return counts / counts.sum()
+
+
+@pytest.mark.parametrize('motion', ['up', 'left'])
+def test_position_does_not_tell_the_order(motion):
+    """A frame's (motion, position) must not reveal the class within an
+    order-swapped pair: where the target goes up in 'up-left' videos is
+    distributed as in 'left-up' videos (and so for every motion)."""
+    spec = SyntheticActionSpec()
+    first = _frame_positions(['up', 'left'], motion, spec)
+    second = _frame_positions(['left', 'up'], motion, spec)
+    total_variation = 0.5 * np.abs(first - second).sum()
+    assert total_variation < 0.08, (total_variation, first, second)
+
+
+def _target_rows_and_cols(frame):
+    """Rows and columns holding target (red, BGR) pixels, trail included."""
+    red = frame[..., 2].astype(int) - frame[..., :2].max(-1) > 20
+    return np.flatnonzero(red.any(1)), np.flatnonzero(red.any(0))
+
+
+def test_trail_shows_the_current_motion_only():
+    """At the first frame of the second motion ('left' after 'up') the
+    trail lies along 'left': the turn does not show the previous motion;
+    and the first frame already has its full trail."""
+    spec = SyntheticActionSpec(size=64, noise=0.0, num_distractors=0)
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        _, velocity, segment = target_path(np.random.default_rng(seed),
+                                           ['up', 'left'], spec)
+        frames = render_video(rng, ['up', 'left'], spec)
+        turn = int(np.argmax(segment == 1))
+        rows, cols = _target_rows_and_cols(frames[turn])
+        assert len(rows) == spec.object_size  # one horizontal band
+        assert len(cols) > spec.object_size  # the trail, to the right
+        rows, cols = _target_rows_and_cols(frames[0])
+        assert len(cols) == spec.object_size  # going up: a vertical band
+        trail = int(np.ceil(spec.trail * abs(velocity[0, 1])))
+        assert len(rows) >= spec.object_size + trail - 1
+
+
+def test_objects_wrap_around_the_borders():
+    spec = SyntheticActionSpec(size=32, object_size=8, noise=0.0,
+                               num_distractors=0, trail=0)
+    frame = np.zeros((32, 32, 3), np.uint8)
+    _draw(frame, 'square', (28.0, 30.0), 8, (0, 0, 255))
+    rows, cols = _target_rows_and_cols(frame)
+    assert sorted(rows) == [0, 1, 2, 3, 4, 5, 30, 31]
+    assert sorted(cols) == [0, 1, 2, 3, 28, 29, 30, 31]
+    assert (frame[..., 2] > 0).sum() == spec.object_size**2
 
 
 def test_generated_videos_decode_through_the_mmaction2_pipeline(tmp_path):
@@ -101,3 +164,30 @@ def test_config_overrides_point_every_loader_at_the_dataset():
         assert f'{loader}.batch_size=2' in options
         assert f'{loader}.persistent_workers=False' in options
     assert len(config_overrides('/d')) == 6  # paths only
+
+
+def test_stale_datasets_are_not_reused(tmp_path):
+    """A dataset is reused only when it is complete, made by this
+    generator version and with the asked settings; otherwise the reason
+    names the file."""
+    import json
+
+    from hman_mmaction.datasets.synthetic_actions import (GENERATOR_VERSION,
+                                                          stale_reason)
+    spec = SyntheticActionSpec(size=32, num_frames=8, object_size=5)
+    counts = dict(train=2, val=1, test=1)
+    root = str(tmp_path)
+    assert 'lacks' in stale_reason(root)
+    generate_dataset(root, counts, spec, seed=1, progress=False)
+    assert stale_reason(root) is None
+    assert stale_reason(root, spec, counts, seed=1) is None
+    assert 'seed' in stale_reason(root, spec, counts, seed=2)
+    assert 'counts' in stale_reason(root, spec, dict(train=3), seed=1)
+    assert 'spec' in stale_reason(root, SyntheticActionSpec(), counts, 1)
+    meta_path = tmp_path / 'meta.json'
+    meta = json.loads(meta_path.read_text())
+    del meta['generator_version']  # as written by version 1
+    meta_path.write_text(json.dumps(meta))
+    reason = stale_reason(root)
+    assert 'meta.json' in reason and 'version 1' in reason
+    assert f'version {GENERATOR_VERSION}' in reason

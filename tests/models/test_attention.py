@@ -8,7 +8,7 @@ def build(attention, **extra):
         dict(attention, feat_channels=8, query_channels=6, **extra))
 
 
-@pytest.mark.parametrize('score', ['content', 'location'])
+@pytest.mark.parametrize('score', ['content', 'bilinear', 'location'])
 def test_soft_attention_glimpse_is_the_weighted_mean_of_locations(score):
     attention = build(dict(type='SoftAttention', score=score,
                            num_locations=9))
@@ -26,6 +26,23 @@ def test_content_score_precomputes_all_steps_in_one_projection():
     attention = build(dict(type='SoftAttention', hidden_channels=5))
     keys = attention.precompute(torch.randn(2, 3, 9, 8))
     assert keys.shape == (2, 3, 9, 5)
+
+
+def test_bilinear_score_is_features_dot_mapped_query():
+    attention = build(dict(type='SoftAttention', score='bilinear'))
+    feats, query = torch.randn(2, 3, 9, 8), torch.randn(2, 6)
+    keys = attention.precompute(feats)
+    assert keys is feats  # no work before the loop
+    logits = attention.logits(keys[:, 1], query)
+    direction = query @ attention.score.query.weight.t()  # W_b h: [2, 8]
+    expected = (feats[:, 1] * direction.unsqueeze(1)).sum(-1)
+    assert torch.allclose(logits, expected, atol=1e-5)
+    assert not any('fold' in name for name, _ in attention.named_parameters())
+
+
+def test_unknown_score_lists_the_choices():
+    with pytest.raises(ValueError, match="'content', 'bilinear', 'location'"):
+        build(dict(type='SoftAttention', score='dot'))
 
 
 def test_location_score_rejects_a_feature_map_of_another_size():

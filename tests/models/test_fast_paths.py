@@ -14,6 +14,8 @@ NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
 SOFT = dict(type='SoftAttention', hidden_channels=7)
 HARD = dict(type='GumbelHardAttention', hidden_channels=7,
             temperature=dict(type='AdaptiveTemperature'))
+BILINEAR = dict(type='SoftAttention', score='bilinear')
+HARD_BILINEAR = dict(HARD, score='bilinear')
 RNN = dict(type='HMLSTM', hidden_size=8, num_layers=2,
            boundary=dict(type='GumbelBoundary',
                          temperature=dict(type='AdaptiveTemperature')))
@@ -61,7 +63,9 @@ def grads(head, x, loss):
 
 
 @pytest.mark.parametrize('feat_channels', [None, 6], ids=['no-proj', 'proj'])
-@pytest.mark.parametrize('attention', [SOFT, HARD], ids=['soft', 'hard'])
+@pytest.mark.parametrize(
+    'attention', [SOFT, HARD, BILINEAR, HARD_BILINEAR],
+    ids=['soft', 'hard', 'soft-bilinear', 'hard-bilinear'])
 def test_fast_head_matches_plain_formulation_values_and_gradients(
         attention, feat_channels):
     head = build_head(attention, feat_channels)

@@ -64,3 +64,29 @@ def test_memory_probe_measures_one_variant_in_a_subprocess():
     # an unknown variant makes the probe fail, reported as None
     assert probe_memory('head', 'nope', 'train', settings,
                         timeout=300) is None
+
+
+def test_head_score_flag_reaches_every_hman_variant_and_builds():
+    """``--head-score`` switches the attention score of all HM-AN variants
+    (head and end to end); each one builds and runs at tiny sizes."""
+    import torch
+    from mmaction.registry import MODELS
+    from mmengine.registry import init_default_scope
+
+    from hman_mmaction.benchmark.speed import head_config, recognizer_config
+    init_default_scope('mmaction')
+    tool = load_tool()
+    for score in ('content', 'bilinear', 'location'):
+        s = tool.settings_from(
+            tool.parse_args(['--tiny', '--head-score', score]))
+        for variant in ('hman_soft', 'hman_hard', 'attlstm'):
+            cfg = head_config(s['head_cfg'], variant, s)
+            assert cfg['attention']['score'] == score, variant
+            head = MODELS.build(cfg)
+            x = torch.randn(s['head_batch'] * s['head_segments'],
+                            s['head_channels'], s['head_map'],
+                            s['head_map'])
+            assert head(x).shape == (s['head_batch'], s['num_classes'])
+        e2e = recognizer_config('hman', s)
+        assert e2e['cls_head']['attention']['score'] == score
+        MODELS.build(e2e)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from hman_mmaction.benchmark.accuracy import (markdown_table, mean_std,
-                                              pair_accuracy)
+                                              pair_accuracy, zoo_table)
 from hman_mmaction.datasets.synthetic_actions import order_swapped_pairs
 from tests.helpers import run_tool
 
@@ -64,6 +64,17 @@ def test_markdown_table_has_mean_and_std_per_model():
     assert mean_std([0.5, float('nan')]) == (0.5, 0.0)
 
 
+def test_zoo_table_uses_mmaction2_columns_and_the_same_statistics():
+    rows = [dict(name='A', config='configs/a.py', top1=[0.5, 0.7],
+                 pair_top1=[0.4, 0.6], order_acc=[0.9, 1.0],
+                 minutes=[1.0, 2.0])]
+    header, _, row = zoo_table(rows, segments=8, size=64).splitlines()
+    assert header.startswith('| frame sampling strategy | resolution |')
+    assert row == ('| 1x1x8 | 64x64 | 0 (CPU) | R18-2stage + A | none | '
+                   '60.0 ± 14.1 | 95.0 ± 7.1 | 2 clips x 1 crop | '
+                   '[config](../configs/a.py) | - | - |')
+
+
 def test_tiny_benchmark_run_writes_table_and_json(tmp_path):
     out, js = tmp_path / 'results.md', tmp_path / 'results.json'
     result = run_tool([
@@ -81,9 +92,12 @@ def test_tiny_benchmark_run_writes_table_and_json(tmp_path):
     assert [c.strip() for c in header.strip('|').split('|')] == [
         'model', 'config', 'seeds', 'top-1 %', 'pair top-1 %',
         'order acc % (true vs swapped)', 'train+test min/run']
-    body = [line for line in lines if line.startswith('| ')][1:]
+    start = lines.index(header)
+    body = lines[start + 2:lines.index('', start)]
     assert [row.split('|')[1].strip() for row in body] == [
         'HM-AN (soft attention)', 'TSN']
+    zoo = [line for line in lines if line.startswith('| 1x1x8 | 32x32 |')]
+    assert len(zoo) == 2 and 'R18-2stage + TSN' in zoo[1]
     report = json.loads(js.read_text())
     assert len(report['runs']) == 2
     for run in report['runs']:
