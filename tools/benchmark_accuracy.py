@@ -2,7 +2,7 @@
 HM-AN (Gumbel-hard attention + adaptive tau), the Att-LSTM baseline and TSN
 on the identical backbone, data and schedule, over several seeds.
 
-    python tools/benchmark_accuracy.py [--seeds 0 1 2] [--epochs 6]
+    python tools/benchmark_accuracy.py [--seeds 0 1 2] [--epochs 9]
         [--models hman_soft hman_hard attlstm tsn]
         [--lengths 2] [--train 1200 --test 480 --size 32 --object-size 4]
         [--data-root data/benchmark_accuracy] [--work-dir work_dirs/...]
@@ -52,7 +52,7 @@ def parse_args(argv=None):
     p.add_argument('--models', nargs='+', choices=sorted(MODELS),
                    default=list(MODELS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    p.add_argument('--epochs', type=int, default=6)
+    p.add_argument('--epochs', type=int, default=9)
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--workers', type=int, default=1)
     p.add_argument('--lengths', nargs='+', type=int, default=[2],

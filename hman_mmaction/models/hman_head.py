@@ -225,7 +225,12 @@ class HMANHead(BaseHead):
         # unbind once: indexing [:, t] in the loop would make autograd build
         # a full-size zero gradient per step
         steps = feats.unbind(1)
-        key_steps = [None] * len(steps) if keys is None else keys.unbind(1)
+        if keys is None:
+            key_steps = [None] * len(steps)
+        elif keys is feats:  # keys are the features (bilinear score): one
+            key_steps = steps  # unbind, one gradient of the [V, T, K, C] map
+        else:
+            key_steps = keys.unbind(1)
         return steps, key_steps, mean, proj
 
     def _query(self, state) -> torch.Tensor:
