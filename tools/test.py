@@ -11,6 +11,7 @@ def main(argv=None):
     args = cli.parse(cli.test_parser(), argv)
     runner = cli.build_runner(cli.test_config(args))
     runner.test()
+    del runner  # the model (and its process group) goes before the teardown
     cli.finish_distributed()
 
 

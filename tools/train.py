@@ -11,6 +11,7 @@ def main(argv=None):
     args = cli.parse(cli.train_parser(), argv)
     runner = cli.build_runner(cli.train_config(args))
     runner.train()
+    del runner  # the model (and its process group) goes before the teardown
     cli.finish_distributed()
 
 

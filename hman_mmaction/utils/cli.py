@@ -170,10 +170,16 @@ def build_runner(cfg: Config) -> Runner:
 
 
 def finish_distributed() -> None:
-    """Wait for every rank, then tear the process group down before the
-    interpreter exits (an implicit teardown of gloo's threads at exit can
-    abort a rank with "terminate called without an active exception")."""
+    """Wait for every rank, then tear the process group down while the
+    interpreter is fully alive: a gloo group destroyed at exit (still held
+    by a DDP model in a reference cycle of the runner) can abort a rank
+    with "terminate called without an active exception". Call it after
+    the last reference to the runner is dropped."""
+    import gc
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        gc.collect()  # the runner's cycles: DDP model, loops, hooks
         dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
