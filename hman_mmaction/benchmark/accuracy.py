@@ -79,6 +79,12 @@ def mean_std(values: List[float]) -> Tuple[float, float]:
     return statistics.fmean(values), std
 
 
+def percent_mean_std(values: List[float]) -> str:
+    """Fractions as ``'mean ± std'`` in percent, one decimal."""
+    mean, std = mean_std(values)
+    return f'{100 * mean:.1f} ± {100 * std:.1f}'
+
+
 def markdown_table(rows: List[dict]) -> str:
     """``rows``: dicts with ``name``, ``config`` and per-seed lists
     ``top1``, ``pair_top1``, ``order_acc`` (fractions), ``minutes``."""
@@ -88,10 +94,8 @@ def markdown_table(rows: List[dict]) -> str:
         '|---|---|---:|---:|---:|---:|---:|'
     ]
     for row in rows:
-        cells = []
-        for key in ('top1', 'pair_top1', 'order_acc'):
-            mean, std = mean_std(row[key])
-            cells.append(f'{100 * mean:.1f} ± {100 * std:.1f}')
+        cells = [percent_mean_std(row[key])
+                 for key in ('top1', 'pair_top1', 'order_acc')]
         minutes, _ = mean_std(row['minutes'])
         lines.append(f'| {row["name"]} | `{row["config"]}` | '
                      f'{len(row["top1"])} | ' + ' | '.join(cells) +
@@ -111,10 +115,7 @@ def zoo_table(rows: List[dict], segments: int, size: int,
         ':---: | :---: | :---: |'
     ]
     for row in rows:
-        cells = []
-        for key in ('top1', 'order_acc'):
-            mean, std = mean_std(row[key])
-            cells.append(f'{100 * mean:.1f} ± {100 * std:.1f}')
+        cells = [percent_mean_std(row[key]) for key in ('top1', 'order_acc')]
         lines.append(
             f'| 1x1x{segments} | {size}x{size} | 0 (CPU) | {backbone} + '
             f'{row["name"]} | none | {cells[0]} | {cells[1]} | '
