@@ -34,7 +34,8 @@ from mmengine.runner import Runner
 from mmaction.registry import MODELS
 
 from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
-                                                      generate_dataset)
+                                                      generate_dataset,
+                                                      stale_reason)
 from hman_mmaction.features import extract_features
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -117,10 +118,10 @@ def main(argv=None):
     init_default_scope('mmaction')
     work = args.work_dir or tempfile.mkdtemp(prefix='benchmark_cache_')
     root, store = osp.join(work, 'data'), osp.join(work, 'store')
-    if not osp.isfile(osp.join(root, 'meta.json')):
-        spec = SyntheticActionSpec(size=args.size, num_frames=2 * args.frames)
-        generate_dataset(root, dict(train=args.clips, val=0, test=0), spec,
-                         seed=0, progress=False)
+    spec = SyntheticActionSpec(size=args.size, num_frames=2 * args.frames)
+    counts = dict(train=args.clips, val=0, test=0)
+    if stale_reason(root, spec, counts, seed=0) is not None:
+        generate_dataset(root, counts, spec, seed=0, progress=False)
     e2e_cfg = end_to_end_config(root, args.frames, args.batch_size)
     start = time.perf_counter()
     extract_features(e2e_cfg, None, store, splits=['train'],

@@ -246,10 +246,12 @@ def stale_reason(root: str,
                  seed: Optional[int] = None) -> Optional[str]:
     """Why the dataset in ``root`` cannot be reused (missing files, an
     older generator, other settings), or ``None`` if it can. ``spec``,
-    ``counts`` and ``seed`` are compared only when given."""
+    ``counts`` and ``seed`` are compared only when given; with ``counts``
+    only the splits it asks for need their lists."""
     meta_path = osp.join(root, 'meta.json')
+    splits = [s for s in SPLITS if counts is None or counts.get(s)]
     missing = [
-        name for name in [f'{s}_list_videos.txt' for s in SPLITS] +
+        name for name in [f'{s}_list_videos.txt' for s in splits] +
         ['classnames.txt', 'meta.json']
         if not osp.isfile(osp.join(root, name))
     ]

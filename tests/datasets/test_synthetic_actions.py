@@ -184,6 +184,11 @@ def test_stale_datasets_are_not_reused(tmp_path):
     assert 'seed' in stale_reason(root, spec, counts, seed=2)
     assert 'counts' in stale_reason(root, spec, dict(train=3), seed=1)
     assert 'spec' in stale_reason(root, SyntheticActionSpec(), counts, 1)
+    train_only = str(tmp_path / 'train_only')
+    only = dict(train=2, val=0, test=0)
+    generate_dataset(train_only, only, spec, seed=1, progress=False)
+    assert stale_reason(train_only, spec, only, seed=1) is None
+    assert 'val_list_videos.txt' in stale_reason(train_only)
     meta_path = tmp_path / 'meta.json'
     meta = json.loads(meta_path.read_text())
     del meta['generator_version']  # as written by version 1
