@@ -57,6 +57,14 @@ param_scheduler = [
 ]
 
 default_hooks = dict(logger=dict(interval=10))
+# BatchNorm statistics recomputed with the final weights of every epoch
+# before validation and the checkpoint (hman_mmaction/engine/precise_bn.py):
+# the running averages lag behind a backbone that AdamW still moves, and the
+# gated recurrent head does not tolerate the mismatch.
+custom_hooks = [
+    dict(type='GumbelTemperatureHook'),
+    dict(type='PreciseBNHook', num_batches=20)
+]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
 randomness = dict(seed=0)
 auto_scale_lr = dict(enable=False, base_batch_size=16)

@@ -1,31 +1,42 @@
-"""Accuracy benchmark on the order-dependent synthetic actions: HM-AN (soft),
-HM-AN (Gumbel-hard attention + adaptive tau), the Att-LSTM baseline and TSN
-on the identical backbone, data and schedule, over several seeds.
+"""Accuracy benchmark on the order-dependent synthetic actions: both training
+recipes x {HM-AN soft, HM-AN Gumbel-hard, Att-LSTM, TSN} x seeds, on the
+flat 12-class task and on its hierarchical variant.
 
-    python tools/benchmark_accuracy.py [--seeds 0 1 2] [--epochs 9]
-        [--models hman_soft hman_hard attlstm tsn]
-        [--lengths 2] [--train 1200 --test 480 --size 32 --object-size 4]
-        [--data-root data/benchmark_accuracy] [--work-dir work_dirs/...]
-        [--out results.md] [--json results.json]
+    python tools/benchmark_accuracy.py [--seeds 0 1 2] [--jobs 2]
+        [--recipes pretrained scratch] [--tasks flat hierarchical]
+        [--models hman_soft hman_hard attlstm tsn] [--data-seed 0]
+        [--work-dir work_dirs/benchmark_accuracy] [--out results.md]
 
-1. generates the videos (``hman_mmaction.datasets.synthetic_actions``) unless
-   ``--data-root`` already holds the same settings;
-2. for every model and seed: ``tools/train.py CONFIG --seed S --no-validate``
-   with ``--cfg-options`` for the data, the epochs and the cosine schedule,
-   then ``tools/test.py`` on the last checkpoint with ``--dump``;
-3. scores the dumped predictions: top-1, top-1 on the classes of
-   order-swapped pairs and the order accuracy (true class vs its swapped
-   twin, ~50% for an order-blind model), see
-   :mod:`hman_mmaction.benchmark.accuracy`; writes a markdown table and a
-   json with every run.
+Recipes (docs/benchmarks.md):
+
+* ``pretrained`` (the paper's regime): a TSN is trained end to end on the
+  task's videos (``configs/demo/tsn_demo.py``, ``--pretrain-epochs``), its
+  frozen backbone features are extracted once into a feature store
+  (``tools/extract_features.py``) and every head is trained on them
+  (``configs/cached/...``, ``--head-epochs``);
+* ``scratch``: every model end to end from a random backbone
+  (``configs/hman_demo.py`` and siblings, ``--scratch-epochs``).
+
+Every run is ``tools/train.py`` + ``tools/test.py --dump`` in a subprocess
+with one torch thread, ``--jobs`` of them at a time. Per run it reports
+top-1, the order accuracy (true class vs its order-swapped twin, ~50 % for
+an order-blind model), the iteration at which the training loss left the
+initial plateau (first logged window with ``loss_cls < 0.9 ln C``), the
+boundary rate of every learned detector in training (last logged windows)
+and at test time, and the boundary precision / recall / F1 against the
+ground-truth motion changes next to a random detector firing at the same
+rate (:mod:`hman_mmaction.evaluation.boundary_metric`).
 """
 import argparse
+import glob
 import json
+import math
 import os
 import os.path as osp
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
@@ -33,96 +44,130 @@ sys.path.insert(0, REPO)
 
 import hman_mmaction  # noqa: E402,F401  (compat fixes)
 from hman_mmaction.benchmark.accuracy import (  # noqa: E402
-    load_dump, markdown_table, pair_accuracy, zoo_table)
+    boundary_scores_from_dump, load_dump, pair_accuracy, results_table,
+    zoo_table)
 from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
     SyntheticActionSpec, class_names, config_overrides, generate_dataset,
-    order_swapped_pairs, stale_reason)
+    hierarchical_spec, order_swapped_pairs, stale_reason)
 
 MODELS = {
-    'hman_soft': ('HM-AN (soft attention)', 'configs/hman_demo.py'),
-    'hman_hard': ('HM-AN (Gumbel-hard attention + adaptive tau)',
-                  'configs/demo/hman-hard-att_demo.py'),
-    'attlstm': ('Att-LSTM (NoBoundary)', 'configs/demo/attlstm_demo.py'),
-    'tsn': ('TSN', 'configs/demo/tsn_demo.py'),
+    'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py'),
+    'hman_hard': ('HM-AN (Gumbel-hard attention)',
+                  'demo/hman-hard-att_demo.py'),
+    'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py'),
+    'tsn': ('TSN', 'demo/tsn_demo.py'),
 }
+RECIPES = ('pretrained', 'scratch')
+TASKS = ('flat', 'hierarchical')
+TSN_CONFIG = 'configs/demo/tsn_demo.py'
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('--recipes', nargs='+', choices=RECIPES,
+                   default=list(RECIPES))
+    p.add_argument('--tasks', nargs='+', choices=TASKS, default=list(TASKS))
     p.add_argument('--models', nargs='+', choices=sorted(MODELS),
                    default=list(MODELS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    p.add_argument('--epochs', type=int, default=9)
-    p.add_argument('--batch-size', type=int, default=16)
-    p.add_argument('--workers', type=int, default=1)
-    p.add_argument('--lengths', nargs='+', type=int, default=[2],
-                   help='motions per action (2 and/or 3; 2 3 = 48 classes)')
+    p.add_argument('--jobs', type=int, default=2,
+                   help='runs at a time (one torch thread each)')
+    p.add_argument('--data-seed', type=int, default=0,
+                   help='seed of the generated videos (and of the TSN '
+                   'that the pretrained recipe starts from)')
+    p.add_argument('--pretrain-epochs', type=int, default=6,
+                   help='epochs of the TSN whose backbone is reused')
+    p.add_argument('--head-epochs', type=int, default=4,
+                   help='epochs of each head on the feature cache')
+    p.add_argument('--scratch-epochs', type=int, default=3,
+                   help='epochs of each end-to-end run from scratch')
     p.add_argument('--train', type=int, default=1200, help='train videos')
     p.add_argument('--test', type=int, default=480, help='test videos')
-    p.add_argument('--size', type=int, default=32,
-                   help='frame side (the demo: 64)')
-    p.add_argument('--num-frames', type=int, default=32)
-    p.add_argument('--object-size', type=int, default=4,
-                   help='target and distractor side (the demo: 8)')
-    p.add_argument('--distractors', type=int, default=2)
-    p.add_argument('--data-seed', type=int, default=0)
+    p.add_argument('--batch-size', type=int, default=16)
     p.add_argument('--data-root',
                    default=osp.join('data', 'benchmark_accuracy'))
     p.add_argument('--work-dir',
                    default=osp.join('work_dirs', 'benchmark_accuracy'))
     p.add_argument('--out', default=None,
-                   help='markdown table (default WORK_DIR/results.md)')
+                   help='markdown tables (default WORK_DIR/results.md)')
     p.add_argument('--json', default=None,
-                   help='all figures (default WORK_DIR/results.json)')
+                   help='every number (default WORK_DIR/results.json)')
     p.add_argument('--cfg-options', nargs='+', default=[],
                    help='extra key=value overrides for every run')
     return p.parse_args(argv)
 
 
-def spec_from(args) -> SyntheticActionSpec:
-    return SyntheticActionSpec(
-        size=args.size, num_frames=args.num_frames,
-        lengths=tuple(args.lengths), object_size=args.object_size,
-        num_distractors=args.distractors)
+# ----------------------------------------------------------------- tasks
+def task_spec(task):
+    """``(spec, num_segments)`` of a task: the flat 12-class task at 32 px
+    (8 sampled steps) or the hierarchical preset."""
+    if task == 'flat':
+        return SyntheticActionSpec(size=32, object_size=4), 8
+    spec, segments = hierarchical_spec()
+    return spec, segments
 
 
-def ensure_data(args, spec):
-    """Generate the videos unless ``--data-root`` holds the same
-    settings made by this generator version."""
-    counts = dict(train=args.train, val=min(args.test, 8), test=args.test)
-    reason = stale_reason(args.data_root, spec, counts, args.data_seed)
+def ensure_data(args, task, spec):
+    root = osp.join(args.data_root, task)
+    counts = dict(train=args.train, val=8, test=args.test)
+    reason = stale_reason(root, spec, counts, args.data_seed)
     if reason is None:
-        print(f'data: reusing {args.data_root}', flush=True)
-        return
-    print(f'data: generating {sum(counts.values())} videos into '
-          f'{args.data_root} ({reason})', flush=True)
-    generate_dataset(args.data_root, counts, spec, seed=args.data_seed)
+        log(f'[{task}] data: reusing {root}')
+    else:
+        log(f'[{task}] data: generating {sum(counts.values())} videos into '
+            f'{root} ({reason})')
+        generate_dataset(root, counts, spec, seed=args.data_seed,
+                         progress=False)
+    return root
 
 
-def data_options(args, num_classes):
-    return config_overrides(args.data_root, batch_size=args.batch_size,
-                            workers=args.workers, num_classes=num_classes)
+def task_options(args, root, num_classes, segments):
+    """``--cfg-options`` pointing a video config at the task's data."""
+    options = config_overrides(root, batch_size=args.batch_size, workers=1,
+                               num_classes=num_classes)
+    options.append(f'model.cls_head.num_segments={segments}')
+    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        options.append(f'{loader}.dataset.pipeline.1.num_clips={segments}')
+    return options + list(args.cfg_options)
+
+
+def store_options(store, num_classes, segments, batch_size):
+    """``--cfg-options`` pointing a cached-feature config at ``store``."""
+    options = [f'model.cls_head.num_classes={num_classes}',
+               f'model.cls_head.num_segments={segments}',
+               f'train_dataloader.batch_size={batch_size}']
+    options += [f'{loader}.dataset.store={store}'
+                for loader in ('train_dataloader', 'val_dataloader',
+                               'test_dataloader')]
+    return options
 
 
 def schedule_options(epochs):
     """Epochs, the cosine decay over them (``param_scheduler[1]`` of
-    ``configs/hman_demo.py``), one checkpoint at the end."""
+    ``configs/hman_demo.py``), one checkpoint at the end, a loss logged
+    every 5 iterations (the plateau exit is read from it)."""
     return [
         f'train_cfg.max_epochs={epochs}',
         f'param_scheduler.1.T_max={epochs}',
         f'param_scheduler.1.end={epochs}',
         f'default_hooks.checkpoint.interval={epochs}',
         'default_hooks.checkpoint.save_best=None',
-        'default_hooks.logger.interval=10',
+        'default_hooks.logger.interval=5',
     ]
 
 
+# ------------------------------------------------------------------ runs
+def log(message):
+    print(message, flush=True)
+
+
 def run(command, log_path):
-    """Run a tool, its output to ``log_path``; raise with the tail on
-    failure."""
-    with open(log_path, 'w') as log:
-        result = subprocess.run(command, cwd=REPO, stdout=log,
-                                stderr=subprocess.STDOUT)
+    """Run ``python <command>`` (one torch thread), output to ``log_path``;
+    raise with the tail of the log on failure."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    with open(log_path, 'w') as f:
+        result = subprocess.run([sys.executable] + command, cwd=REPO,
+                                stdout=f, stderr=subprocess.STDOUT, env=env)
     if result.returncode:
         with open(log_path) as f:
             tail = f.read()[-3000:]
@@ -130,70 +175,169 @@ def run(command, log_path):
                            f'{result.returncode}); log {log_path}:\n{tail}')
 
 
-def run_one(args, model, seed, options, pairs):
-    name, config = MODELS[model]
-    work_dir = osp.join(args.work_dir, model, f'seed{seed}')
+def train_and_test(config, work_dir, seed, epochs, options, extras):
+    """Train ``config`` for ``epochs`` and test the last checkpoint with
+    ``--dump``; returns the path of the dumped predictions."""
     os.makedirs(work_dir, exist_ok=True)
-    python = sys.executable
-    start = time.time()
-    run([python, osp.join('tools', 'train.py'), config, '--work-dir',
-         work_dir, '--seed', str(seed), '--no-validate', '--cfg-options'] +
-        options + schedule_options(args.epochs) + list(args.cfg_options),
-        osp.join(work_dir, 'train_stdout.log'))
-    checkpoint = osp.join(work_dir, f'epoch_{args.epochs}.pth')
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'training ended without {checkpoint}; see '
-                                f'{work_dir}/train_stdout.log')
+    run([osp.join('tools', 'train.py'), config, '--work-dir', work_dir,
+         '--seed', str(seed), '--no-validate', '--cfg-options'] + options +
+        schedule_options(epochs), osp.join(work_dir, 'train_stdout.log'))
+    checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
     dump = osp.join(work_dir, 'test_predictions.pkl')
-    run([python, osp.join('tools', 'test.py'), config, checkpoint,
-         '--work-dir', osp.join(work_dir, 'test'), '--dump', dump,
-         '--cfg-options'] + options + list(args.cfg_options),
-        osp.join(work_dir, 'test_stdout.log'))
+    run([osp.join('tools', 'test.py'), config, checkpoint, '--work-dir',
+         osp.join(work_dir, 'test'), '--dump', dump, '--cfg-options'] +
+        options + extras, osp.join(work_dir, 'test_stdout.log'))
+    return dump
+
+
+def training_curve(work_dir):
+    """Rows of mmengine's ``scalars.json`` of the run in ``work_dir``."""
+    found = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not found:
+        raise FileNotFoundError(f'no scalars.json under {work_dir}')
+    with open(found[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def plateau_exit(rows, num_classes):
+    """First logged iteration whose ``loss_cls`` is below ``0.9 ln C``
+    (None if the loss never got there)."""
+    threshold = 0.9 * math.log(num_classes)
+    for row in rows:
+        if row.get('loss_cls', math.inf) < threshold:
+            return row.get('iter', row.get('step'))
+    return None
+
+
+def train_rates(rows, tail=5):
+    """Mean of each logged ``bnd_rate_l<k>`` over the last ``tail``
+    windows."""
+    rows = [r for r in rows if 'loss_cls' in r][-tail:]
+    keys = sorted({k for r in rows for k in r if k.startswith('bnd_rate')})
+    return {k: sum(r[k] for r in rows if k in r) /
+            max(1, sum(k in r for r in rows)) for k in keys}
+
+
+def score_run(job, dump, pairs, num_classes, segments_file):
     scores, labels = load_dump(dump)
     result = pair_accuracy(scores, labels, pairs)
-    result.update(model=model, seed=seed, config=config,
-                  minutes=(time.time() - start) / 60, work_dir=work_dir)
+    rows = training_curve(job['work_dir'])
+    result['plateau_exit'] = plateau_exit(rows, num_classes)
+    result['train_rates'] = train_rates(rows)
+    if job['model'] != 'tsn':
+        result['boundaries'] = boundary_scores_from_dump(dump, segments_file)
     return result
+
+
+# --------------------------------------------------------------- recipes
+def pretrained_backbone(args, task, options):
+    """Train the TSN whose backbone the pretrained recipe reuses and
+    extract its features; returns the feature store."""
+    work_dir = osp.join(args.work_dir, task, 'pretrain_tsn')
+    checkpoint = osp.join(work_dir, f'epoch_{args.pretrain_epochs}.pth')
+    store = osp.join(work_dir, 'feature_store')
+    if not osp.isfile(checkpoint):
+        log(f'[{task}] pretraining TSN ({args.pretrain_epochs} epochs)')
+        os.makedirs(work_dir, exist_ok=True)
+        run([osp.join('tools', 'train.py'), TSN_CONFIG, '--work-dir',
+             work_dir, '--seed', str(args.data_seed), '--no-validate',
+             '--cfg-options'] + options +
+            schedule_options(args.pretrain_epochs),
+            osp.join(work_dir, 'train_stdout.log'))
+    log(f'[{task}] extracting the frozen TSN features into {store}')
+    run([osp.join('tools', 'extract_features.py'), TSN_CONFIG, checkpoint,
+         '--out', store, '--views', '2', '--quiet', '--cfg-options'] +
+        options, osp.join(work_dir, 'extract_stdout.log'))
+    return store
+
+
+def jobs_for(args, task, recipe, options, store, segments, num_classes):
+    jobs = []
+    for model in args.models:
+        name, config = MODELS[model]
+        if recipe == 'pretrained':
+            config = osp.join('configs', 'cached', config)
+            run_options = store_options(store, num_classes, segments,
+                                        args.batch_size)
+            epochs = args.head_epochs
+        else:
+            config = osp.join('configs', config)
+            run_options = options
+            epochs = args.scratch_epochs
+        for seed in args.seeds:
+            jobs.append(dict(
+                task=task, recipe=recipe, model=model, name=name,
+                config=config, seed=seed, epochs=epochs,
+                options=run_options + list(args.cfg_options),
+                work_dir=osp.join(args.work_dir, task, recipe, model,
+                                  f'seed{seed}')))
+    return jobs
+
+
+def execute(job, pairs, num_classes, segments_file):
+    start = time.time()
+    extras = ([] if job['model'] == 'tsn' else
+              ['model.cls_head.test_cfg.return_extras=True'])
+    dump = train_and_test(job['config'], job['work_dir'], job['seed'],
+                          job['epochs'], job['options'], extras)
+    result = score_run(job, dump, pairs, num_classes, segments_file)
+    result.update({k: v for k, v in job.items() if k != 'options'},
+                  minutes=(time.time() - start) / 60)
+    return result
+
+
+def describe(result):
+    text = (f'top-1 {100 * result["top1"]:.1f}%, order acc '
+            f'{100 * result["order_acc"]:.1f}%, plateau exit '
+            f'{result["plateau_exit"]}')
+    for layer in (result.get('boundaries') or {}).get('layers', []):
+        text += (f', l{layer["layer"]} rate {layer["rate"]:.2f} F1 '
+                 f'{layer["f1"]:.2f} (random {layer["random_f1"]:.2f})')
+    return text + f' ({result["minutes"]:.1f} min)'
 
 
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(REPO)
     start = time.time()
-    spec = spec_from(args)
-    names = class_names(spec)
-    pairs = order_swapped_pairs(names)
-    ensure_data(args, spec)
-    options = data_options(args, len(names))
-    runs = []
-    total = len(args.models) * len(args.seeds)
-    for model in args.models:
-        for seed in args.seeds:
-            print(f'[{len(runs) + 1}/{total}] {model} seed {seed} '
-                  f'({args.epochs} epochs) ... ', end='', flush=True)
-            result = run_one(args, model, seed, options, pairs)
-            runs.append(result)
-            print(f'top-1 {100 * result["top1"]:.1f}%, order acc '
-                  f'{100 * result["order_acc"]:.1f}% '
-                  f'({result["minutes"]:.1f} min)', flush=True)
-    rows = []
-    for model in args.models:
-        mine = [r for r in runs if r['model'] == model]
-        rows.append(dict(
-            name=MODELS[model][0], config=MODELS[model][1],
-            **{key: [r[key] for r in mine]
-               for key in ('top1', 'pair_top1', 'order_acc', 'minutes')}))
-    setting = (
-        f'{len(names)} classes ({len(pairs)} order-swapped pairs), '
-        f'{args.train} train / {args.test} test videos of {args.size}px, '
-        f'{args.epochs} epochs, seeds {args.seeds}; test: 2 views '
-        '(twice_sample), last checkpoint')
-    from mmengine.config import Config
-    segments = Config.fromfile(MODELS['hman_soft'][1]).num_segments
-    text = (f'Synthetic order-dependent actions: {setting}.\n\n' +
-            markdown_table(rows) + '\n\nThe same as model-zoo rows '
-            '(configs/README.md):\n\n' +
-            zoo_table(rows, segments, args.size) + '\n')
+    results, settings = [], {}
+    for task in args.tasks:
+        spec, segments = task_spec(task)
+        names = class_names(spec)
+        pairs = order_swapped_pairs(names)
+        root = ensure_data(args, task, spec)
+        options = task_options(args, root, len(names), segments)
+        settings[task] = dict(
+            classes=len(names), pairs=len(pairs), segments=segments,
+            spec=vars(spec) if hasattr(spec, '__dict__') else str(spec))
+        segments_file = osp.join(root, 'test_segments.json')
+        jobs = []
+        for recipe in args.recipes:
+            store = (pretrained_backbone(args, task, options)
+                     if recipe == 'pretrained' else None)
+            jobs += jobs_for(args, task, recipe, options, store, segments,
+                             len(names))
+        log(f'[{task}] {len(jobs)} runs, {args.jobs} at a time')
+        with ThreadPoolExecutor(args.jobs) as pool:
+            futures = [
+                pool.submit(execute, job, pairs, len(names), segments_file)
+                for job in jobs
+            ]
+            for index, future in enumerate(futures, start=1):
+                result = future.result()
+                results.append(result)
+                log(f'[{task} {index}/{len(jobs)}] {result["recipe"]} '
+                    f'{result["model"]} seed {result["seed"]}: ' +
+                    describe(result))
+    minutes = (time.time() - start) / 60
+    text = results_table(results, args, settings) + '\n'
+    if 'flat' in args.tasks and 'pretrained' in args.recipes:
+        text += ('\nModel-zoo rows (pretrained recipe, flat task; '
+                 'configs/README.md):\n\n' + zoo_table(
+                     [r for r in results if r['task'] == 'flat'
+                      and r['recipe'] == 'pretrained'], MODELS) + '\n')
+    text += f'\nTotal: {minutes:.1f} min.\n'
     print('\n' + text)
     out = args.out or osp.join(args.work_dir, 'results.md')
     json_path = args.json or osp.join(args.work_dir, 'results.json')
@@ -202,13 +346,10 @@ def main(argv=None):
     with open(out, 'w') as f:
         f.write(text)
     with open(json_path, 'w') as f:
-        json.dump(dict(setting=setting, classes=names, pairs=pairs,
-                       args=vars(args), rows=rows, runs=runs,
-                       total_minutes=(time.time() - start) / 60), f,
-                  indent=2)
-    print(f'table: {out}\njson: {json_path}\n'
-          f'total: {(time.time() - start) / 60:.1f} min')
-    return rows
+        json.dump(dict(args=vars(args), settings=settings, runs=results,
+                       total_minutes=minutes), f, indent=1, default=str)
+    log(f'table: {out}\njson: {json_path}')
+    return results
 
 
 if __name__ == '__main__':

@@ -85,28 +85,87 @@ def percent_mean_std(values: List[float]) -> str:
     return f'{100 * mean:.1f} ± {100 * std:.1f}'
 
 
-def markdown_table(rows: List[dict]) -> str:
-    """``rows``: dicts with ``name``, ``config`` and per-seed lists
-    ``top1``, ``pair_top1``, ``order_acc`` (fractions), ``minutes``."""
-    lines = [
-        '| model | config | seeds | top-1 % | pair top-1 % | '
-        'order acc % (true vs swapped) | train+test min/run |',
-        '|---|---|---:|---:|---:|---:|---:|'
+def _seeds_cell(values) -> str:
+    """Per-seed values joined by '/', '—' for None."""
+    return '/'.join('—' if v is None else str(v) for v in values)
+
+
+def _rate_cell(runs, key, layer) -> str:
+    values = [r[key].get(layer) for r in runs if r.get(key)]
+    values = [v for v in values if v is not None]
+    if not values:
+        return '—'
+    mean, std = mean_std(values)
+    return f'{mean:.2f} ± {std:.2f}'
+
+
+def boundary_cells(runs: List[dict], layer: int) -> List[str]:
+    """Train rate, test rate, P / R / F1 and the rate-matched random F1 of
+    layer ``layer`` (numbered from 1) over ``runs``; '—' where the model has
+    no learned detector there."""
+    train = _rate_cell(runs, 'train_rates', f'bnd_rate_l{layer}')
+    scored = []
+    for run in runs:
+        for entry in (run.get('boundaries') or {}).get('layers', []):
+            if entry['layer'] == layer:
+                scored.append(entry)
+    if not scored or train == '—':
+        return [train, '—', '—', '—']
+    test_rate = mean_std([e['rate'] for e in scored])
+    prf = [mean_std([e[k] for e in scored]) for k in ('precision', 'recall',
+                                                       'f1')]
+    random_f1 = mean_std([e['random_f1'] for e in scored])
+    margin = mean_std([e['f1'] - e['random_f1'] for e in scored])
+    return [
+        train, f'{test_rate[0]:.2f} ± {test_rate[1]:.2f}',
+        ' / '.join(f'{100 * m:.0f}' for m, _ in prf) +
+        f' (F1 ± {100 * prf[2][1]:.0f})',
+        f'{100 * random_f1[0]:.0f} (F1 margin {100 * margin[0]:+.0f} ± '
+        f'{100 * margin[1]:.0f})'
     ]
-    for row in rows:
-        cells = [percent_mean_std(row[key])
-                 for key in ('top1', 'pair_top1', 'order_acc')]
-        minutes, _ = mean_std(row['minutes'])
-        lines.append(f'| {row["name"]} | `{row["config"]}` | '
-                     f'{len(row["top1"])} | ' + ' | '.join(cells) +
-                     f' | {minutes:.1f} |')
-    return '\n'.join(lines)
 
 
-def zoo_table(rows: List[dict], segments: int, size: int,
+def results_table(results: List[dict], args, settings: dict) -> str:
+    """One markdown table per (task, recipe): per model the mean ± std over
+    seeds of top-1 and order accuracy, the per-seed plateau exits and the
+    boundary columns of layer 1."""
+    text = []
+    header = ('| model | seeds | top-1 % | order acc % | plateau exit (iter, '
+              'per seed) | layer-1 rate train | layer-1 rate test | '
+              'layer-1 boundary P / R / F1 % | random detector F1 % |')
+    for task, setting in settings.items():
+        for recipe in dict.fromkeys(r['recipe'] for r in results
+                                    if r['task'] == task):
+            runs = [r for r in results
+                    if r['task'] == task and r['recipe'] == recipe]
+            epochs = runs[0]['epochs']
+            text.append(
+                f'**{task} task, {recipe} recipe** ({setting["classes"]} '
+                f'classes, {setting["pairs"]} order-swapped pairs, '
+                f'{setting["segments"]} sampled steps; {epochs} epochs'
+                + (', heads on the frozen features of a TSN trained '
+                   f'{args.pretrain_epochs} epochs on the same videos'
+                   if recipe == 'pretrained' else ', end to end from '
+                   'scratch') + ')\n')
+            text.append(header)
+            text.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+            for model in dict.fromkeys(r['model'] for r in runs):
+                mine = [r for r in runs if r['model'] == model]
+                cells = [percent_mean_std([r[k] for r in mine])
+                         for k in ('top1', 'order_acc')]
+                cells.append(_seeds_cell([r['plateau_exit'] for r in mine]))
+                cells += boundary_cells(mine, 1)
+                text.append(f'| {mine[0]["name"]} | {len(mine)} | ' +
+                            ' | '.join(cells) + ' |')
+            text.append('')
+    return '\n'.join(text)
+
+
+def zoo_table(results: List[dict], models: dict, size: int = 32,
               backbone: str = 'R18-2stage') -> str:
-    """The same results as model-zoo rows in mmaction2's column format
-    (``configs/README.md``): top-1 and order accuracy as mean ± std."""
+    """The pretrained-recipe results as model-zoo rows in mmaction2's
+    column format (``configs/README.md``): top-1 and order accuracy as
+    mean ± std over seeds."""
     lines = [
         '| frame sampling strategy | resolution | gpus | backbone | '
         'pretrain | top1 acc | order acc | testing protocol | config | '
@@ -114,10 +173,14 @@ def zoo_table(rows: List[dict], segments: int, size: int,
         '| :---: | :---: | :---: | :---: | :---: | :---: | :---: | :---: | '
         ':---: | :---: | :---: |'
     ]
-    for row in rows:
-        cells = [percent_mean_std(row[key]) for key in ('top1', 'order_acc')]
+    for model in dict.fromkeys(r['model'] for r in results):
+        mine = [r for r in results if r['model'] == model]
+        cells = [percent_mean_std([r[k] for r in mine])
+                 for k in ('top1', 'order_acc')]
+        segments = mine[0].get('segments', 8)
         lines.append(
             f'| 1x1x{segments} | {size}x{size} | 0 (CPU) | {backbone} + '
-            f'{row["name"]} | none | {cells[0]} | {cells[1]} | '
-            f'2 clips x 1 crop | [config](../{row["config"]}) | - | - |')
+            f'{models[model][0]} | TSN on the same videos (frozen) | '
+            f'{cells[0]} | {cells[1]} | 2 clips x 1 crop | '
+            f'[config](../{mine[0]["config"]}) | - | - |')
     return '\n'.join(lines)

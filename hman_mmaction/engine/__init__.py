@@ -4,12 +4,14 @@ from .model_wrappers import DeviceAgnosticDDP
 from .optim_wrappers import BF16AmpOptimWrapper
 from .broken_video_hook import BrokenVideoCounterHook
 from .loops import ResumableEpochBasedTrainLoop
+from .precise_bn import PreciseBNHook
 from .rng_state import RNGStateHook
 from .runner import HMANRunner
 from .visualization_hook import FrameVisualizationHook
 
 __all__ = [
     'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook',
-    'BrokenVideoCounterHook', 'ResumableEpochBasedTrainLoop', 'RNGStateHook',
+    'BrokenVideoCounterHook', 'PreciseBNHook', 'ResumableEpochBasedTrainLoop',
+    'RNGStateHook',
     'HMANRunner', 'FrameVisualizationHook'
 ]

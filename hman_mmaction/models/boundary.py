@@ -113,6 +113,8 @@ class NoBoundary(nn.Module):
         in_features (int): unused (uniform build call).
     """
 
+    learned = False  # nothing to keep alive: no rate penalty
+
     def __init__(self, in_features: Optional[int] = None):
         super().__init__()
 

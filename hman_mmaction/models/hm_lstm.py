@@ -1,10 +1,12 @@
 """Hierarchical multiscale LSTM (Chung, Ahn, Bengio, ICLR 2017).
 
 One step of layer ``l`` (``z^0 = 1``, the input of layer 1 is ``x_hat_t``,
-the top layer has no top-down term)::
+the top layer has no top-down term and, as in Chung et al., no boundary
+detector: ``z^L = 0``, so it never FLUSHes; it UPDATEs or COPYs by the
+boundary of the layer below)::
 
     s = W_l [h_{t-1}^l ; z_{t-1}^l h_{t-1}^{l+1} ; z_t^{l-1} h_t^{l-1}] + b_l
-    f, i, o = sigmoid(s[:3H]);  g = tanh(s[3H:4H]);  z_hat = s[4H]
+    f, i, o = sigmoid(s[:3H]);  g = tanh(s[3H:4H]);  z_hat = s[4H] (l < L)
     FLUSH  (z_{t-1}^l = 1):                      c = i*g
     UPDATE (z_{t-1}^l = 0, z_t^{l-1} = 1):       c = f*c_{t-1} + i*g
     COPY   (z_{t-1}^l = 0, z_t^{l-1} = 0):       c = c_{t-1},  h = h_{t-1}
@@ -151,6 +153,9 @@ class HMLSTM(nn.Module):
         output (str): ``'gated'`` or ``'top'``. Defaults to ``'gated'``.
         output_size (int, optional): size of the gated output. Defaults to
             ``hidden_size``.
+        top_boundary (bool): give the top layer a boundary detector too
+            (it can then FLUSH). Chung et al. have none there (``z^L = 0``):
+            defaults to False; True is an ablation of the old behaviour.
     """
 
     OUTPUTS = ('gated', 'top')
@@ -163,7 +168,8 @@ class HMLSTM(nn.Module):
                      type='GumbelBoundary',
                      temperature=dict(type='AdaptiveTemperature')),
                  output: str = 'gated',
-                 output_size: Optional[int] = None):
+                 output_size: Optional[int] = None,
+                 top_boundary: bool = False):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'HMLSTM needs num_layers >= 1, got {num_layers}')
@@ -174,24 +180,44 @@ class HMLSTM(nn.Module):
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.output = output
+        self.top_boundary = top_boundary
         H = hidden_size
+        # layers 1..L-1 (and L with top_boundary) have a detector
+        self.num_detectors = num_layers if top_boundary else num_layers - 1
         self.cells = nn.ModuleList()
         for layer in range(num_layers):
             below = input_size if layer == 0 else H
             above = H if layer < num_layers - 1 else 0
-            self.cells.append(nn.Linear(H + above + below, 4 * H + 1))
+            logit = int(layer < self.num_detectors)
+            self.cells.append(nn.Linear(H + above + below, 4 * H + logit))
         self.boundaries = nn.ModuleList(
             MODELS.build(boundary, default_args=dict(in_features=H))
-            for _ in range(num_layers))
+            for _ in range(self.num_detectors))
         if output == 'gated':
             self.output_size = output_size or H
             self.output_gates = nn.Linear(num_layers * H, num_layers)
             self.output_proj = nn.Parameter(
                 torch.empty(num_layers, self.output_size, H))
-            nn.init.kaiming_uniform_(self.output_proj, a=5**0.5)
+            self.reset_output_proj()
         else:
             self.output_size = H
         self._step_cells: Optional[List[SequenceLinear]] = None
+
+    def reset_output_proj(self) -> None:
+        """Each layer's ``W_out^l`` ``[out, H]`` as the ``nn.Linear(H, out)``
+        it is: ``U(-1/sqrt(H), 1/sqrt(H))`` (``kaiming_uniform_`` on the
+        3-D parameter would take fan-in ``out * H``)."""
+        for weight in self.output_proj:
+            nn.init.kaiming_uniform_(weight, a=5**0.5)
+
+    @property
+    def learned_detectors(self) -> List[int]:
+        """Indices of the layers whose boundary is learned (not
+        ``NoBoundary`` and not the detector-less top layer)."""
+        return [
+            layer for layer, detector in enumerate(self.boundaries)
+            if getattr(detector, 'learned', True)
+        ]
 
     @contextmanager
     def sequence(self) -> Iterator[None]:
@@ -249,10 +275,14 @@ class HMLSTM(nn.Module):
                 copy = (1.0 - flush) * (1.0 - z_below)
             c = (1.0 - copy) * (i * g) + (update * f + copy) * c_prev
             h = (1.0 - copy) * (o * torch.tanh(c)) + copy * h_prev
-            z, tau = self.boundaries[layer](s[:, 4 * H], h_prev)
-            z = z.to(h.dtype).unsqueeze(1)
             new_h.append(h)
             new_c.append(c)
+            if layer == self.num_detectors:  # the top layer: z^L = 0
+                new_z.append(torch.zeros_like(flush))
+                taus.append(None)
+                break
+            z, tau = self.boundaries[layer](s[:, 4 * H], h_prev)
+            z = z.to(h.dtype).unsqueeze(1)
             new_z.append(z)
             taus.append(tau)
             below, z_below = h, self.boundaries[layer].upward(z)

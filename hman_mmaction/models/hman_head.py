@@ -10,6 +10,15 @@ For every view (a run of ``num_segments`` consecutive frames of ``x``)::
         y_t     = fc(dropout(output_module(h_t^1..h_t^L)))
     score = mean_t y_t  ('mean', Sharma et al.)  or  y_T  ('last')
 
+Optional paths from the glimpse to the classes (for end-to-end training
+from scratch, where the backbone must learn through a random recurrent
+head): ``glimpse_residual=True`` adds ``fc_glimpse(x_hat_t)`` to ``y_t``;
+``aux_loss_weight = w > 0`` trains a per-frame classifier on the
+average-pooled frame features with TSN's consensus, ``loss_aux = w *
+CE(mean_t fc_aux(mean_k a_{t,k}), label)``, so the backbone gets TSN's
+gradient whatever the attention does (training only: predictions come from
+the recurrent path alone).
+
 Losses: ``loss_cls`` (and ``top1_acc`` ...) from ``BaseHead`` and, when
 ``att_reg_weight = lambda > 0``, Sharma's doubly stochastic penalty
 ``loss_att = lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``; when
@@ -50,6 +59,8 @@ class HMANOutputs(NamedTuple):
     attention: torch.Tensor  # [V, T, H, W], the weights used
     attention_probs: torch.Tensor  # [V, T, H, W], softmax of the scores
     boundaries: torch.Tensor  # [V, L, T]
+    glimpses: torch.Tensor  # [V, T, D], x_hat_t
+    frame_means: torch.Tensor  # [V, T, D], mean_k a_{t,k}
     tau_attention: Optional[torch.Tensor]  # [V, T] or None
     tau_boundary: Optional[torch.Tensor]  # [V, L, T] or None
 
@@ -87,7 +98,14 @@ class HMANHead(BaseHead):
             layer's boundary detector (one value for all layers, or one per
             layer). Defaults to 0.25.
         temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
-        init_std (float): std of the classifier init. Defaults to 0.01.
+        glimpse_residual (bool): add a linear path from each step's glimpse
+            to its scores (see the module doc). Defaults to False.
+        aux_loss_weight (float): weight ``w`` of the per-frame TSN-style
+            classifier loss ``loss_aux``, 0 disables (default).
+        init_std (float, optional): std of the classifier init. Defaults to
+            None: ``nn.Linear``'s own fan-in init, ``U(-1/sqrt(n),
+            1/sqrt(n))`` for ``n`` inputs, which suits the small gated
+            recurrent output (TSN's 0.01 suits its large pooled feature).
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -113,7 +131,9 @@ class HMANHead(BaseHead):
                  bnd_reg_weight: float = 0.0,
                  bnd_target_rate=0.25,
                  temporal_pool: str = 'mean',
-                 init_std: float = 0.01,
+                 glimpse_residual: bool = False,
+                 aux_loss_weight: float = 0.0,
+                 init_std: Optional[float] = None,
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(num_classes, in_channels, **kwargs)
@@ -128,6 +148,7 @@ class HMANHead(BaseHead):
         self.att_reg_weight = att_reg_weight
         self.bnd_reg_weight = bnd_reg_weight
         self.temporal_pool = temporal_pool
+        self.aux_loss_weight = aux_loss_weight
         self.init_std = init_std
         self.test_cfg = dict(test_cfg or {})
 
@@ -136,12 +157,16 @@ class HMANHead(BaseHead):
             nn.Linear(in_channels, D) if feat_channels else nn.Identity())
         self.rnn = MODELS.build(rnn, default_args=dict(input_size=D))
         L, H = self.rnn.num_layers, self.rnn.hidden_size
+        detectors = getattr(self.rnn, 'num_detectors', L)
         rates = (list(bnd_target_rate) if isinstance(
-            bnd_target_rate, (list, tuple)) else [bnd_target_rate] * L)
-        if len(rates) != L or not all(0 <= r <= 1 for r in rates):
+            bnd_target_rate, (list, tuple)) else [bnd_target_rate] *
+                 detectors)
+        if len(rates) != detectors or not all(0 <= r <= 1 for r in rates):
             raise ValueError(
-                f'HMANHead bnd_target_rate must be one rate in [0, 1] or {L} '
-                f'of them (one per layer), got {bnd_target_rate!r}')
+                f'HMANHead bnd_target_rate must be one rate in [0, 1] or '
+                f'{detectors} of them (one per layer with a boundary '
+                f'detector: the top layer has none unless '
+                f'rnn.top_boundary=True), got {bnd_target_rate!r}')
         self.register_buffer(
             'bnd_target_rate', torch.tensor(rates, dtype=torch.float32),
             persistent=False)
@@ -155,9 +180,27 @@ class HMANHead(BaseHead):
             self.init_c = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
         self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio else None
         self.fc_cls = nn.Linear(self.rnn.output_size, num_classes)
+        self.fc_glimpse = (
+            nn.Linear(D, num_classes) if glimpse_residual else None)
+        self.fc_aux = (
+            nn.Linear(D, num_classes) if aux_loss_weight > 0 else None)
 
     def init_weights(self) -> None:
-        normal_init(self.fc_cls, std=self.init_std)
+        """Classifier: ``N(0, init_std)`` or, for ``init_std=None``,
+        ``nn.Linear``'s fan-in init (bias 0 either way); the auxiliary
+        classifier as ``TSNHead`` (``N(0, 0.01)``); the recurrent
+        stack's output projection per layer (``HMLSTM.reset_output_proj``).
+        """
+        if self.init_std is None:
+            self.fc_cls.reset_parameters()
+            nn.init.zeros_(self.fc_cls.bias)
+        else:
+            normal_init(self.fc_cls, std=self.init_std)
+        if self.fc_aux is not None:  # TSNHead's init: TSN's signal
+            normal_init(self.fc_aux, std=0.01)
+        reset = getattr(self.rnn, 'reset_output_proj', None)
+        if reset is not None and getattr(self.rnn, 'output', '') == 'gated':
+            reset()
 
     # ------------------------------------------------------------------ run
     def _raw_views(self, x: torch.Tensor) -> torch.Tensor:
@@ -215,13 +258,15 @@ class HMANHead(BaseHead):
             proj = (self.feat_proj
                     if isinstance(self.feat_proj, nn.Linear) else None)
             keys = self.attention.precompute(feats, input_proj=proj)
-            mean = feats.mean(dim=(1, 2))
+            frames = feats.mean(dim=2)  # [V, T, C]
             if proj is not None:
-                mean = proj(mean)
+                frames = proj(frames)
+            mean = frames.mean(dim=1)
         else:
             feats, proj = self._views(x), None
             keys = self.attention.precompute(feats)
-            mean = feats.mean(dim=(1, 2))
+            frames = feats.mean(dim=2)
+            mean = frames.mean(dim=1)
         # unbind once: indexing [:, t] in the loop would make autograd build
         # a full-size zero gradient per step
         steps = feats.unbind(1)
@@ -231,7 +276,7 @@ class HMANHead(BaseHead):
             key_steps = steps  # unbind, one gradient of the [V, T, K, C] map
         else:
             key_steps = keys.unbind(1)
-        return steps, key_steps, mean, proj
+        return steps, key_steps, frames, mean, proj
 
     def _query(self, state) -> torch.Tensor:
         if self.attention_query == 'top':
@@ -241,10 +286,11 @@ class HMANHead(BaseHead):
     def run(self, x: torch.Tensor) -> HMANOutputs:
         """Attention + HM-LSTM over every view of ``x`` (see module doc)."""
         height, width = x.shape[-2:]
-        feats, keys, mean, proj = self._attention_inputs(x)
+        feats, keys, frames, mean, proj = self._attention_inputs(x)
         state = self._initial_state_from_mean(mean)
         hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [],
                                                             [], [])
+        glimpses = []
         if proj is not None:
             proj = SequenceLinear(proj)
         with self._rnn_sequence():
@@ -255,15 +301,20 @@ class HMANHead(BaseHead):
                     glance.glimpse if proj is None else proj(glance.glimpse))
                 state, step_bounds = self.rnn.step(glimpse, state)
                 hidden.append(torch.stack(state.h, dim=1))
+                glimpses.append(glimpse)
                 weights.append(glance.weights)
                 probs.append(glance.probs)
                 bounds.append(step_bounds.z)
                 tau_att.append(glance.tau)
                 tau_bnd.append(step_bounds.tau)
         out = self.rnn.output_features(torch.stack(hidden, dim=1))
+        glimpses = torch.stack(glimpses, dim=1)  # [V, T, D]
         if self.dropout is not None:
             out = self.dropout(out)
         step_scores = self.fc_cls(out)
+        if self.fc_glimpse is not None:
+            step_scores = step_scores + self.fc_glimpse(
+                glimpses if self.dropout is None else self.dropout(glimpses))
         cls_scores = (
             step_scores.mean(dim=1)
             if self.temporal_pool == 'mean' else step_scores[:, -1])
@@ -275,6 +326,8 @@ class HMANHead(BaseHead):
             attention_probs=torch.stack(probs, 1).view(views, -1, height,
                                                        width),
             boundaries=torch.stack(bounds, dim=2),
+            glimpses=glimpses,
+            frame_means=frames,
             tau_attention=_stack_or_none(tau_att, dim=1),
             tau_boundary=_stack_or_none(tau_bnd, dim=2))
 
@@ -290,10 +343,21 @@ class HMANHead(BaseHead):
         return self.att_reg_weight * penalty
 
     def boundary_penalty(self, boundaries: torch.Tensor) -> torch.Tensor:
-        """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``."""
-        rates = boundaries.float().mean(dim=(0, 2))
-        return self.bnd_reg_weight * (rates -
-                                      self.bnd_target_rate).pow(2).sum()
+        """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``,
+        over the layers with a learned detector."""
+        learned = _learned_layers(self.rnn, boundaries.shape[1])
+        rates = boundaries[:, learned].float().mean(dim=(0, 2))
+        targets = self.bnd_target_rate[learned]
+        return self.bnd_reg_weight * (rates - targets).pow(2).sum()
+
+    def aux_loss(self, frame_means: torch.Tensor,
+                 data_samples: SampleList) -> torch.Tensor:
+        """``w * CE(mean_t fc_aux(mean_k a_{t,k}), label)``: TSN's
+        consensus loss on the frame features ``[V, T, D]``."""
+        scores = self.fc_aux(frame_means).mean(dim=1).float()
+        labels = torch.stack([x.gt_label for x in data_samples])
+        return self.aux_loss_weight * nn.functional.cross_entropy(
+            scores, labels.reshape(-1).to(scores.device))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
@@ -307,9 +371,15 @@ class HMANHead(BaseHead):
         losses = self.loss_by_feat(outputs.cls_scores.float(), data_samples)
         if self.att_reg_weight > 0:
             losses['loss_att'] = self.attention_penalty(outputs.attention)
-        if self.bnd_reg_weight > 0:
+        if self.bnd_reg_weight > 0 and _learned_layers(self.rnn, 1):
             losses['loss_bnd'] = self.boundary_penalty(outputs.boundaries)
-        losses.update(training_diagnostics(outputs))
+        if self.fc_aux is not None:
+            losses['loss_aux'] = self.aux_loss(outputs.frame_means,
+                                               data_samples)
+        losses.update(
+            training_diagnostics(
+                outputs, _learned_layers(self.rnn,
+                                         outputs.boundaries.shape[1])))
         return losses
 
     # ------------------------------------------------------------- predict
@@ -328,6 +398,13 @@ def _check_choice(name, value, choices):
                          f'got {value!r}')
 
 
+def _learned_layers(rnn, num_layers):
+    """Layers whose boundary is learned (``HMLSTM.learned_detectors``);
+    every layer for a stack that does not say."""
+    learned = getattr(rnn, 'learned_detectors', None)
+    return list(range(num_layers)) if learned is None else learned
+
+
 def _stack_or_none(items, dim):
     if any(item is None for item in items):
         return None
@@ -335,17 +412,20 @@ def _stack_or_none(items, dim):
 
 
 @torch.no_grad()
-def training_diagnostics(outputs: HMANOutputs) -> Dict[str, torch.Tensor]:
+def training_diagnostics(outputs: HMANOutputs,
+                         layers=None) -> Dict[str, torch.Tensor]:
     """Detached scalars to log: attention entropy, temperatures, boundary
-    rates per layer."""
+    rates of ``layers`` (default all; numbered from 1)."""
     probs = outputs.attention_probs.flatten(2).float()
     entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
     stats = dict(att_entropy=entropy)
     if outputs.tau_attention is not None:
         stats['tau_att'] = outputs.tau_attention.float().mean()
     rates = outputs.boundaries.float().mean(dim=(0, 2))
-    for layer, rate in enumerate(rates, start=1):
-        stats[f'bnd_rate_l{layer}'] = rate
+    if layers is None:
+        layers = range(len(rates))
+    for layer in layers:
+        stats[f'bnd_rate_l{layer + 1}'] = rates[layer]
     if outputs.tau_boundary is not None:
         taus = outputs.tau_boundary.float().nanmean(dim=(0, 2))
         for layer, tau in enumerate(taus, start=1):

@@ -5,10 +5,11 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 
 
-def build_hmlstm(boundary, input_size=5, hidden_size=6, num_layers=3):
+def build_hmlstm(boundary, input_size=5, hidden_size=6, num_layers=3,
+                 **kwargs):
     return MODELS.build(
         dict(type='HMLSTM', input_size=input_size, hidden_size=hidden_size,
-             num_layers=num_layers, boundary=boundary))
+             num_layers=num_layers, boundary=boundary, **kwargs))
 
 
 def copy_lstm_weights(lstm: nn.LSTM, hmlstm) -> None:
@@ -70,7 +71,10 @@ PATTERN_L2 = [0, 1, 0, 0, 0]
 
 
 def scripted_hmlstm():
-    hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2)
+    # the old top layer with a detector (an ablation), so that its FLUSH
+    # can be scripted too
+    hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2,
+                          top_boundary=True)
     hmlstm.boundaries = nn.ModuleList([
         ScriptedBoundary(pattern=PATTERN_L1),
         ScriptedBoundary(pattern=PATTERN_L2)
@@ -119,6 +123,50 @@ def test_forced_boundaries_give_exact_update_copy_flush_per_layer():
                 assert torch.equal(c, c_prev[layer])
                 assert torch.equal(h, h_prev[layer])
         z_prev = z_now
+
+
+def test_top_layer_has_no_detector_and_never_flushes_by_default():
+    """Chung et al.: no boundary detector in the last layer, z^L = 0; the
+    top layer UPDATEs when the layer below fires and COPYs otherwise."""
+    hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2)
+    H = hmlstm.hidden_size
+    assert hmlstm.cells[0].out_features == 4 * H + 1
+    assert hmlstm.cells[1].out_features == 4 * H  # no boundary logit
+    assert len(hmlstm.boundaries) == 1
+    hmlstm.boundaries = nn.ModuleList([ScriptedBoundary(pattern=[1] * 8)])
+    x = torch.randn(3, 8, 5)
+    state = hmlstm.initial_state(3)
+    for t in range(x.shape[1]):
+        h_prev, c_prev = list(state.h), list(state.c)
+        state, bounds = hmlstm.step(x[:, t], state)
+        assert bounds.z[:, 1].eq(0).all()  # the top layer never fires
+        f, i, o, g = reference_cell(hmlstm.cells[1], H,
+                                    [h_prev[1], state.h[0]], h_prev[1],
+                                    c_prev[1])
+        # layer 1 fired at every step: the top layer UPDATEs, never FLUSHes
+        assert torch.allclose(state.c[1], f * c_prev[1] + i * g, atol=1e-6)
+
+
+def test_top_layer_copies_while_the_layer_below_is_silent():
+    hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2)
+    hmlstm.boundaries = nn.ModuleList([ScriptedBoundary(pattern=[0] * 4)])
+    state = hmlstm.initial_state(2, h0=torch.randn(2, 2, 6),
+                                 c0=torch.randn(2, 2, 6))
+    top_h, top_c = state.h[1], state.c[1]
+    for x in torch.randn(4, 2, 5):
+        state, _ = hmlstm.step(x, state)
+    assert torch.equal(state.h[1], top_h) and torch.equal(state.c[1], top_c)
+
+
+def test_output_projection_has_the_fan_in_of_one_layer():
+    """Each ``W_out^l`` is initialised as ``nn.Linear(H, out)``: bound
+    1/sqrt(H), std 1/sqrt(3H) (not sqrt(out) times smaller)."""
+    torch.manual_seed(0)
+    hmlstm = build_hmlstm(dict(type='NoBoundary'), input_size=8,
+                          hidden_size=64, num_layers=2)
+    weight = hmlstm.output_proj.detach()
+    assert weight.abs().max() <= 64**-0.5
+    assert abs(weight.std().item() / (3 * 64)**-0.5 - 1) < 0.05
 
 
 def test_pattern_exercises_every_operation_in_both_layers():

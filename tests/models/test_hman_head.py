@@ -44,8 +44,10 @@ def test_every_parameter_gets_a_finite_nonzero_gradient(attention):
 def test_loss_logs_diagnostics_without_summing_them():
     head = build_head(HARD)
     losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
-    assert {'att_entropy', 'tau_att', 'bnd_rate_l1', 'bnd_rate_l2',
-            'tau_bnd_l1', 'tau_bnd_l2'} <= set(losses)
+    assert {'att_entropy', 'tau_att', 'bnd_rate_l1',
+            'tau_bnd_l1'} <= set(losses)
+    # the top layer has no detector: nothing to log for it
+    assert not {'bnd_rate_l2', 'tau_bnd_l2'} & set(losses)
     assert not any('loss' in key for key in
                    ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
     assert 'loss_att' not in losses  # att_reg_weight defaults to 0
@@ -143,7 +145,9 @@ def test_config_variants_build_and_run(pool, query):
 
 
 def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
-    head = build_head(bnd_reg_weight=3.0, bnd_target_rate=[0.5, 0.25])
+    head = build_head(bnd_reg_weight=3.0, bnd_target_rate=[0.5, 0.25],
+                      rnn=dict(type='HMLSTM', hidden_size=6, num_layers=2,
+                               top_boundary=True))
     z = torch.zeros(2, 2, T)
     z[:, 0, :2] = 1  # layer 1 fires at half the steps, layer 2 never
     expected = 3.0 * ((0.5 - 0.5) ** 2 + (0.0 - 0.25) ** 2)
@@ -160,5 +164,7 @@ def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
 def test_boundary_target_rate_must_fit_the_layers():
     with pytest.raises(ValueError, match='bnd_target_rate'):
         build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match='top_boundary'):
+        build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5])
     assert 'loss_bnd' not in build_head().loss(
         torch.randn(2 * T, C, HW, HW), samples([0, 1]))

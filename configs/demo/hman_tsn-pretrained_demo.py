@@ -1,0 +1,24 @@
+# Recipe (a), the paper's regime, on the demo data: the HM-AN head trained
+# on the frozen backbone of a TSN trained on the same videos
+# (configs/demo/tsn_demo.py). `python tools/demo.py` trains that TSN first
+# and passes its checkpoint; by hand:
+#   python tools/train.py configs/demo/hman_tsn-pretrained_demo.py \
+#       --cfg-options load_from=work_dirs/tsn_demo/epoch_6.pth
+# `load_from` brings the backbone (the TSN head's keys are reported as not
+# loaded); every backbone stage and its BatchNorm statistics stay frozen
+# (frozen_stages covers the stem and both stages, norm_eval keeps BN in
+# eval mode), so the head sees exactly the features TSN learned. The same
+# head on the feature cache: configs/cached/hman_demo.py.
+_base_ = ['../hman_demo.py']
+
+model = dict(backbone=dict(frozen_stages=2, norm_eval=True))
+load_from = None  # the TSN checkpoint, see above
+
+max_epochs = 4
+train_cfg = dict(max_epochs=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
+    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
+         by_epoch=True, begin=0, end=max_epochs)
+]
