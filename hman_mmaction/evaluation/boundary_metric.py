@@ -184,7 +184,7 @@ def boundary_scores(boundaries: Sequence,
         # the random detector fires as often as the layer: same #detected
         for key, value in _prf(random_tp, detected, changes_total).items():
             metrics[f'l{layer}_random_{key}'] = value
-    return metrics
+    return {key: float(value) for key, value in metrics.items()}
 
 
 def _numpy(value):
