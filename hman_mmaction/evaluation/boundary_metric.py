@@ -263,9 +263,10 @@ class BoundaryMetric(BaseMetric):
                                views=self.views)
 
 
-def _with_meta_keys(pipeline: list) -> int:
-    """Add :data:`META_KEYS` to every ``PackActionInputs`` of ``pipeline``;
-    returns how many were changed."""
+def with_boundary_meta_keys(pipeline: list) -> int:
+    """Add :data:`META_KEYS` (``frame_inds``, ``gt_segments``) to the
+    ``meta_keys`` of every ``PackActionInputs`` of ``pipeline`` (a list of
+    transform dicts, changed in place); returns how many were changed."""
     changed = 0
     for transform in pipeline:
         if transform.get('type') in ('PackActionInputs',
@@ -294,7 +295,7 @@ def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
     head['test_cfg'] = dict(head.get('test_cfg') or {}, return_extras=True)
     dataset = cfg[f'{split}_dataloader']['dataset']
     pipeline = dataset.get('pipeline')
-    if pipeline is not None and not _with_meta_keys(pipeline):
+    if pipeline is not None and not with_boundary_meta_keys(pipeline):
         raise ValueError(f'{split}_dataloader.dataset.pipeline has no '
                          'PackActionInputs to carry frame_inds and '
                          'gt_segments')
