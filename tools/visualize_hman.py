@@ -6,7 +6,8 @@
 Writes to DIR, named after the video: ``<stem>_attention.png`` (sampled
 frames + attention heat-maps; hard attention: chosen cell outlined),
 ``<stem>_boundaries.png`` (boundary detector of every layer over time,
-temperatures beneath), ``<stem>_annotated.mp4`` (the video with heat-map and
+temperatures beneath; dashed lines: the ground-truth motion changes when
+the video lies in a generated dataset with ``<split>_segments.json``), ``<stem>_annotated.mp4`` (the video with heat-map and
 per-step prediction) and ``<stem>_hman.json`` (per-step attention,
 boundaries, temperatures, class scores and the top layer's sub-action
 segments). The model reads the video with the config's validation pipeline

@@ -426,6 +426,24 @@ def load_segments(ann_file: str) -> Optional[Dict[str, List[List]]]:
         return json.load(f)
 
 
+def segments_for_video(video: str) -> Optional[List[List]]:
+    """The ground-truth segments of ``video`` if it lies in a generated
+    dataset (``<root>/videos/<split>/<name>`` with a sidecar
+    ``<root>/*_segments.json`` listing it), else ``None``."""
+    folder = osp.dirname(osp.abspath(video))
+    while osp.basename(folder) and osp.basename(folder) != 'videos':
+        folder = osp.dirname(folder)
+    if osp.basename(folder) != 'videos':
+        return None
+    relative = osp.relpath(osp.abspath(video), folder).replace(osp.sep, '/')
+    root = osp.dirname(folder)
+    for split in SPLITS:
+        segments = load_segments(osp.join(root, f'{split}_list_videos.txt'))
+        if segments and relative in segments:
+            return segments[relative]
+    return None
+
+
 @dataclass
 class SyntheticActionDataset:
     """Where a generated dataset lies and what it holds."""
