@@ -498,8 +498,10 @@ def generate_dataset(root: str,
         ann_file = osp.join(root, f'{split}_list_videos.txt')
         with open(ann_file, 'w') as f:
             f.writelines(lines)
-        with open(segments_path(ann_file), 'w') as f:
-            json.dump(segments, f, indent=0)
+        with open(segments_path(ann_file), 'w') as f:  # a video per line
+            f.write('{\n' + ',\n'.join(
+                f'{json.dumps(k)}: {json.dumps(v)}'
+                for k, v in segments.items()) + '\n}\n')
     if bar is not None:
         print()
     with open(osp.join(root, 'classnames.txt'), 'w') as f:
