@@ -92,3 +92,19 @@ def test_store_of_an_older_version_is_refused_with_the_fix(
         json.dump(manifest, f)
     with pytest.raises(ValueError, match='version 1.*extract it again'):
         CachedFeatureDataset(old, 'test', test_mode=True)
+
+
+def test_test_loop_on_cached_features_reports_boundary_metrics(
+        demo_store, tmp_path):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from hman_mmaction.evaluation import enable_boundary_evaluation
+    cfg = Config.fromfile('configs/cached/hman_demo.py')
+    cfg.test_dataloader.update(batch_size=4)
+    cfg.test_dataloader.dataset.store = demo_store
+    cfg.work_dir = str(tmp_path)
+    enable_boundary_evaluation(cfg)
+    metrics = Runner.from_cfg(cfg).test()
+    assert 'acc/top1' in metrics and 'boundary/l2_f1' in metrics
+    assert metrics['boundary/views'] == 8  # 4 videos x 2 stored views
