@@ -1,24 +1,46 @@
 """tools/test.py --boundaries scores the HM-LSTM boundaries of a checkpoint
 against the generated ground truth, next to the accuracy."""
+import os.path as osp
 import re
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmaction.registry import MODELS
 
-from tests.helpers import data_overrides, run_tool
+from tests.helpers import REPO, data_overrides, run_tool
 
 DEMO = 'configs/hman_demo.py'
 
 
-def test_test_tool_prints_boundary_metrics_per_layer(tiny_dataset, tmp_path):
+# the config form of --boundaries (docs/boundaries.md)
+CONFIG = """_base_ = [{demo!r}]
+model = dict(cls_head=dict(test_cfg=dict(return_extras=True)))
+test_pipeline = [
+    dict(t, meta_keys=('img_shape', 'frame_inds', 'gt_segments'))
+    if t['type'] == 'PackActionInputs' else t
+    for t in _base_.test_pipeline
+]
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
+test_evaluator = [dict(type='RobustAccMetric'), dict(type='BoundaryMetric')]
+"""
+
+
+@pytest.mark.parametrize('how', ['flag', 'config'])
+def test_test_tool_prints_boundary_metrics_per_layer(how, tiny_dataset,
+                                                     tmp_path):
     cfg = Config.fromfile(DEMO)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)  # an untrained checkpoint is enough
     checkpoint = tmp_path / 'init.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
-    result = run_tool([
-        'tools/test.py', DEMO, str(checkpoint), '--boundaries',
+    if how == 'flag':
+        args = [DEMO, str(checkpoint), '--boundaries']
+    else:
+        config = tmp_path / 'hman_demo_boundaries.py'
+        config.write_text(CONFIG.format(demo=osp.join(REPO, DEMO)))
+        args = [str(config), str(checkpoint)]
+    result = run_tool(['tools/test.py'] + args + [
         '--work-dir', str(tmp_path / 'test'), '--cfg-options'
     ] + data_overrides(tiny_dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]
