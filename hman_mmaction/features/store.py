@@ -259,9 +259,9 @@ class FeatureStore:
         array = np.load(path, mmap_mode='r+')
         if array.shape[1] != length:
             raise StoreMismatchError(
-                f'split {split!r} of {self.manifest_path} holds {array.shape[1]} '
-                f'frame indices per record, the pipeline now samples {length}; '
-                'extract into a new directory (--out)')
+                f'split {split!r} of {self.manifest_path} holds '
+                f'{array.shape[1]} frame indices per record, the pipeline '
+                f'now samples {length}; extract into a new directory (--out)')
         return array
 
     def commit(self, split: str, array: np.ndarray, complete: int,

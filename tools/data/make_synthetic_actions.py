@@ -71,7 +71,8 @@ def parse_args(argv=None):
                    help='> 0: each motion is strokes of this many moving '
                    'frames separated by pauses (0: off)')
     p.add_argument('--stroke-pause', type=int,
-                   help=f'still frames after each stroke ({spec.stroke_pause})')
+                   help='still frames after each stroke '
+                   f'({spec.stroke_pause})')
     p.add_argument('--test-min-segment', type=float,
                    help='shortest motion of the test split (as training)')
     p.add_argument('--test-max-segment', type=float,
