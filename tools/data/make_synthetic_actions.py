@@ -19,10 +19,9 @@ import argparse
 import os.path as osp
 
 import hman_mmaction  # noqa: F401  (compat fixes before mmengine imports)
-from hman_mmaction.datasets.synthetic_actions import (MOTIONS,
-                                                      SyntheticActionSpec,
-                                                      generate_dataset,
-                                                      hierarchical_spec)
+from hman_mmaction.datasets.synthetic_actions import (
+    HIERARCHICAL_NUM_SEGMENTS, MOTIONS, SyntheticActionSpec, generate_dataset,
+    hierarchical_spec)
 
 PRESETS = dict(default=SyntheticActionSpec, hierarchical=hierarchical_spec)
 # flag -> SyntheticActionSpec field
@@ -100,6 +99,10 @@ def main(argv=None):
         args.root, counts, spec, seed=args.seed, progress=not args.quiet)
     print(f'{sum(counts.values())} videos of {len(dataset.classes)} classes '
           f'in {osp.abspath(args.root)}')
+    if args.preset == 'hierarchical':
+        print(f'sample them with {HIERARCHICAL_NUM_SEGMENTS} segments '
+              f'(num_segments) and num_classes={len(dataset.classes)}, see '
+              'docs/boundaries.md')
     return dataset
 
 
