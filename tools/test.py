@@ -1,6 +1,7 @@
 """Test a checkpoint with mmaction2's flags and multi-view protocol.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump OUT.pkl]
+        [--boundaries]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 """
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)

@@ -6,11 +6,13 @@
 Writes to DIR, named after the video: ``<stem>_attention.png`` (sampled
 frames + attention heat-maps; hard attention: chosen cell outlined),
 ``<stem>_boundaries.png`` (boundary detector of every layer over time,
-temperatures beneath), ``<stem>_annotated.mp4`` (the video with heat-map and
-per-step prediction) and ``<stem>_hman.json`` (per-step attention,
-boundaries, temperatures, class scores and the top layer's sub-action
-segments). The model reads the video with the config's validation pipeline
-(one view). See ``hman_mmaction.visualization``.
+temperatures beneath; dashed lines: the ground-truth motion changes when
+the video lies in a generated dataset with ``<split>_segments.json``),
+``<stem>_annotated.mp4`` (the video with heat-map and per-step prediction)
+and ``<stem>_hman.json`` (per-step attention, boundaries, temperatures,
+class scores, the top layer's sub-action segments and the ground truth).
+The model reads the video with the config's validation pipeline (one
+view). See ``hman_mmaction.visualization``.
 """
 import argparse
 import sys

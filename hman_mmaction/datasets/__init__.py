@@ -1,11 +1,15 @@
 """Datasets: the synthetic order-dependent action videos."""
 from .checked_video_dataset import (AnnotationError, BrokenVideoError,
                                     CheckedVideoDataset)
-from .synthetic_actions import (SyntheticActionSpec, class_names,
-                                generate_dataset, order_swapped_pairs)
+from .synthetic_actions import (HIERARCHICAL_NUM_SEGMENTS,
+                                SyntheticActionSpec, class_names,
+                                generate_dataset, hierarchical_spec,
+                                load_segments, order_swapped_pairs,
+                                segments_for_video)
 
 __all__ = [
     'AnnotationError', 'BrokenVideoError', 'CheckedVideoDataset',
-    'SyntheticActionSpec', 'class_names', 'generate_dataset',
-    'order_swapped_pairs'
+    'HIERARCHICAL_NUM_SEGMENTS', 'SyntheticActionSpec', 'class_names',
+    'generate_dataset', 'hierarchical_spec', 'load_segments',
+    'order_swapped_pairs', 'segments_for_video'
 ]

@@ -21,6 +21,11 @@ Videos are checked when they are loaded: a clip whose pipeline fails
   :class:`RobustAccMetric` scores it as wrong, so the clip stays in the
   denominator and the metric reports ``broken_videos``.
 
+Ground truth: when the annotation list has a segments sidecar
+(``<root>/<split>_segments.json`` beside ``<split>_list_videos.txt``, see
+:mod:`.synthetic_actions`), every data info gets ``gt_segments`` (``[[start,
+end, motion], ...]``) for :class:`BoundaryMetric`.
+
 Short videos: mmaction2's ``SampleFrames`` repeats frames of a video
 shorter than ``clip_len x num_clips`` frames. ``short_videos='warn'``
 (default) keeps that behaviour and logs the video once;
@@ -34,6 +39,8 @@ from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
+
+from .synthetic_actions import load_segments
 
 BROKEN_KEY = 'broken_video'
 SHORT_VIDEO_POLICIES = ('warn', 'error')
@@ -115,6 +122,7 @@ class CheckedVideoDataset(VideoDataset):
         while lines and not lines[-1].strip():
             lines.pop()  # blank lines at the end of the file are fine
         data_list, bad = [], []
+        segments = load_segments(self.ann_file) or {}
         for lineno, line in enumerate(lines, start=1):
             fields = line.strip().split(self.delimiter)
             reason = check_annotation_line(fields, self.num_classes,
@@ -133,6 +141,8 @@ class CheckedVideoDataset(VideoDataset):
                 dict(filename=filename,
                      label=labels if self.multi_class else labels[0],
                      ann_line=lineno))
+            if fields[0] in segments:
+                data_list[-1]['gt_segments'] = segments[fields[0]]
         if bad:
             self._report_bad_lines(bad, len(lines))
         if not data_list:

@@ -1,6 +1,6 @@
 """Order-dependent synthetic action videos, written as real mp4 files.
 
-A red square (the *target*) performs a sequence of 2-3 primitive motions
+A red square (the *target*) performs a sequence of 2-4 primitive motions
 (``up``, ``down``, ``left``, ``right``), each for a random number of frames;
 green circles and blue triangles (*distractors*) drift in random directions.
 Every object draws a short fading trail along its current motion, so a
@@ -21,14 +21,31 @@ The output is mmaction2's ``VideoDataset`` layout::
 
     <root>/videos/<split>/<index>.mp4
     <root>/<split>_list_videos.txt      lines "<split>/<index>.mp4 <label>"
+    <root>/<split>_segments.json        the ground-truth sub-actions (below)
     <root>/classnames.txt               one class name per line
     <root>/meta.json                    the generator settings and seed
+
+``<split>_segments.json`` maps every video path of the list (as written
+there, relative to ``videos/``) to its motions in order,
+``[[start, end, motion], ...]``: frames ``start <= f < end`` (0-based,
+``end`` exclusive) show the target doing ``motion``; the first segment
+starts at 0, each next one at the previous ``end``, the last ends at
+``num_frames``. They are the labels :func:`target_path` draws the video
+with, so they are exact.
+
+Hierarchical variant (flags of the same generator, see
+:func:`hierarchical_spec`): up to 4 motions per action (``lengths``),
+``max_classes`` (a fixed subset of the classes that keeps order-swapped
+pairs), longer clips (``num_frames``), variable durations (``min_segment``
+and ``max_segment``), motions made of repeated strokes with pauses
+(``stroke``, ``stroke_pause``) and test durations not seen in training
+(``test_min_segment`` / ``test_max_segment``).
 """
 import itertools
 import json
 import os
 import os.path as osp
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import cv2
@@ -48,7 +65,12 @@ BACKGROUND = 30
 # Bumped whenever the same spec and seed would draw different videos, so
 # that a dataset made by an older generator is not reused (meta.json).
 # 2: torus scene, trails along the current motion (no order leak).
-GENERATOR_VERSION = 2
+# 3: <split>_segments.json sidecar (the videos of a version-2 spec are
+#    unchanged); hierarchical fields of SyntheticActionSpec.
+GENERATOR_VERSION = 3
+SEGMENTS_SUFFIX = '_segments.json'
+# A fixed seed: the class subset of ``max_classes`` depends on the spec only.
+CLASS_SUBSET_SEED = 0
 
 
 @dataclass
@@ -59,12 +81,19 @@ class SyntheticActionSpec:
     num_frames: int = 32  # frames per video
     fps: int = 16
     motions: Tuple[str, ...] = ('up', 'down', 'left', 'right')
-    lengths: Tuple[int, ...] = (2, )  # motions per action (2 and/or 3)
+    lengths: Tuple[int, ...] = (2, )  # motions per action (2, 3 and/or 4)
     object_size: int = 8
     num_distractors: int = 2
     trail: int = 3  # fading copies behind the object, along its motion
     min_segment: float = 0.2  # shortest motion, as a share of the video
     noise: float = 6.0  # std of the per-pixel background noise
+    # --- hierarchical variant (the defaults leave the version-2 videos)
+    max_classes: Optional[int] = None  # fixed subset of class_names()
+    max_segment: float = 1.0  # longest motion, as a share of the video
+    stroke: int = 0  # > 0: a motion = strokes of `stroke` moving frames
+    stroke_pause: int = 2  # ... each followed by this many still frames
+    test_min_segment: Optional[float] = None  # test split's durations
+    test_max_segment: Optional[float] = None  # (None: as training)
 
     def __post_init__(self):
         self.motions = tuple(self.motions)
@@ -73,21 +102,84 @@ class SyntheticActionSpec:
         if unknown or len(self.motions) < 2:
             raise ValueError(f'motions must be >= 2 of {sorted(MOTIONS)}, '
                              f'got {list(self.motions)}')
-        if not self.lengths or not set(self.lengths) <= {2, 3}:
-            raise ValueError(f'lengths must be 2 and/or 3, got {self.lengths}')
-        if max(self.lengths) * self.min_segment > 1:
-            raise ValueError('min_segment * max(lengths) must be <= 1')
+        if not self.lengths or not set(self.lengths) <= {2, 3, 4}:
+            raise ValueError(
+                f'lengths must be among 2, 3, 4, got {self.lengths}')
+        for lo, hi, where in ((self.min_segment, self.max_segment, ''),
+                              (self.test_min_segment, self.test_max_segment,
+                               'test_')):
+            lo = self.min_segment if lo is None else lo
+            hi = self.max_segment if hi is None else hi
+            if max(self.lengths) * lo > 1 or min(self.lengths) * hi < 1:
+                raise ValueError(
+                    f'{where}min_segment={lo} and {where}max_segment={hi} '
+                    f'cannot split a video into {list(self.lengths)} '
+                    'motions: need min_segment * max(lengths) <= 1 <= '
+                    'max_segment * min(lengths)')
+        if self.max_classes is not None and self.max_classes < 2:
+            raise ValueError(f'max_classes must be >= 2 (or None for all '
+                             f'classes), got {self.max_classes}')
+        if self.stroke < 0 or self.stroke_pause < 0:
+            raise ValueError('stroke and stroke_pause must be >= 0, got '
+                             f'{self.stroke}, {self.stroke_pause}')
+
+    def for_split(self, split: str) -> 'SyntheticActionSpec':
+        """The spec the videos of ``split`` are drawn with: the test split
+        takes ``test_min_segment`` / ``test_max_segment`` when set."""
+        if split != 'test' or (self.test_min_segment is None
+                               and self.test_max_segment is None):
+            return self
+        return replace(
+            self,
+            min_segment=(self.min_segment if self.test_min_segment is None
+                         else self.test_min_segment),
+            max_segment=(self.max_segment if self.test_max_segment is None
+                         else self.test_max_segment),
+            test_min_segment=None,
+            test_max_segment=None)
+
+
+def hierarchical_spec(**overrides) -> SyntheticActionSpec:
+    """The recommended hierarchical preset (``--preset hierarchical``):
+    3 motions per action (4 x 3 x 3 = 36 classes, 18 order-swapped pairs),
+    48 frames of 32 px, each motion >= 15 % of the clip; sample it with
+    :data:`HIERARCHICAL_NUM_SEGMENTS` = 16 segments (a motion then spans
+    >= 2 sampled steps). ~1000 videos take about a minute on one core.
+    ``overrides`` replace fields, e.g. ``stroke=4`` for strokes."""
+    preset = dict(size=32, num_frames=48, fps=16, lengths=(3, ),
+                  object_size=5, num_distractors=2, min_segment=0.15)
+    preset.update(overrides)
+    return SyntheticActionSpec(**preset)
+
+
+HIERARCHICAL_NUM_SEGMENTS = 16
 
 
 def class_names(spec: SyntheticActionSpec) -> List[str]:
     """Every ordered sequence of motions without an immediate repeat, e.g.
-    ``'up-left'``; ``'up-left'`` and ``'left-up'`` are different classes."""
+    ``'up-left'``; ``'up-left'`` and ``'left-up'`` are different classes.
+
+    With ``spec.max_classes`` a fixed subset (same for every seed and
+    split): whole order-swapped pairs drawn with ``CLASS_SUBSET_SEED``
+    first, then palindromes (``up-left-up``, their own reversal) if the
+    pairs run out; listed in the full list's order."""
     names = []
     for length in spec.lengths:
         for sequence in itertools.product(spec.motions, repeat=length):
             if all(a != b for a, b in zip(sequence, sequence[1:])):
                 names.append('-'.join(sequence))
-    return names
+    if spec.max_classes is None or spec.max_classes >= len(names):
+        return names
+    pairs = order_swapped_pairs(names)
+    paired = {i for pair in pairs for i in pair}
+    singles = [i for i in range(len(names)) if i not in paired]
+    rng = np.random.default_rng(CLASS_SUBSET_SEED)
+    keep: List[int] = []
+    for p in rng.permutation(len(pairs)):
+        keep += pairs[p][:spec.max_classes - len(keep)]
+    for s in rng.permutation(singles):
+        keep += [int(s)][:spec.max_classes - len(keep)]
+    return [names[i] for i in sorted(keep)]
 
 
 def order_swapped_pairs(names: Sequence[str]) -> List[Tuple[int, int]]:
@@ -103,13 +195,31 @@ def order_swapped_pairs(names: Sequence[str]) -> List[Tuple[int, int]]:
     return pairs
 
 
-def _segment_lengths(rng, num_frames, count, min_share):
-    """Random frame counts of ``count`` motions, each >= min_share."""
+def _segment_lengths(rng, num_frames, count, min_share, max_share=1.0):
+    """Random frame counts of ``count`` motions, each share of the video
+    in ``[min_share, max_share]`` (uniform on that part of the simplex:
+    draws above ``max_share`` are redrawn)."""
     free = 1.0 - count * min_share
     shares = min_share + free * rng.dirichlet(np.ones(count))
+    for _ in range(1000):
+        if shares.max() <= max_share:
+            break
+        shares = min_share + free * rng.dirichlet(np.ones(count))
+    else:
+        raise ValueError(f'cannot draw {count} motion shares in '
+                         f'[{min_share}, {max_share}]; widen the range')
     lengths = np.floor(shares * num_frames).astype(int)
     lengths[-1] = num_frames - lengths[:-1].sum()
     return lengths
+
+
+def _strokes(length: int, stroke: int, pause: int) -> np.ndarray:
+    """``[length]`` 1 where a motion of ``length`` frames moves, 0 where it
+    pauses: ``stroke`` moving frames, ``pause`` still ones, repeated (all 1
+    when ``stroke`` is 0)."""
+    if stroke <= 0:
+        return np.ones(length)
+    return (np.arange(length) % (stroke + pause) < stroke).astype(float)
 
 
 def target_path(rng, sequence: Sequence[str], spec: SyntheticActionSpec):
@@ -118,11 +228,16 @@ def target_path(rng, sequence: Sequence[str], spec: SyntheticActionSpec):
     frame) and the index of the motion of every frame ``[F]``.
 
     The start is uniform over the frame; the speed makes the longest
-    straight run cross 70-100% of the frame."""
+    straight run cross 70-100% of the frame. With ``spec.stroke`` each
+    motion is strokes separated by still frames (velocity 0, still
+    labelled as that motion)."""
     steps = _segment_lengths(rng, spec.num_frames, len(sequence),
-                             spec.min_segment)
-    directions = np.concatenate(
-        [np.tile(MOTIONS[m], (n, 1)) for m, n in zip(sequence, steps)])
+                             spec.min_segment, spec.max_segment)
+    directions = np.concatenate([
+        np.asarray(MOTIONS[m])[None] *
+        _strokes(n, spec.stroke, spec.stroke_pause)[:, None]
+        for m, n in zip(sequence, steps)
+    ])
     offsets = np.vstack([[0.0, 0.0], np.cumsum(directions, axis=0)[:-1]])
     extent = offsets.max(0) - offsets.min(0)
     room = spec.size - spec.object_size
@@ -170,12 +285,30 @@ def _draw(frame, kind, xy, size, color):
                 _draw_shape(frame, kind, x + dx, y + dy, size, color)
 
 
+def segments_of(labels: np.ndarray,
+                sequence: Sequence[str]) -> List[List]:
+    """``[[start, end, motion], ...]`` (``end`` exclusive) of the runs of
+    the per-frame motion indices ``labels`` (from :func:`target_path`)."""
+    labels = np.asarray(labels)
+    starts = [0] + [int(f) for f in np.flatnonzero(np.diff(labels)) + 1]
+    ends = starts[1:] + [len(labels)]
+    return [[s, e, sequence[int(labels[s])]] for s, e in zip(starts, ends)]
+
+
 def render_video(rng, sequence: Sequence[str],
                  spec: SyntheticActionSpec) -> np.ndarray:
-    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action; the trail
-    copy of age ``a`` of an object at position ``p_t`` moving with
-    velocity ``v_t`` lies at ``p_t - a v_t``, faded by ``1 / (a + 1.5)``."""
-    position, velocity, _ = target_path(rng, sequence, spec)
+    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action, see
+    :func:`render_action`."""
+    return render_action(rng, sequence, spec)[0]
+
+
+def render_action(rng, sequence: Sequence[str], spec: SyntheticActionSpec
+                  ) -> Tuple[np.ndarray, List[List]]:
+    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action and its
+    ground-truth segments (:func:`segments_of`); the trail copy of age
+    ``a`` of an object at position ``p_t`` moving with velocity ``v_t``
+    lies at ``p_t - a v_t``, faded by ``1 / (a + 1.5)``."""
+    position, velocity, labels = target_path(rng, sequence, spec)
     objects = [('square', position, velocity, TARGET_COLOR)]
     for index, (path, speed) in enumerate(_distractor_paths(rng, spec)):
         kind = ('circle', 'triangle')[index % 2]
@@ -196,7 +329,7 @@ def render_video(rng, sequence: Sequence[str],
                 canvas = np.where(mask, canvas * (1 - fade) + layer * fade,
                                   canvas)
         frames[t] = np.clip(canvas, 0, 255).astype(np.uint8)
-    return frames
+    return frames, segments_of(labels, sequence)
 
 
 def write_mp4(path: str, frames: np.ndarray, fps: int) -> None:
@@ -252,6 +385,7 @@ def stale_reason(root: str,
     splits = [s for s in SPLITS if counts is None or counts.get(s)]
     missing = [
         name for name in [f'{s}_list_videos.txt' for s in splits] +
+        [f'{s}{SEGMENTS_SUFFIX}' for s in splits] +
         ['classnames.txt', 'meta.json']
         if not osp.isfile(osp.join(root, name))
     ]
@@ -272,6 +406,44 @@ def stale_reason(root: str,
     return None
 
 
+def segments_path(ann_file: str) -> str:
+    """The sidecar of an annotation list: ``<root>/<split>_segments.json``
+    beside ``<root>/<split>_list_videos.txt`` (any other list name:
+    ``<name without extension>_segments.json``)."""
+    base = osp.splitext(ann_file)[0]
+    if base.endswith('_list_videos'):
+        base = base[:-len('_list_videos')]
+    return base + SEGMENTS_SUFFIX
+
+
+def load_segments(ann_file: str) -> Optional[Dict[str, List[List]]]:
+    """The sidecar of ``ann_file`` (video path relative to ``videos/`` ->
+    ``[[start, end, motion], ...]``), or ``None`` when there is none."""
+    path = segments_path(ann_file)
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def segments_for_video(video: str) -> Optional[List[List]]:
+    """The ground-truth segments of ``video`` if it lies in a generated
+    dataset (``<root>/videos/<split>/<name>`` with a sidecar
+    ``<root>/*_segments.json`` listing it), else ``None``."""
+    folder = osp.dirname(osp.abspath(video))
+    while osp.basename(folder) and osp.basename(folder) != 'videos':
+        folder = osp.dirname(folder)
+    if osp.basename(folder) != 'videos':
+        return None
+    relative = osp.relpath(osp.abspath(video), folder).replace(osp.sep, '/')
+    root = osp.dirname(folder)
+    for split in SPLITS:
+        segments = load_segments(osp.join(root, f'{split}_list_videos.txt'))
+        if segments and relative in segments:
+            return segments[relative]
+    return None
+
+
 @dataclass
 class SyntheticActionDataset:
     """Where a generated dataset lies and what it holds."""
@@ -281,6 +453,9 @@ class SyntheticActionDataset:
 
     def ann_file(self, split: str) -> str:
         return osp.join(self.root, f'{split}_list_videos.txt')
+
+    def segments_file(self, split: str) -> str:
+        return segments_path(self.ann_file(split))
 
     @property
     def video_root(self) -> str:
@@ -309,17 +484,24 @@ def generate_dataset(root: str,
         os.makedirs(osp.join(root, 'videos', split), exist_ok=True)
         order_rng = np.random.default_rng([seed, split_id])
         labels = order_rng.permutation(np.arange(count) % len(names))
-        lines = []
+        split_spec = spec.for_split(split)
+        lines, segments = [], {}
         for index, label in enumerate(labels):
             rng = np.random.default_rng([seed, split_id, index])
             relative = f'{split}/{index:05d}.mp4'
-            frames = render_video(rng, names[label].split('-'), spec)
+            frames, segments[relative] = render_action(
+                rng, names[label].split('-'), split_spec)
             write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
             lines.append(f'{relative} {label}\n')
             if bar is not None:
                 bar.update()
-        with open(osp.join(root, f'{split}_list_videos.txt'), 'w') as f:
+        ann_file = osp.join(root, f'{split}_list_videos.txt')
+        with open(ann_file, 'w') as f:
             f.writelines(lines)
+        with open(segments_path(ann_file), 'w') as f:  # a video per line
+            f.write('{\n' + ',\n'.join(
+                f'{json.dumps(k)}: {json.dumps(v)}'
+                for k, v in segments.items()) + '\n}\n')
     if bar is not None:
         print()
     with open(osp.join(root, 'classnames.txt'), 'w') as f:

@@ -2,7 +2,9 @@
 ``[T, C, H, W]`` of one clip and its label, packed by mmaction2's
 ``PackActionInputs`` like any video sample (``inputs`` + ``ActionDataSample``
 with ``gt_label``), so train / val / test loops, ``AccMetric`` and hooks
-are unchanged."""
+are unchanged. The default pipeline also packs the record's sampled
+``frame_inds`` and the video's ``gt_segments`` (when the store has them)
+as metainfo, for :class:`BoundaryMetric`."""
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -12,22 +14,29 @@ from mmcv.transforms import BaseTransform
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS, TRANSFORMS
 
+from ..evaluation.boundary_metric import META_KEYS
 from .store import FeatureStore
 
-# (store, split) -> (file identity, memmap), per process
+# (store, split, what) -> (file identity, memmap), per process
 _OPEN: Dict[tuple, tuple] = {}
 
 VIEW_SAMPLING = ('random', 'all')
 
 
-def open_records(store: str, split: str) -> np.ndarray:
-    """The memmap of ``split`` in ``store``, opened once per process (and
-    again if the file was re-extracted since)."""
-    key = (osp.abspath(store), split)
-    stat = os.stat(osp.join(store, f'{split}.npy'))
+def open_records(store: str, split: str,
+                 frame_inds: bool = False) -> np.ndarray:
+    """The memmap of ``split`` in ``store`` (or of its sampled frame
+    indices), opened once per process (and again if the file was
+    re-extracted since)."""
+    name = f'{split}_frame_inds.npy' if frame_inds else f'{split}.npy'
+    key = (osp.abspath(store), split, frame_inds)
+    stat = os.stat(osp.join(store, name))
     identity = (stat.st_ino, stat.st_mtime_ns)
     if key not in _OPEN or _OPEN[key][0] != identity:
-        _OPEN[key] = (identity, FeatureStore(store).open_split(split))
+        opened = FeatureStore(store)
+        array = (opened.open_frame_inds(split)
+                 if frame_inds else opened.open_split(split))
+        _OPEN[key] = (identity, array)
     return _OPEN[key][1]
 
 
@@ -38,7 +47,8 @@ class LoadCachedFeatures(BaseTransform):
     are several: the K stored augmented views of a training video).
 
     Required keys: ``feature_store``, ``split``, ``records``.
-    Added keys: ``imgs``, ``record``.
+    Added keys: ``imgs``, ``record``, ``frame_inds`` (the frames the
+    record's pipeline sampled; absent where it sampled none).
     """
 
     def transform(self, results: dict) -> dict:
@@ -48,12 +58,18 @@ class LoadCachedFeatures(BaseTransform):
         array = open_records(results['feature_store'], results['split'])
         results['imgs'] = np.array(array[record])
         results['record'] = int(record)
+        inds = np.array(open_records(results['feature_store'],
+                                     results['split'], True)[record])
+        if (inds >= 0).all():
+            results['frame_inds'] = inds
         return results
 
 
 DEFAULT_PIPELINE = [
     dict(type='LoadCachedFeatures'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs',
+         meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp') +
+         META_KEYS)
 ]
 
 
@@ -93,6 +109,7 @@ class CachedFeatureDataset(BaseActionDataset):
     def load_data_list(self) -> List[dict]:
         info = FeatureStore(self.store).split_info(self.split)
         views = info['views']
+        segments = info.get('segments') or [None] * len(info['videos'])
         data_list = []
         for video, (name, label) in enumerate(
                 zip(info['videos'], info['labels'])):
@@ -104,4 +121,6 @@ class CachedFeatureDataset(BaseActionDataset):
                 data_list.append(
                     dict(feature_store=self.store, split=self.split,
                          records=records, label=label, filename=name))
+                if segments[video] is not None:
+                    data_list[-1]['gt_segments'] = segments[video]
         return data_list

@@ -20,6 +20,7 @@ replaced atomically. A restart (same command) continues at the first
 uncommitted batch with the same batch boundaries, so the result is
 byte-for-byte that of an uninterrupted run.
 """
+import copy
 import hashlib
 import logging
 import os.path as osp
@@ -35,6 +36,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 from mmaction.registry import DATASETS, MODELS
 
+from ..evaluation.boundary_metric import with_boundary_meta_keys
 from .store import DTYPES, FeatureStore, sha256_of
 
 SPLITS = ('train', 'val', 'test')
@@ -169,16 +171,30 @@ class SeededRecords(torch.utils.data.Dataset):
 
 
 def _relative_videos(dataset):
-    """Video paths (relative to the data prefix) and labels, in order."""
+    """Video paths (relative to the data prefix), labels and ground-truth
+    segments (``None`` without a sidecar), in order."""
     prefix = dataset.data_prefix.get('video', '') or ''
-    videos, labels = [], []
+    videos, labels, segments = [], [], []
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
         name = info.get('filename', info.get('frame_dir', str(i)))
         videos.append(osp.relpath(name, prefix) if prefix else name)
         label = info.get('label', -1)
         labels.append(label.tolist() if hasattr(label, 'tolist') else label)
-    return videos, labels
+        segments.append(info.get('gt_segments'))
+    return videos, labels, segments
+
+
+def _frame_inds(samples, length: Optional[int] = None) -> np.ndarray:
+    """``[N, S]`` int32 ``frame_inds`` of packed samples (-1 if absent)."""
+    rows = [np.asarray(s.metainfo.get('frame_inds', []), np.int32).reshape(-1)
+            for s in samples]
+    length = max(len(r) for r in rows) if length is None else length
+    out = np.full((len(rows), length), -1, np.int32)
+    for row, inds in zip(out, rows):
+        if len(inds) == length:
+            row[:] = inds
+    return out
 
 
 def extract_split(model, cfg: Config, store: FeatureStore, split: str,
@@ -193,14 +209,18 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     dataset_cfg = loader_cfg.dataset.copy()
     if split != 'train':
         views = 1
-    dataset = DATASETS.build(dataset_cfg)
-    videos, labels = _relative_videos(dataset)
     pipeline = plain(dataset_cfg.get('pipeline', []))
+    # the packed samples carry frame_inds (stored for BoundaryMetric); the
+    # features and the fingerprint do not change
+    dataset_cfg = copy.deepcopy(dataset_cfg)
+    with_boundary_meta_keys(dataset_cfg.get('pipeline', []))
+    dataset = DATASETS.build(dataset_cfg)
+    videos, labels, segments = _relative_videos(dataset)
     fingerprint = dict(pipeline=pipeline, data=sha256_of([videos, labels]),
                        views=views, seed=seed)
     description = dict(
         views=views, batch_size=batch_size, num_videos=len(videos),
-        videos=videos, labels=labels, pipeline=pipeline,
+        videos=videos, labels=labels, segments=segments, pipeline=pipeline,
         ann_file=dataset_cfg.get('ann_file'),
         config_sha256=sha256_of([
             store.manifest['fingerprint']['backbone'],
@@ -222,7 +242,7 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     print(f'[{split}] {len(videos)} videos x {views} view(s) = {total} clips'
           + (f', resuming at clip {start}' if start else ''), flush=True)
     bar = ProgressBar(total - start) if progress else None
-    array, done = None, start
+    array, inds, done = None, None, start
     dtype = torch.float16 if store.manifest['fingerprint'][
         'dtype'] == 'float16' else torch.float32
     for batch in loader:
@@ -237,6 +257,8 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
         feats = feats.reshape((count, -1) + feats.shape[1:]).to(dtype)
         if array is None:
             array = store.records_for_write(split, feats.shape[1:])
+            inds = store.frame_inds_for_write(
+                split, _frame_inds(data['data_samples']).shape[1])
         if tuple(feats.shape[1:]) != array.shape[1:]:
             raise ValueError(
                 f'clip {done} of {split} gives features '
@@ -244,8 +266,10 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
                 'every clip must sample the '
                 'same number of frames (fixed SampleFrames num_clips)')
         array[done:done + count] = feats.cpu().numpy()
+        inds[done:done + count] = _frame_inds(data['data_samples'],
+                                              inds.shape[1])
         done += count
-        store.commit(split, array, done)
+        store.commit(split, array, done, inds)
         if bar is not None:
             bar.update(count)
         if on_commit is not None:

@@ -6,11 +6,17 @@ Layout of a store directory ``DIR``::
     DIR/manifest.json   what made the features and what they are (below)
     DIR/<split>.npy     [num_records, T, C, H, W] (float16 by default),
                         a standard .npy file, opened with mmap_mode='r'
+    DIR/<split>_frame_inds.npy  [num_records, S] int32: the frame indices
+                        the pipeline sampled for each record (SampleFrames
+                        ``frame_inds``; -1 where it gave none), for
+                        :class:`BoundaryMetric`
 
 Record ``r`` of a split holds view ``r % views`` of video ``r // views``
 (``views`` > 1 only for the train split: K seeded samplings of the train
 pipeline). ``manifest['splits'][split]`` lists ``videos`` and ``labels``
-per video, ``record_shape``, ``views``, the ``pipeline`` and ``complete``:
+per video, ``segments`` per video (the ground-truth ``gt_segments`` the
+dataset read from its sidecar, or null), ``record_shape``, ``views``, the
+``pipeline`` and ``complete``:
 the number of records written and flushed. ``complete`` only grows, in
 whole batches, and the manifest is replaced atomically (write + fsync +
 ``os.replace``), so a killed extraction resumes at the last committed
@@ -31,7 +37,8 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 FORMAT = 'hman-feature-store'
-VERSION = 1
+# 2: <split>_frame_inds.npy and the splits' ``segments`` (boundary metric)
+VERSION = 2
 MANIFEST = 'manifest.json'
 DTYPES = ('float16', 'float32')
 
@@ -87,6 +94,11 @@ def _mismatch(store: str, where: str, field: str, stored, wanted,
         f'Features of different backbones/pipelines are never mixed. {fix}')
 
 
+def frame_inds_file(info: dict) -> str:
+    """``<split>_frame_inds.npy`` beside the split's ``<split>.npy``."""
+    return osp.splitext(info['file'])[0] + '_frame_inds.npy'
+
+
 class FeatureStore:
     """A feature store directory (see the module doc for the layout).
 
@@ -111,8 +123,11 @@ class FeatureStore:
         if manifest.get('version') != VERSION:
             raise ValueError(
                 f'{self.manifest_path} has store version '
-                f'{manifest.get("version")}, this code reads {VERSION}; '
-                're-extract it with tools/extract_features.py')
+                f'{manifest.get("version")}, this code reads {VERSION} '
+                '(version 2 adds the sampled frame indices and ground-truth '
+                f'segments); delete {self.root} and extract it again with '
+                f'tools/extract_features.py CONFIG CHECKPOINT --out '
+                f'{self.root}, or extract into a new --out directory')
         return manifest
 
     @property
@@ -144,6 +159,13 @@ class FeatureStore:
         """The records of a complete split, memory-mapped read-only."""
         info = self.split_info(split)
         return np.load(osp.join(self.root, info['file']), mmap_mode='r')
+
+    def open_frame_inds(self, split: str) -> np.ndarray:
+        """``[num_records, S]`` sampled frame indices of a complete split
+        (memory-mapped read-only; -1 where the pipeline gave none)."""
+        info = self.split_info(split)
+        return np.load(osp.join(self.root, frame_inds_file(info)),
+                       mmap_mode='r')
 
     # ------------------------------------------------------------ writing
     def begin(self, fingerprint: dict, provenance: dict) -> None:
@@ -222,10 +244,34 @@ class FeatureStore:
                 f'{list(record_shape)}; extract into a new directory (--out)')
         return np.load(path, mmap_mode='r+')
 
-    def commit(self, split: str, array: np.ndarray, complete: int) -> None:
-        """Flush the written records, then record (atomically) that the
-        first ``complete`` records of ``split`` are final."""
+    def frame_inds_for_write(self, split: str, length: int) -> np.ndarray:
+        """The split's ``[num_records, length]`` int32 frame-index memmap
+        opened for writing (created, filled with -1, before the first
+        commit)."""
+        info = self.manifest['splits'][split]
+        path = osp.join(self.root, frame_inds_file(info))
+        if info['complete'] == 0 or not osp.isfile(path):
+            array = np.lib.format.open_memmap(
+                path, mode='w+', dtype=np.int32,
+                shape=(info['num_records'], length))
+            array[:] = -1
+            return array
+        array = np.load(path, mmap_mode='r+')
+        if array.shape[1] != length:
+            raise StoreMismatchError(
+                f'split {split!r} of {self.manifest_path} holds '
+                f'{array.shape[1]} frame indices per record, the pipeline '
+                f'now samples {length}; extract into a new directory (--out)')
+        return array
+
+    def commit(self, split: str, array: np.ndarray, complete: int,
+               frame_inds: Optional[np.ndarray] = None) -> None:
+        """Flush the written records (and their frame indices), then record
+        (atomically) that the first ``complete`` records of ``split`` are
+        final."""
         array.flush()
+        if frame_inds is not None:
+            frame_inds.flush()
         self.manifest['splits'][split]['complete'] = int(complete)
         write_json_atomic(self.manifest_path, self.manifest)
 

@@ -73,6 +73,11 @@ def test_parser() -> argparse.ArgumentParser:
         '--show-dir', help='save visualisations of the predictions here')
     parser.add_argument(
         '--interval', type=int, default=1, help='visualise every n samples')
+    parser.add_argument(
+        '--boundaries',
+        action='store_true',
+        help='also score the HM-LSTM boundaries against the ground-truth '
+        'motion changes (BoundaryMetric; needs <split>_segments.json)')
     _common_flags(parser)
     return parser
 
@@ -151,6 +156,9 @@ def test_config(args) -> Config:
                            'the config (mmaction VisualizationHook)')
         visualization.update(
             enable=True, out_dir=args.show_dir, interval=args.interval)
+    if getattr(args, 'boundaries', False):
+        from ..evaluation.boundary_metric import enable_boundary_evaluation
+        enable_boundary_evaluation(cfg, 'test')
     if args.dump:
         if not args.dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'--dump must end in .pkl, got {args.dump}')

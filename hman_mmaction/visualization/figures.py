@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from .ground_truth import mark_changes
 from .overlay import attention_overlay
 from .segments import step_runs
 from .trace import HMANTrace
@@ -92,9 +93,12 @@ def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
 
 def plot_boundaries(trace: HMANTrace, path: str,
                     frames: Optional[np.ndarray] = None, dpi: int = 100,
-                    width_inches: Optional[float] = None) -> str:
+                    width_inches: Optional[float] = None,
+                    changes: Optional[Sequence[int]] = None) -> str:
     """Write the per-layer boundary timeline (with the temperatures beneath
-    and, if given, the sampled ``frames`` above) to ``path`` (PNG)."""
+    and, if given, the sampled ``frames`` above and the ground-truth
+    motion ``changes`` (steps, see :mod:`.ground_truth`) as dashed lines)
+    to ``path`` (PNG)."""
     T, L = trace.num_steps, trace.num_layers
     taus = _temperature_series(trace)
     heights = _row_heights(L, frames is not None, bool(taus))
@@ -130,6 +134,8 @@ def plot_boundaries(trace: HMANTrace, path: str,
         ax.set_ylabel(f'layer {layer + 1}\nz', fontsize=7, rotation=0,
                       ha='right', va='center')
         row += 1
+    if changes:
+        mark_changes(axes[row - L:row], changes)
     if taus:
         ax = axes[row]
         for name, series in taus:

@@ -8,11 +8,13 @@ video ``<stem>``:
 
 * ``<stem>_attention.png``: the sampled frames with their attention maps;
 * ``<stem>_boundaries.png``: the per-layer boundary timeline, temperatures
-  beneath;
+  beneath; when the video has ground-truth segments (a generated dataset's
+  ``<split>_segments.json``), its motion changes as dashed lines;
 * ``<stem>_annotated.mp4``: the whole video with heat-map, per-step class
   and boundaries;
 * ``<stem>_hman.json``: attention, boundaries, temperatures, per-step
-  scores and the sub-action segments (:meth:`HMANTrace.to_dict`).
+  scores and the sub-action segments (:meth:`HMANTrace.to_dict`), plus
+  ``gt_segments`` and ``gt_change_steps`` when known.
 """
 import json
 import os
@@ -23,6 +25,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 
 from ..apis import check_hman_config, inference_hman
+from ..datasets.synthetic_actions import segments_for_video
+from ..evaluation.boundary_metric import change_steps
 from .figures import plot_attention_grid, plot_boundaries
 from .trace import HMANTrace
 from .video import read_frames, write_annotated_video
@@ -79,15 +83,20 @@ def run_model(config, checkpoint: Optional[str], video: str,
 
 def write_outputs(trace: HMANTrace, video: str, out_dir: str,
                   info: Optional[dict] = None, progress: bool = True,
-                  dpi: int = 100) -> dict:
+                  dpi: int = 100,
+                  gt_segments: Optional[List[list]] = None) -> dict:
     """Write the four outputs of ``trace`` (see module doc); returns their
-    paths."""
+    paths. ``gt_segments`` (``[[start, end, motion], ...]``) marks the
+    ground-truth changes on the boundary timeline."""
     os.makedirs(out_dir, exist_ok=True)
     paths = output_paths(out_dir, video)
     frames = read_frames(video, trace.frame_inds)
     plot_attention_grid(trace, frames, paths['attention_grid'], dpi=dpi)
     print_log(f'attention grid -> {paths["attention_grid"]}', 'current')
-    plot_boundaries(trace, paths['boundaries'], frames=frames, dpi=dpi)
+    changes = (None if gt_segments is None else change_steps(
+        trace.frame_inds, gt_segments))
+    plot_boundaries(trace, paths['boundaries'], frames=frames, dpi=dpi,
+                    changes=changes)
     print_log(f'boundary timeline -> {paths["boundaries"]}', 'current')
     written = write_annotated_video(trace, video, paths['video'],
                                     progress=progress)
@@ -95,6 +104,8 @@ def write_outputs(trace: HMANTrace, video: str, out_dir: str,
               f'{paths["video"]}', 'current')
     record = dict(info or {}, video=video, outputs=paths)
     record.update(trace.to_dict())
+    if gt_segments is not None:
+        record.update(gt_segments=gt_segments, gt_change_steps=changes)
     with open(paths['json'], 'w') as f:
         json.dump(record, f, indent=1)
     print_log(f'steps, segments and scores -> {paths["json"]}', 'current')
@@ -112,7 +123,11 @@ def visualize_video(config, checkpoint: Optional[str], video: str,
     info = dict(config=config if isinstance(config, str) else None,
                 checkpoint=checkpoint,
                 pipeline='val_dataloader.dataset.pipeline (single view)')
-    paths = write_outputs(trace, video, out_dir, info, progress)
+    segments = segments_for_video(video)
+    if segments is not None:
+        print_log(f'ground-truth segments of {video}: {segments}', 'current')
+    paths = write_outputs(trace, video, out_dir, info, progress,
+                          gt_segments=segments)
     k = int(trace.pred_score.argmax())
     print_log(
         f'prediction: {trace.label(k)} ({trace.pred_score[k]:.3f}); '

@@ -147,7 +147,7 @@ def test_bad_specs_are_refused_with_the_reason():
     with pytest.raises(ValueError, match='motions'):
         SyntheticActionSpec(motions=('up', 'sideways'))
     with pytest.raises(ValueError, match='lengths'):
-        SyntheticActionSpec(lengths=(4, ))
+        SyntheticActionSpec(lengths=(5, ))
 
 
 def test_config_overrides_point_every_loader_at_the_dataset():
@@ -196,3 +196,142 @@ def test_stale_datasets_are_not_reused(tmp_path):
     reason = stale_reason(root)
     assert 'meta.json' in reason and 'version 1' in reason
     assert f'version {GENERATOR_VERSION}' in reason
+
+
+def test_default_videos_are_those_of_generator_version_2():
+    """The sidecar and the hierarchical flags leave the default data
+    bit-identical (hashes of the frames drawn by version 2)."""
+    import hashlib
+    expected = {
+        (): '0910e4cbd256fe7039b95fc5caf690ea5226344dc3f328c4c49f95b451fc7097',
+        (('lengths', (2, 3)), ('size', 32), ('object_size', 5),
+         ('num_distractors', 1), ('num_frames', 16)):
+        '96ae119f396bc0352a2cdec7ce2e203e233fc40dce77ce9879554fd90d521297',
+    }
+    for fields, digest in expected.items():
+        spec = SyntheticActionSpec(**dict(fields))
+        names = class_names(spec)
+        h = hashlib.sha256()
+        for i in range(6):
+            h.update(render_video(np.random.default_rng([0, 2, i]),
+                                  names[(i * 5) % len(names)].split('-'),
+                                  spec).tobytes())
+        assert h.hexdigest() == digest, fields
+
+
+def test_segments_sidecar_is_written_for_every_split_and_is_exact(tmp_path):
+    import json
+
+    from hman_mmaction.datasets.synthetic_actions import SPLITS, segments_of
+    spec = SyntheticActionSpec(size=32, num_frames=12, object_size=5,
+                               lengths=(2, 3))
+    counts = dict(train=3, val=2, test=2)
+    data = generate_dataset(str(tmp_path), counts, spec, seed=4,
+                            progress=False)
+    for split_id, split in enumerate(SPLITS):
+        segments = json.loads(open(data.segments_file(split)).read())
+        lines = open(data.ann_file(split)).read().split('\n')[:-1]
+        assert len(segments) == counts[split]
+        for index, line in enumerate(lines):
+            path, label = line.split()
+            sequence = data.classes[int(label)].split('-')
+            segs = segments[path]
+            assert [m for _, _, m in segs] == sequence
+            assert segs[0][0] == 0 and segs[-1][1] == spec.num_frames
+            assert all(a[1] == b[0] for a, b in zip(segs, segs[1:]))
+            # the labels the video was drawn with (its first rng draws)
+            _, velocity, labels = target_path(
+                np.random.default_rng([4, split_id, index]), sequence, spec)
+            assert segs == segments_of(labels, sequence)
+            for start, end, motion in segs:  # it moves that way there
+                direction = np.sign(velocity[start:end].mean(0))
+                assert tuple(direction) == tuple(np.sign(MOTIONS[motion]))
+
+
+def test_dataset_without_sidecar_is_stale(tmp_path):
+    import os
+
+    from hman_mmaction.datasets.synthetic_actions import stale_reason
+    spec = SyntheticActionSpec(size=32, num_frames=8, object_size=5)
+    data = generate_dataset(str(tmp_path), dict(train=2, val=1, test=1),
+                            spec, seed=1, progress=False)
+    assert stale_reason(data.root) is None
+    os.remove(data.segments_file('val'))
+    assert 'val_segments.json' in stale_reason(data.root)
+
+
+def test_checked_dataset_gives_each_video_its_segments(tmp_path):
+    import json
+    spec = SyntheticActionSpec(size=32, num_frames=8, object_size=5)
+    data = generate_dataset(str(tmp_path), dict(test=3), spec, seed=1,
+                            progress=False)
+    dataset = DATASETS.build(
+        dict(type='CheckedVideoDataset', ann_file=data.ann_file('test'),
+             data_prefix=dict(video=data.video_root), pipeline=[],
+             num_classes=12))
+    segments = json.loads(open(data.segments_file('test')).read())
+    for i in range(3):
+        info = dataset.get_data_info(i)
+        assert info['gt_segments'] == segments[f'test/{i:05d}.mp4']
+
+
+def test_hierarchical_class_counts_and_fixed_subset_with_swapped_pairs():
+    from hman_mmaction.datasets.synthetic_actions import hierarchical_spec
+    assert len(class_names(SyntheticActionSpec(lengths=(3, )))) == 36
+    assert len(class_names(SyntheticActionSpec(lengths=(4, )))) == 108
+    assert len(class_names(hierarchical_spec())) == 36
+    spec = SyntheticActionSpec(lengths=(4, ), max_classes=24)
+    names = class_names(spec)
+    assert len(names) == 24 and names == class_names(spec)  # fixed
+    assert set(names) <= set(class_names(SyntheticActionSpec(lengths=(4, ))))
+    assert len(order_swapped_pairs(names)) == 12  # whole pairs
+    # an odd count still keeps pairs, plus one class
+    assert len(order_swapped_pairs(class_names(
+        SyntheticActionSpec(lengths=(3, ), max_classes=9)))) == 4
+
+
+def test_strokes_pause_inside_a_motion():
+    spec = SyntheticActionSpec(num_frames=40, stroke=3, stroke_pause=2)
+    _, velocity, labels = target_path(np.random.default_rng(0),
+                                      ['up', 'left'], spec)
+    moving = np.abs(velocity).sum(1) > 0
+    for index in (0, 1):
+        frames = np.flatnonzero(labels == index)
+        pattern = moving[frames]
+        k = np.arange(len(frames)) % 5 < 3  # 3 moving, 2 still, ...
+        assert (pattern == k).all()
+
+
+def test_test_split_draws_durations_not_seen_in_training(tmp_path):
+    import json
+    spec = SyntheticActionSpec(size=32, num_frames=40, object_size=5,
+                               lengths=(3, ), min_segment=0.25,
+                               max_segment=0.45, test_min_segment=0.05,
+                               test_max_segment=0.9)
+    with pytest.raises(ValueError, match='test_max_segment'):
+        SyntheticActionSpec(lengths=(2, ), test_max_segment=0.3)
+    data = generate_dataset(str(tmp_path), dict(train=6, val=2, test=6),
+                            spec, seed=0, progress=False)
+
+    def shares(split):
+        segments = json.loads(open(data.segments_file(split)).read())
+        return np.array([(e - s) / 40 for segs in segments.values()
+                         for s, e, _ in segs])
+
+    for split in ('train', 'val'):  # val is drawn as training
+        assert shares(split).min() >= 0.25 - 1 / 40
+        assert shares(split).max() <= 0.45 + 1 / 40
+    test = shares('test')
+    assert ((test < 0.25 - 1 / 40) | (test > 0.45 + 1 / 40)).any()
+
+
+def test_make_synthetic_actions_flags_and_hierarchical_preset():
+    from tools.data.make_synthetic_actions import parse_args, spec_from_args
+
+    from hman_mmaction.datasets.synthetic_actions import hierarchical_spec
+    assert spec_from_args(parse_args(['d'])) == SyntheticActionSpec()
+    args = parse_args(['d', '--preset', 'hierarchical', '--max-classes',
+                       '24', '--stroke', '4', '--lengths', '3', '4',
+                       '--test-min-segment', '0.1'])
+    assert spec_from_args(args) == hierarchical_spec(
+        max_classes=24, stroke=4, lengths=(3, 4), test_min_segment=0.1)

@@ -53,3 +53,58 @@ def test_missing_store_and_split_say_how_to_make_them(demo_store, tmp_path):
         CachedFeatureDataset(str(tmp_path / 'nothing'), 'train')
     with pytest.raises(RuntimeError, match="no split 'trainval'"):
         CachedFeatureDataset(demo_store, 'trainval')
+
+
+def test_cached_samples_carry_frame_inds_and_segments_for_the_metric(
+        demo_store, tiny_videos):
+    """The store keeps each record's sampled frames and each video's
+    ground-truth segments; BoundaryMetric scores cached predictions."""
+    import torch
+
+    from hman_mmaction.datasets.synthetic_actions import load_segments
+    from hman_mmaction.evaluation import BoundaryMetric
+    segments = load_segments(tiny_videos.ann_file('test'))
+    dataset = CachedFeatureDataset(demo_store, 'test', test_mode=True)
+    metric = BoundaryMetric(random_draws=2)
+    for i in range(4):
+        sample = dataset[i]['data_samples']
+        # twice_sample: 2 views x 8 segments of a 16-frame video
+        inds = sample.metainfo['frame_inds']
+        assert inds.shape == (16, ) and 0 <= inds.min() <= inds.max() < 16
+        assert sample.metainfo['gt_segments'] == segments[f'test/{i:05d}.mp4']
+        sample.set_field(torch.zeros(2, 2, 8), 'boundaries')
+        metric.process(None, [sample.to_dict()])
+    scores = metric.compute_metrics(metric.results)
+    assert scores['views'] == 8 and scores['l1_rate'] == 0
+    # train records: each view its own (seeded) sampling
+    train = FeatureStore(demo_store).open_frame_inds('train')
+    assert train.shape == (16, 8) and (train >= 0).all()
+
+
+def test_store_of_an_older_version_is_refused_with_the_fix(
+        demo_store, tmp_path):
+    import shutil
+    old = str(tmp_path / 'old')
+    shutil.copytree(demo_store, old)
+    manifest = json.loads(open(osp.join(old, 'manifest.json')).read())
+    manifest['version'] = 1
+    with open(osp.join(old, 'manifest.json'), 'w') as f:
+        json.dump(manifest, f)
+    with pytest.raises(ValueError, match='version 1.*extract it again'):
+        CachedFeatureDataset(old, 'test', test_mode=True)
+
+
+def test_test_loop_on_cached_features_reports_boundary_metrics(
+        demo_store, tmp_path):
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from hman_mmaction.evaluation import enable_boundary_evaluation
+    cfg = Config.fromfile('configs/cached/hman_demo.py')
+    cfg.test_dataloader.update(batch_size=4)
+    cfg.test_dataloader.dataset.store = demo_store
+    cfg.work_dir = str(tmp_path)
+    enable_boundary_evaluation(cfg)
+    metrics = Runner.from_cfg(cfg).test()
+    assert 'acc/top1' in metrics and 'boundary/l2_f1' in metrics
+    assert metrics['boundary/views'] == 8  # 4 videos x 2 stored views

@@ -22,12 +22,13 @@ from hman_mmaction.features.store import FeatureStore
 commit = FeatureStore.commit
 calls = []
 
-def commit_then_die(self, split, array, complete):
+def commit_then_die(self, split, array, complete, frame_inds=None):
     calls.append(complete)
     if len(calls) == 3:  # batch 3 is in the memmap but not yet committed
         array.flush()
+        frame_inds.flush()
         os.kill(os.getpid(), signal.SIGKILL)
-    commit(self, split, array, complete)
+    commit(self, split, array, complete, frame_inds)
 
 FeatureStore.commit = commit_then_die
 cfg = Config.fromfile({config!r})
@@ -79,6 +80,8 @@ def test_sigkill_mid_extraction_resumes_to_identical_bytes(
     assert commits == [6, 8, 10, 12, 14, 16]  # resumed at clip 4, in order
     assert read_bytes(osp.join(killed, 'train.npy')) == read_bytes(
         osp.join(whole, 'train.npy'))
+    assert read_bytes(osp.join(killed, 'train_frame_inds.npy')) == read_bytes(
+        osp.join(whole, 'train_frame_inds.npy'))
     assert manifest(killed)['splits'] == manifest(whole)['splits']
     assert len(CachedFeatureDataset(killed, 'train')) == 8
 

@@ -111,3 +111,27 @@ def test_boundary_plot_has_a_row_per_layer_and_the_stated_size(tmp_path):
 def test_trace_flags_hard_attention_only_when_every_step_is_one_hot():
     assert make_trace(hard=True).hard_attention
     assert not make_trace(hard=False).hard_attention
+
+
+def test_boundary_plot_marks_the_ground_truth_changes(tmp_path):
+    from matplotlib.figure import Figure
+
+    from hman_mmaction.visualization.ground_truth import (CHANGE_STYLE,
+                                                          mark_changes)
+    axes = Figure().subplots(2, 1)
+    lines = mark_changes(list(axes), [3, 5])
+    assert len(lines) == 4  # every change on every layer row
+    assert sorted({line.get_xdata()[0] for line in lines}) == [2.5, 4.5]
+    # in the figure: pixels of the change colour only when changes are given
+    colour = np.array([int(CHANGE_STYLE['color'][i:i + 2], 16)
+                       for i in (5, 3, 1)])  # BGR
+
+    def has_colour(path):
+        image = cv2.imread(path).astype(int)
+        return bool((np.abs(image - colour).sum(-1) < 40).any())
+
+    trace = make_trace(8, 2)
+    plain, marked = str(tmp_path / 'plain.png'), str(tmp_path / 'gt.png')
+    plot_boundaries(trace, plain, dpi=50)
+    plot_boundaries(trace, marked, dpi=50, changes=[3])
+    assert not has_colour(plain) and has_colour(marked)

@@ -98,6 +98,29 @@ def test_hard_attention_json_marks_one_cell_per_step(
     assert record['prediction']['class_name'].isdigit()  # no names: indices
 
 
+def test_video_of_a_generated_dataset_gets_its_ground_truth_changes(
+        soft_checkpoint, video, tmp_path):
+    from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
+                                                          generate_dataset,
+                                                          segments_for_video)
+    from hman_mmaction.evaluation import change_steps
+    spec = SyntheticActionSpec(size=32, num_frames=NUM_FRAMES, fps=FPS,
+                               object_size=5, num_distractors=1)
+    data = generate_dataset(str(tmp_path / 'data'), dict(test=1), spec,
+                            seed=2, progress=False)
+    clip = osp.join(data.video_root, 'test', '00000.mp4')
+    segments = segments_for_video(clip)
+    assert segments is not None and len(segments) == 2
+    assert segments_for_video(video) is None  # not in a generated dataset
+    out = visualize_video(SOFT, soft_checkpoint, clip, str(tmp_path / 'out'),
+                          progress=False)
+    record = check_outputs(out)
+    assert record['gt_segments'] == segments
+    assert record['gt_change_steps'] == change_steps(record['frame_inds'],
+                                                     segments)
+    assert len(record['gt_change_steps']) == 1
+
+
 @pytest.mark.parametrize('case, message', [
     ('missing video', 'video not found'),
     ('not hman', 'not HMANHead'),
