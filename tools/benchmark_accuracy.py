@@ -28,9 +28,7 @@ ground-truth motion changes next to a random detector firing at the same
 rate (:mod:`hman_mmaction.evaluation.boundary_metric`).
 """
 import argparse
-import glob
 import json
-import math
 import os
 import os.path as osp
 import subprocess
@@ -44,11 +42,12 @@ sys.path.insert(0, REPO)
 
 import hman_mmaction  # noqa: E402,F401  (compat fixes)
 from hman_mmaction.benchmark.accuracy import (  # noqa: E402
-    boundary_scores_from_dump, load_dump, pair_accuracy, results_table,
-    zoo_table)
+    boundary_layers, latest_metrics, load_dump, pair_accuracy, plateau_exit,
+    results_table, train_rates, training_curve, zoo_table)
 from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
-    SyntheticActionSpec, class_names, config_overrides, generate_dataset,
-    hierarchical_spec, order_swapped_pairs, stale_reason)
+    HIERARCHICAL_NUM_SEGMENTS, SyntheticActionSpec, class_names,
+    config_overrides, generate_dataset, hierarchical_spec,
+    order_swapped_pairs, stale_reason)
 
 MODELS = {
     'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py'),
@@ -84,6 +83,11 @@ def parse_args(argv=None):
     p.add_argument('--train', type=int, default=1200, help='train videos')
     p.add_argument('--test', type=int, default=480, help='test videos')
     p.add_argument('--batch-size', type=int, default=16)
+    p.add_argument('--workers', type=int, default=1,
+                   help='data loading processes per run')
+    p.add_argument('--spec', nargs='+', default=[], metavar='FIELD=VALUE',
+                   help='override fields of both tasks\' video spec, e.g. '
+                   'num_frames=16 (a tiny smoke run)')
     p.add_argument('--data-root',
                    default=osp.join('data', 'benchmark_accuracy'))
     p.add_argument('--work-dir',
@@ -98,13 +102,19 @@ def parse_args(argv=None):
 
 
 # ----------------------------------------------------------------- tasks
-def task_spec(task):
+def task_spec(task, overrides=()):
     """``(spec, num_segments)`` of a task: the flat 12-class task at 32 px
-    (8 sampled steps) or the hierarchical preset."""
+    (8 sampled steps) or the hierarchical preset; ``overrides`` are
+    ``'field=value'`` strings."""
+    fields = {}
+    for item in overrides:
+        key, _, value = item.partition('=')
+        fields[key] = json.loads(value)
     if task == 'flat':
-        return SyntheticActionSpec(size=32, object_size=4), 8
-    spec, segments = hierarchical_spec()
-    return spec, segments
+        spec = dict(size=32, object_size=4)
+        spec.update(fields)
+        return SyntheticActionSpec(**spec), 8
+    return hierarchical_spec(**fields), HIERARCHICAL_NUM_SEGMENTS
 
 
 def ensure_data(args, task, spec):
@@ -123,8 +133,8 @@ def ensure_data(args, task, spec):
 
 def task_options(args, root, num_classes, segments):
     """``--cfg-options`` pointing a video config at the task's data."""
-    options = config_overrides(root, batch_size=args.batch_size, workers=1,
-                               num_classes=num_classes)
+    options = config_overrides(root, batch_size=args.batch_size,
+                               workers=args.workers, num_classes=num_classes)
     options.append(f'model.cls_head.num_segments={segments}')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.append(f'{loader}.dataset.pipeline.1.num_clips={segments}')
@@ -185,48 +195,20 @@ def train_and_test(config, work_dir, seed, epochs, options, extras):
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
     dump = osp.join(work_dir, 'test_predictions.pkl')
     run([osp.join('tools', 'test.py'), config, checkpoint, '--work-dir',
-         osp.join(work_dir, 'test'), '--dump', dump, '--cfg-options'] +
-        options + extras, osp.join(work_dir, 'test_stdout.log'))
+         osp.join(work_dir, 'test'), '--dump', dump] + extras +
+        ['--cfg-options'] + options, osp.join(work_dir, 'test_stdout.log'))
     return dump
 
 
-def training_curve(work_dir):
-    """Rows of mmengine's ``scalars.json`` of the run in ``work_dir``."""
-    found = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
-    if not found:
-        raise FileNotFoundError(f'no scalars.json under {work_dir}')
-    with open(found[-1]) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def plateau_exit(rows, num_classes):
-    """First logged iteration whose ``loss_cls`` is below ``0.9 ln C``
-    (None if the loss never got there)."""
-    threshold = 0.9 * math.log(num_classes)
-    for row in rows:
-        if row.get('loss_cls', math.inf) < threshold:
-            return row.get('iter', row.get('step'))
-    return None
-
-
-def train_rates(rows, tail=5):
-    """Mean of each logged ``bnd_rate_l<k>`` over the last ``tail``
-    windows."""
-    rows = [r for r in rows if 'loss_cls' in r][-tail:]
-    keys = sorted({k for r in rows for k in r if k.startswith('bnd_rate')})
-    return {k: sum(r[k] for r in rows if k in r) /
-            max(1, sum(k in r for r in rows)) for k in keys}
-
-
-def score_run(job, dump, pairs, num_classes, segments_file):
+def score_run(job, dump, pairs, num_classes):
     scores, labels = load_dump(dump)
     result = pair_accuracy(scores, labels, pairs)
     rows = training_curve(job['work_dir'])
     result['plateau_exit'] = plateau_exit(rows, num_classes)
     result['train_rates'] = train_rates(rows)
     if job['model'] != 'tsn':
-        result['boundaries'] = boundary_scores_from_dump(dump, segments_file)
+        metrics = latest_metrics(osp.join(job['work_dir'], 'test'))
+        result['boundaries'] = dict(layers=boundary_layers(metrics))
     return result
 
 
@@ -275,13 +257,13 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
     return jobs
 
 
-def execute(job, pairs, num_classes, segments_file):
+def execute(job, pairs, num_classes):
     start = time.time()
-    extras = ([] if job['model'] == 'tsn' else
-              ['model.cls_head.test_cfg.return_extras=True'])
+    # HM-AN heads: BoundaryMetric next to the accuracy
+    extras = [] if job['model'] == 'tsn' else ['--boundaries']
     dump = train_and_test(job['config'], job['work_dir'], job['seed'],
                           job['epochs'], job['options'], extras)
-    result = score_run(job, dump, pairs, num_classes, segments_file)
+    result = score_run(job, dump, pairs, num_classes)
     result.update({k: v for k, v in job.items() if k != 'options'},
                   minutes=(time.time() - start) / 60)
     return result
@@ -292,8 +274,9 @@ def describe(result):
             f'{100 * result["order_acc"]:.1f}%, plateau exit '
             f'{result["plateau_exit"]}')
     for layer in (result.get('boundaries') or {}).get('layers', []):
-        text += (f', l{layer["layer"]} rate {layer["rate"]:.2f} F1 '
-                 f'{layer["f1"]:.2f} (random {layer["random_f1"]:.2f})')
+        if f'bnd_rate_l{layer["layer"]}' in result['train_rates']:
+            text += (f', l{layer["layer"]} rate {layer["rate"]:.2f} F1 '
+                     f'{layer["f1"]:.2f} (random {layer["random_f1"]:.2f})')
     return text + f' ({result["minutes"]:.1f} min)'
 
 
@@ -303,15 +286,13 @@ def main(argv=None):
     start = time.time()
     results, settings = [], {}
     for task in args.tasks:
-        spec, segments = task_spec(task)
+        spec, segments = task_spec(task, args.spec)
         names = class_names(spec)
         pairs = order_swapped_pairs(names)
         root = ensure_data(args, task, spec)
         options = task_options(args, root, len(names), segments)
-        settings[task] = dict(
-            classes=len(names), pairs=len(pairs), segments=segments,
-            spec=vars(spec) if hasattr(spec, '__dict__') else str(spec))
-        segments_file = osp.join(root, 'test_segments.json')
+        settings[task] = dict(classes=len(names), pairs=len(pairs),
+                              segments=segments, spec=vars(spec))
         jobs = []
         for recipe in args.recipes:
             store = (pretrained_backbone(args, task, options)
@@ -321,7 +302,7 @@ def main(argv=None):
         log(f'[{task}] {len(jobs)} runs, {args.jobs} at a time')
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = [
-                pool.submit(execute, job, pairs, len(names), segments_file)
+                pool.submit(execute, job, pairs, len(names))
                 for job in jobs
             ]
             for index, future in enumerate(futures, start=1):

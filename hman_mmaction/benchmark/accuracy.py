@@ -11,7 +11,10 @@ For test predictions ``scores`` ``[N, num_classes]`` and labels ``[N]``:
   blind to frame order (TSN's mean over frames) is near 50% here whatever
   its top-1, so this isolates the use of temporal order.
 """
+import glob
+import json
 import math
+import os.path as osp
 import pickle
 import statistics
 from typing import Dict, List, Sequence, Tuple
@@ -83,6 +86,62 @@ def percent_mean_std(values: List[float]) -> str:
     """Fractions as ``'mean ± std'`` in percent, one decimal."""
     mean, std = mean_std(values)
     return f'{100 * mean:.1f} ± {100 * std:.1f}'
+
+
+def latest_metrics(test_dir: str) -> Dict[str, float]:
+    """The metrics ``tools/test.py`` wrote as
+    ``<test_dir>/<timestamp>/<timestamp>.json`` (the newest run)."""
+    found = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
+                   key=osp.getmtime)
+    if not found:
+        raise FileNotFoundError(f'no metrics json under {test_dir}')
+    with open(found[-1]) as f:
+        return json.loads(f.readlines()[-1])
+
+
+def boundary_layers(metrics: Dict[str, float]) -> List[dict]:
+    """Per layer ``{layer, rate, precision, recall, f1, random_precision,
+    random_recall, random_f1}`` from the ``boundary/l<k>_*`` keys of
+    :class:`~hman_mmaction.evaluation.BoundaryMetric`."""
+    layers = []
+    layer = 1
+    while f'boundary/l{layer}_f1' in metrics:
+        entry = dict(layer=layer)
+        for key in ('rate', 'precision', 'recall', 'f1', 'random_precision',
+                    'random_recall', 'random_f1'):
+            entry[key] = float(metrics[f'boundary/l{layer}_{key}'])
+        layers.append(entry)
+        layer += 1
+    return layers
+
+
+def training_curve(work_dir):
+    """Rows of mmengine's ``scalars.json`` of the run in ``work_dir``."""
+    found = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
+                                      'scalars.json')))
+    if not found:
+        raise FileNotFoundError(f'no scalars.json under {work_dir}')
+    with open(found[-1]) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def plateau_exit(rows, num_classes):
+    """First logged iteration whose ``loss_cls`` is below ``0.9 ln C``
+    (None if the loss never got there)."""
+    threshold = 0.9 * math.log(num_classes)
+    for row in rows:
+        if row.get('loss_cls', math.inf) < threshold:
+            return row.get('iter', row.get('step'))
+    return None
+
+
+def train_rates(rows, tail=5):
+    """Mean of each logged ``bnd_rate_l<k>`` over the last ``tail``
+    windows."""
+    rows = [r for r in rows if 'loss_cls' in r][-tail:]
+    keys = sorted({k for r in rows for k in r if k.startswith('bnd_rate')})
+    return {k: sum(r[k] for r in rows if k in r) /
+            max(1, sum(k in r for r in rows)) for k in keys}
 
 
 def _seeds_cell(values) -> str:

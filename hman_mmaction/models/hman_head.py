@@ -93,7 +93,8 @@ class HMANHead(BaseHead):
         att_reg_weight (float): ``lambda`` of the attention penalty, 0
             disables. Defaults to 0.
         bnd_reg_weight (float): ``mu`` of the boundary-rate penalty, 0
-            disables (default).
+            disables. Defaults to 2: without it the detectors collapse to
+            "never" once the head learns (docs/boundaries.md).
         bnd_target_rate (float | list[float]): target rate ``r_l`` of each
             layer's boundary detector (one value for all layers, or one per
             layer). Defaults to 0.25.
@@ -128,7 +129,7 @@ class HMANHead(BaseHead):
                  init_state: str = 'mean',
                  dropout_ratio: float = 0.5,
                  att_reg_weight: float = 0.0,
-                 bnd_reg_weight: float = 0.0,
+                 bnd_reg_weight: float = 2.0,
                  bnd_target_rate=0.25,
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,

@@ -1,13 +1,14 @@
 """tools/benchmark_accuracy.py: the pair scores on hand-made predictions and
 one tiny end-to-end run (train + test subprocesses, table and json)."""
+import argparse
 import json
 import math
 
 import pytest
 import torch
 
-from hman_mmaction.benchmark.accuracy import (markdown_table, mean_std,
-                                              pair_accuracy, zoo_table)
+from hman_mmaction.benchmark.accuracy import (boundary_layers, pair_accuracy,
+                                              plateau_exit, results_table)
 from hman_mmaction.datasets.synthetic_actions import order_swapped_pairs
 from tests.helpers import run_tool
 
@@ -54,55 +55,73 @@ def test_pair_accuracy_rejects_mismatched_shapes():
         pair_accuracy(torch.zeros(3, 5), torch.zeros(2), [])
 
 
-def test_markdown_table_has_mean_and_std_per_model():
-    rows = [dict(name='A', config='a.py', top1=[0.5, 0.7],
-                 pair_top1=[0.4, 0.6], order_acc=[0.9, 1.0],
-                 minutes=[1.0, 2.0])]
-    table = markdown_table(rows).splitlines()
-    assert len(table) == 3
-    assert table[2].startswith('| A | `a.py` | 2 | 60.0 ± 14.1 | ')
-    assert mean_std([0.5, float('nan')]) == (0.5, 0.0)
+def test_plateau_exit_is_the_first_window_below_nine_tenths_of_ln_c():
+    rows = [dict(iter=5, loss_cls=2.5), dict(iter=10, loss_cls=2.3),
+            dict(iter=15, loss_cls=2.2), dict(iter=20, loss_cls=1.0)]
+    assert plateau_exit(rows, 12) == 15  # 0.9 ln 12 = 2.236
+    assert plateau_exit(rows[:2], 12) is None
 
 
-def test_zoo_table_uses_mmaction2_columns_and_the_same_statistics():
-    rows = [dict(name='A', config='configs/a.py', top1=[0.5, 0.7],
-                 pair_top1=[0.4, 0.6], order_acc=[0.9, 1.0],
-                 minutes=[1.0, 2.0])]
-    header, _, row = zoo_table(rows, segments=8, size=64).splitlines()
-    assert header.startswith('| frame sampling strategy | resolution |')
-    assert row == ('| 1x1x8 | 64x64 | 0 (CPU) | R18-2stage + A | none | '
-                   '60.0 ± 14.1 | 95.0 ± 7.1 | 2 clips x 1 crop | '
-                   '[config](../configs/a.py) | - | - |')
+def test_boundary_layers_read_the_metric_keys():
+    metrics = {'acc/top1': 0.5}
+    for layer, f1 in ((1, 0.6), (2, 0.0)):
+        for key in ('rate', 'precision', 'recall', 'random_precision',
+                    'random_recall', 'random_f1'):
+            metrics[f'boundary/l{layer}_{key}'] = 0.25
+        metrics[f'boundary/l{layer}_f1'] = f1
+    layers = boundary_layers(metrics)
+    assert [entry['layer'] for entry in layers] == [1, 2]
+    assert layers[0]['f1'] == 0.6 and layers[0]['random_f1'] == 0.25
 
 
-def test_tiny_benchmark_run_writes_table_and_json(tmp_path):
+def test_results_table_reports_boundaries_only_for_learned_detectors():
+    def run(model, top1, exit_, rates, f1):
+        layers = [dict(layer=1, rate=0.25, precision=f1, recall=f1, f1=f1,
+                       random_f1=0.2)] if rates else []
+        return dict(task='flat', recipe='pretrained', model=model, name=model,
+                    epochs=4, top1=top1, order_acc=1.0, plateau_exit=exit_,
+                    train_rates=rates, boundaries=dict(layers=layers))
+    results = [run('hman', 0.9, 35, {'bnd_rate_l1': 0.3}, 0.5),
+               run('hman', 0.7, None, {'bnd_rate_l1': 0.2}, 0.3),
+               run('tsn', 0.5, 25, {}, 0.0)]
+    args = argparse.Namespace(pretrain_epochs=6)
+    table = results_table(results, args, dict(
+        flat=dict(classes=12, pairs=6, segments=8))).splitlines()
+    hman = [line for line in table if line.startswith('| hman')][0]
+    cells = [c.strip() for c in hman.strip('|').split('|')]
+    assert cells[1:5] == ['2', '80.0 ± 14.1', '100.0 ± 0.0', '35/—']
+    assert cells[5] == '0.25 ± 0.07'  # train rate
+    assert cells[7].startswith('40 / 40 / 40')  # P / R / F1
+    assert '+20 ± 14' in cells[8]  # F1 margin over the random detector
+    tsn = [line for line in table if line.startswith('| tsn')][0]
+    assert tsn.rstrip(' |').endswith('— | — | — | —')
+
+
+@pytest.mark.slow
+def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
+        tmp_path):
     out, js = tmp_path / 'results.md', tmp_path / 'results.json'
     result = run_tool([
-        'tools/benchmark_accuracy.py', '--models', 'hman_soft', 'tsn',
-        '--seeds', '0', '--epochs', '1', '--train', '8', '--test', '6',
-        '--size', '32', '--num-frames', '16', '--object-size', '5',
-        '--distractors', '1', '--lengths', '2', '--batch-size', '4',
+        'tools/benchmark_accuracy.py', '--tasks', 'flat', '--models',
+        'hman_soft', 'tsn', '--seeds', '0', '--pretrain-epochs', '1',
+        '--head-epochs', '1', '--scratch-epochs', '1', '--train', '8',
+        '--test', '6', '--spec', 'num_frames=16', '--batch-size', '4',
         '--workers', '0', '--data-root', str(tmp_path / 'data'),
         '--work-dir', str(tmp_path / 'work'), '--out', str(out),
         '--json', str(js)
     ])
     assert result.returncode == 0, result.stdout[-3000:]
-    lines = out.read_text().splitlines()
-    header = [line for line in lines if line.startswith('| model')][0]
-    assert [c.strip() for c in header.strip('|').split('|')] == [
-        'model', 'config', 'seeds', 'top-1 %', 'pair top-1 %',
-        'order acc % (true vs swapped)', 'train+test min/run']
-    start = lines.index(header)
-    body = lines[start + 2:lines.index('', start)]
-    assert [row.split('|')[1].strip() for row in body] == [
-        'HM-AN (soft attention)', 'TSN']
-    zoo = [line for line in lines if line.startswith('| 1x1x8 | 32x32 |')]
+    text = out.read_text()
+    assert '**flat task, pretrained recipe**' in text
+    assert '**flat task, scratch recipe**' in text
+    zoo = [line for line in text.splitlines()
+           if line.startswith('| 1x1x8 | 32x32 |')]
     assert len(zoo) == 2 and 'R18-2stage + TSN' in zoo[1]
     report = json.loads(js.read_text())
-    assert len(report['runs']) == 2
+    assert len(report['runs']) == 4
     for run in report['runs']:
         assert run['num_samples'] == 6  # one row per video (views averaged)
-        # lengths=2: every class has its swapped twin
-        assert run['num_pair_samples'] == run['num_samples']
         assert 0.0 <= run['order_acc'] <= 1.0
-        assert 0.0 <= run['top1'] <= 1.0
+        if run['model'] == 'hman_soft':
+            layers = run['boundaries']['layers']
+            assert layers and 0.0 <= layers[0]['f1'] <= 1.0
