@@ -11,12 +11,13 @@ For test predictions ``scores`` ``[N, num_classes]`` and labels ``[N]``:
   blind to frame order (TSN's mean over frames) is near 50% here whatever
   its top-1, so this isolates the use of temporal order.
 """
-import math
 import pickle
-import statistics
 from typing import Dict, List, Sequence, Tuple
 
 import torch
+
+from .tables import format_mean_std as percent_mean_std
+from .tables import mean_std
 
 Pairs = Sequence[Tuple[int, int]]
 
@@ -69,20 +70,6 @@ def load_dump(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
     labels = torch.stack(
         [torch.as_tensor(r['gt_label']).reshape(-1)[0] for r in results])
     return scores, labels.long()
-
-
-def mean_std(values: List[float]) -> Tuple[float, float]:
-    values = [v for v in values if not math.isnan(v)]
-    if not values:
-        return float('nan'), float('nan')
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return statistics.fmean(values), std
-
-
-def percent_mean_std(values: List[float]) -> str:
-    """Fractions as ``'mean ± std'`` in percent, one decimal."""
-    mean, std = mean_std(values)
-    return f'{100 * mean:.1f} ± {100 * std:.1f}'
 
 
 def markdown_table(rows: List[dict]) -> str:

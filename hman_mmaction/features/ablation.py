@@ -20,7 +20,7 @@ import glob
 import json
 import os
 import os.path as osp
-import statistics
+import functools
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -30,6 +30,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmaction.registry import MODELS
 
+from ..benchmark.tables import NA, format_mean_std, markdown_table
+from ..benchmark.timing import time_round_robin
 from ..utils import cli
 
 RESULT = 'ablate_result.json'
@@ -140,44 +142,31 @@ def head_costs(configs: Sequence[str],
                repeats: int = 5, threads: int = 1) -> Dict[str, dict]:
     """Per config: head parameters and the median head forward time per
     clip (ms) over ``repeats`` interleaved rounds with ``threads`` torch
-    threads; ``cfg_options`` maps a config to its overrides."""
+    threads (:func:`~hman_mmaction.benchmark.timing.time_round_robin`, the
+    device synchronised around every call); ``cfg_options`` maps a config to
+    its overrides."""
     setups = {c: _head_input(c, cfg_options.get(c, ())) for c in configs}
-    times = {c: [] for c in configs}
+    calls = {
+        config: functools.partial(model.cls_head, feats, **kwargs)
+        for config, (model, feats, kwargs, _) in setups.items()
+    }
+    # every model is built on the same device (the default one)
+    device = next(iter(setups.values()))[1].device.type if setups else 'cpu'
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        _time_heads(setups, times, repeats)
+        with torch.no_grad():
+            timings = time_round_robin(calls, device, repeats, warmup=1)
     finally:
         torch.set_num_threads(previous)
     return {
         config: dict(
-            head_params=sum(p.numel()
-                            for p in setups[config][0].cls_head.parameters()),
-            head_ms_per_clip=statistics.median(times[config]),
-            head_input_shape=list(setups[config][1].shape),
+            head_params=sum(p.numel() for p in model.cls_head.parameters()),
+            head_ms_per_clip=timings[config]['median_ms'] / clips,
+            head_input_shape=list(feats.shape),
             timing_threads=threads)
-        for config in configs
+        for config, (model, feats, _, clips) in setups.items()
     }
-
-
-def _time_heads(setups, times, repeats):
-    with torch.no_grad():
-        for model, feats, kwargs, _ in setups.values():  # warm-up
-            model.cls_head(feats, **kwargs)
-        for _ in range(repeats):
-            for config, (model, feats, kwargs, clips) in setups.items():
-                start = time.perf_counter()
-                model.cls_head(feats, **kwargs)
-                times[config].append(
-                    1e3 * (time.perf_counter() - start) / clips)
-
-
-def mean_std(values: Sequence[float]) -> str:
-    """``'mean ± std'`` in percent (sample std; '—' for one value)."""
-    mean = 100 * statistics.mean(values)
-    if len(values) < 2:
-        return f'{mean:.1f} ± —'
-    return f'{mean:.1f} ± {100 * statistics.stdev(values):.1f}'
 
 
 def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
@@ -187,27 +176,30 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
         top5 = [r['metrics'].get('acc/top5', float('nan')) for r in results]
         rows.append(dict(
             config=config, seeds=[r['seed'] for r in results], top1=top1,
-            top5=top5, top1_mean_std=mean_std(top1),
-            top5_mean_std=mean_std(top5), **costs.get(config, {})))
+            top5=top5, top1_mean_std=format_mean_std(top1),
+            top5_mean_std=format_mean_std(top5), **costs.get(config, {})))
     return rows
 
 
-def markdown_table(rows: list, title: Optional[str] = None) -> str:
-    lines = [f'## {title}', ''] if title else []
-    lines += [
-        '| config | seeds | test top-1 (%) | test top-5 (%) | head params '
-        '| head ms/clip (1 thread) |',
-        '|---|---|---|---|---|---|',
-    ]
+HEADERS = ('config', 'seeds', 'test top-1 (%)', 'test top-5 (%)',
+           'head params', 'head ms/clip (1 thread)')
+
+
+def ablation_table(rows: list, title: Optional[str] = None) -> str:
+    """The markdown table of :func:`summarize`'s rows (mean ± std over the
+    seeds, head cost), under a ``## title`` if given."""
+    cells = []
     for row in rows:
         params = row.get('head_params')
         ms = row.get('head_ms_per_clip')
-        lines.append(
-            f'| {config_key(row["config"])} | {len(row["seeds"])} '
-            f'| {row["top1_mean_std"]} | {row["top5_mean_std"]} '
-            f'| {"—" if params is None else f"{params / 1e3:.1f}k"} '
-            f'| {"—" if ms is None else f"{ms:.2f}"} |')
-    return '\n'.join(lines) + '\n'
+        cells.append([
+            config_key(row['config']),
+            len(row['seeds']), row['top1_mean_std'], row['top5_mean_std'],
+            NA if params is None else f'{params / 1e3:.1f}k',
+            NA if ms is None else f'{ms:.2f}'
+        ])
+    heading = f'## {title}\n\n' if title else ''
+    return heading + markdown_table(HEADERS, cells) + '\n'
 
 
 def ablate(configs: Sequence[str], seeds: int, out: str,
@@ -242,7 +234,7 @@ def ablate(configs: Sequence[str], seeds: int, out: str,
     print('[ablate] timing the heads side by side', flush=True)
     costs = head_costs(configs, options, timing_repeats)
     rows = summarize(runs, costs)
-    table = markdown_table(rows)
+    table = ablation_table(rows)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
         f.write(table)

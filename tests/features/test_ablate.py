@@ -4,7 +4,7 @@ import importlib.util
 import json
 import os.path as osp
 
-from hman_mmaction.features.ablation import mean_std
+from hman_mmaction.benchmark.tables import format_mean_std
 
 CONFIGS = ['configs/cached/hman_demo.py', 'configs/cached/demo/tsn_demo.py']
 
@@ -40,12 +40,37 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         (run, ) = saved['runs'][config]
         assert osp.isfile(run['checkpoint'])  # trained, then tested
         assert 0.0 <= run['metrics']['acc/top1'] <= 1.0
-        assert row['top1_mean_std'] == mean_std([run['metrics']['acc/top1']])
+        assert row['top1_mean_std'] == format_mean_std(
+            [run['metrics']['acc/top1']])
         assert f'| {row["top1_mean_std"]} |' in body[CONFIGS.index(config)]
     # HM-AN's head is far larger than TSN's linear classifier
     assert rows[0]['head_params'] > 10 * rows[1]['head_params'] > 0
 
 
-def test_mean_std_is_percent_with_sample_std():
-    assert mean_std([0.5, 0.7]) == '60.0 ± 14.1'
-    assert mean_std([0.25]) == '25.0 ± —'
+def test_head_costs_use_the_synchronised_round_robin_timer(monkeypatch):
+    """The head timings come from benchmark.timing (device synchronised
+    around every call), divided by the clips of the batch."""
+    import torch
+
+    from hman_mmaction.features import ablation
+
+    class Model(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.cls_head = torch.nn.Linear(4, 2)
+
+    setups = {c: (Model(), torch.zeros(3, 4), {}, 3) for c in CONFIGS}
+    monkeypatch.setattr(ablation, '_head_input',
+                        lambda config, options: setups[config])
+    seen = {}
+
+    def fake_timer(fns, device, repeats, warmup):
+        seen.update(device=device, repeats=repeats, names=list(fns))
+        return {name: dict(median_ms=6.0) for name in fns}
+
+    monkeypatch.setattr(ablation, 'time_round_robin', fake_timer)
+    costs = ablation.head_costs(CONFIGS, {}, repeats=4)
+    assert seen == dict(device='cpu', repeats=4, names=CONFIGS)
+    assert costs[CONFIGS[0]]['head_ms_per_clip'] == 2.0
+    assert costs[CONFIGS[0]]['head_params'] == 4 * 2 + 2
