@@ -56,8 +56,8 @@ def check_hman_config(cfg: Config, source: str = 'config') -> None:
         raise ValueError(
             f'{source}: model.cls_head.type is {head_type!r}, not HMANHead: '
             'attention maps and boundaries exist only for HM-AN models. Use '
-            'an HM-AN config (e.g. configs/hman_demo.py) or mmaction2\'s '
-            'demo/demo.py for other recognizers.')
+            "an HM-AN config (cls_head=dict(type='HMANHead', ...)), or "
+            "mmaction2's inference_recognizer for other recognizers.")
 
 
 def hman_head(model: nn.Module) -> HMANHead:
@@ -66,8 +66,9 @@ def hman_head(model: nn.Module) -> HMANHead:
     if not isinstance(head, HMANHead):
         raise ValueError(
             f'the model\'s cls_head is {type(head).__name__}, not HMANHead: '
-            'inference_hman needs an HM-AN recognizer (e.g. '
-            'configs/hman_demo.py)')
+            'inference_hman needs an HM-AN recognizer (one whose config has '
+            "cls_head=dict(type='HMANHead', ...)); use mmaction2's "
+            'inference_recognizer for other recognizers')
     return head
 
 

@@ -23,6 +23,7 @@ import os.path as osp
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 import torch
+from mmengine.config import DictAction
 from hman_mmaction.features import extract_features
 from hman_mmaction.features.ablation import ablate
 
@@ -61,8 +62,8 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int, default=None,
                    help='torch threads for training and testing (default: '
                    "torch's; 1 is often faster on a busy shared CPU)")
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='key=value overrides for every config')
+    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+                   default={}, help='key=value overrides for every config')
     return p.parse_args(argv)
 
 
@@ -83,7 +84,6 @@ def main(argv=None):
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     configs = list(args.configs)
-    options = list(args.cfg_options)
     store = args.feature_store
     if args.cached_grid:
         store = store or DEMO_STORE
@@ -94,7 +94,8 @@ def main(argv=None):
     if not configs:
         raise SystemExit('give config files or --cached-grid')
     return ablate(configs, args.seeds, args.out, work_dir=args.work_dir,
-                  cfg_options=options, feature_store=store, rerun=args.rerun,
+                  cfg_options=args.cfg_options, feature_store=store,
+                  rerun=args.rerun,
                   timing_repeats=args.timing_repeats)
 
 

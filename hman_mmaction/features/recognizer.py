@@ -41,7 +41,8 @@ class CachedFeatureRecognizer(BaseRecognizer):
                 'CachedFeatureRecognizer runs on cached backbone features '
                 'and takes no backbone/neck; replace the whole model section '
                 "(model = dict(_delete_=True, type='CachedFeatureRecognizer',"
-                ' cls_head=_base_.model.cls_head)), see configs/cached/')
+                ' cls_head=_base_.model.cls_head)), as the cached-feature configs '
+                'of hman-mmaction do')
         BaseModel.__init__(
             self,
             data_preprocessor=data_preprocessor

@@ -95,6 +95,7 @@ def write_annotated_video(trace: HMANTrace, video: str, path: str,
     finally:
         writer.release()
     if bar is not None:
-        print()
+        bar.file.write('\n')  # ProgressBar leaves its line open
+        bar.file.flush()
     return dict(frames=total, width=out_w, height=out_h + band,
                 fps=trace.fps)

@@ -49,7 +49,7 @@ def test_all_view_sampling_lists_every_view(demo_store):
 
 
 def test_missing_store_and_split_say_how_to_make_them(demo_store, tmp_path):
-    with pytest.raises(RuntimeError, match='tools/extract_features.py'):
+    with pytest.raises(RuntimeError, match='extract one with hman_mmaction'):
         CachedFeatureDataset(str(tmp_path / 'nothing'), 'train')
     with pytest.raises(RuntimeError, match="no split 'trainval'"):
         CachedFeatureDataset(demo_store, 'trainval')

@@ -61,11 +61,11 @@ def test_split_with_another_pipeline_is_refused_by_the_cli(
 
 
 def test_same_backbone_and_pipeline_reuses_the_complete_store(
-        tiny_videos, demo_store, demo_checkpoint, capsys):
+        tiny_videos, demo_store, demo_checkpoint, logged):
     store = extract_features(demo_config(tiny_videos.root), demo_checkpoint,
                              demo_store, views=2, batch_size=4,
                              progress=False)
-    assert 'complete in' in capsys.readouterr().out
+    assert any('complete in' in message for message in logged)
     assert store.summary() == {
         'train': '16/16 [8, 128, 4, 4]',
         'val': '4/4 [8, 128, 4, 4]',
