@@ -56,6 +56,7 @@ setup(
         'mmaction2>=1.2.0,<1.3.0',
         'decord>=0.6.0',
         'numpy',
+        'packaging',  # version ranges of hman_mmaction.compat
         'matplotlib',  # plots of tools/visualize_hman.py
         # cv2 comes with mmengine (opencv-python) and mmaction2
         # (opencv-contrib-python); we add no third flavour.

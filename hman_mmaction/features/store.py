@@ -140,9 +140,9 @@ class FeatureStore:
         if info['complete'] != info['num_records']:
             raise IncompleteStoreError(
                 f'split {split!r} of feature store {self.root} is incomplete '
-                f'({info["complete"]}/{info["num_records"]} clips): run the '
-                f'same extraction ({EXTRACT} with the same arguments) again, '
-                'it resumes there')
+                f'({info["complete"]}/{info["num_records"]} clips): rerun the '
+                f'same extraction ({EXTRACT} with the same arguments), it '
+                'resumes there')
         return info
 
     def open_split(self, split: str) -> np.ndarray:

@@ -153,3 +153,22 @@ def test_getattr_of_a_statistic_method_loads(tmp_path):
     path = tmp_path / 'stat.pth'
     torch.save(dict(meta=GetsAttribute(HistoryBuffer, 'mean')), path)
     assert torch.load(path)['meta'] is HistoryBuffer.mean
+
+
+def test_allow_list_alone_loads_with_mmengines_own_loader(
+        mmengine_checkpoint):
+    """The allow-list patch only registers safe globals: with the loader
+    patch off, mmengine's own loader (torch's weights-only default) loads
+    the checkpoint."""
+    result = run_python(f'''
+        import hman_mmaction
+        from mmengine.runner.checkpoint import (CheckpointLoader,
+                                                _load_checkpoint)
+        loader = CheckpointLoader._schemes['']
+        print('LOADER', loader.__module__, loader.__name__)
+        print('KEYS', sorted(_load_checkpoint({mmengine_checkpoint!r})))
+    ''', disable=['weights_only_loader'])
+    assert result.returncode == 0, result.stderr
+    assert 'LOADER mmengine.runner.checkpoint load_from_local' in \
+        result.stdout
+    assert "'message_hub'" in result.stdout
