@@ -1,7 +1,8 @@
 """The main job on the embedded demo data (what ``make demo`` runs).
 
-1. generate the order-dependent synthetic actions into ``data/synthetic_actions``
-   if they are not there yet (``tools/data/make_synthetic_actions.py``);
+1. generate the order-dependent synthetic actions into
+   ``data/synthetic_actions`` if they are not there yet
+   (``tools/data/make_synthetic_actions.py``);
 2. train HM-AN with ``configs/hman_demo.py`` on the CPU (``tools/train.py``);
 3. test the best checkpoint with the multi-view protocol (``tools/test.py``)
    and print its top-1 on the test split next to chance.
@@ -23,19 +24,26 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
-    config_overrides, stale_reason)
+from hman_mmaction.datasets.synthetic_actions import (config_overrides,
+                                                      stale_reason)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--config', default=osp.join('configs', 'hman_demo.py'))
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
-    p.add_argument('--data-root', default=osp.join('data', 'synthetic_actions'))
-    p.add_argument('--epochs', type=int, default=None,
-                   help='override train_cfg.max_epochs')
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='more key=value overrides for training and testing')
+    p.add_argument(
+        '--data-root', default=osp.join('data', 'synthetic_actions'))
+    p.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='override train_cfg.max_epochs')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='more key=value overrides for training and testing')
     return p.parse_args(argv)
 
 
@@ -45,11 +53,11 @@ def run(command):
 
 
 def best_checkpoint(work_dir):
-    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
-                   key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
     if not found:
-        found = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                       key=osp.getmtime)
+        found = sorted(
+            glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no checkpoint in {work_dir}: did training '
                                 'finish? See its log there.')
@@ -66,18 +74,26 @@ def main(argv=None):
               'regenerate)')
     else:
         print(f'generating the demo data: {stale}')
-        run([python, osp.join('tools', 'data', 'make_synthetic_actions.py'),
-             args.data_root])
+        run([
+            python,
+            osp.join('tools', 'data', 'make_synthetic_actions.py'),
+            args.data_root
+        ])
     data = ['--cfg-options'] + config_overrides(args.data_root)
-    train = [python, osp.join('tools', 'train.py'), args.config,
-             '--work-dir', args.work_dir] + data
+    train = [
+        python,
+        osp.join('tools', 'train.py'), args.config, '--work-dir', args.work_dir
+    ] + data
     if args.epochs is not None:
         train += [f'train_cfg.max_epochs={args.epochs}']
     run(train + args.cfg_options)
     checkpoint = best_checkpoint(osp.join(REPO, args.work_dir))
     test_dir = osp.join(args.work_dir, 'test')
-    run([python, osp.join('tools', 'test.py'), args.config, checkpoint,
-         '--work-dir', test_dir] + data + args.cfg_options)
+    run([
+        python,
+        osp.join('tools', 'test.py'), args.config, checkpoint, '--work-dir',
+        test_dir
+    ] + data + args.cfg_options)
     metrics = latest_metrics(osp.join(REPO, test_dir))
     with open(osp.join(REPO, args.data_root, 'classnames.txt')) as f:
         num_classes = len([line for line in f if line.strip()])
@@ -97,8 +113,8 @@ def main(argv=None):
 
 def latest_metrics(test_dir):
     """The metrics mmengine wrote as ``<timestamp>/<timestamp>.json``."""
-    found = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
-                   key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(test_dir, '*', '*.json')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no metrics json under {test_dir}')
     with open(found[-1]) as f:
