@@ -24,13 +24,12 @@ import os.path as osp
 from typing import Optional, Union
 
 import torch.nn as nn
-from mmengine.config import Config
-from mmengine.dataset import Compose
-from mmengine.registry import init_default_scope
-
 from mmaction.apis import inference_recognizer
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
 
 from .models.hman_head import HMANHead
 
@@ -102,8 +101,9 @@ def with_geometry_meta(pipeline: list) -> list:
     for step in pipeline:
         if step.get('type') in ('PackActionInputs',
                                 'mmaction.PackActionInputs'):
-            keys = tuple(step.get('meta_keys', ('img_shape', 'img_key',
-                                                'video_id', 'timestamp')))
+            keys = tuple(
+                step.get('meta_keys',
+                         ('img_shape', 'img_key', 'video_id', 'timestamp')))
             step['meta_keys'] = keys + tuple(
                 k for k in GEOMETRY_META_KEYS if k not in keys)
             return pipeline

@@ -14,9 +14,8 @@ def print_calls(path):
     with open(path, encoding='utf-8') as f:
         tree = ast.parse(f.read(), path)
     return [
-        node.lineno for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        and node.func.id == 'print'
+        node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name) and node.func.id == 'print'
     ]
 
 

@@ -30,7 +30,8 @@ def launch_parser(description: str, work_dir: str,
     return parser
 
 
-def parse_and_run(parser: argparse.ArgumentParser, launch: Callable,
+def parse_and_run(parser: argparse.ArgumentParser,
+                  launch: Callable,
                   argv: Optional[Sequence[str]] = None):
     """Parse ``argv`` and call ``launch`` with the flags as keywords
     (``--local_rank`` goes to ``LOCAL_RANK`` as mmengine expects)."""

@@ -8,16 +8,13 @@ The same in Python: ``hman_mmaction.engine.launch.test(CONFIG, CKPT, ...)``.
 import argparse
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
-from launch_args import launch_parser, parse_and_run  # tools/
-
 from hman_mmaction.engine.launch import test
+from launch_args import launch_parser, parse_and_run  # tools/
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = launch_parser(
-        'Test an HM-AN recognizer',
-        'the metrics and logs',
-        'test_dataloader.batch_size=4')
+    parser = launch_parser('Test an HM-AN recognizer', 'the metrics and logs',
+                           'test_dataloader.batch_size=4')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument(
         '--dump', help='dump the predictions to this pickle file')

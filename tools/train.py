@@ -8,15 +8,13 @@ The same in Python: ``hman_mmaction.engine.launch.train(CONFIG, ...)``.
 import argparse
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
-from launch_args import launch_parser, parse_and_run  # tools/
-
 from hman_mmaction.engine.launch import train
+from launch_args import launch_parser, parse_and_run  # tools/
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = launch_parser(
-        'Train an HM-AN recognizer',
-        'logs and checkpoints',
+        'Train an HM-AN recognizer', 'logs and checkpoints',
         'train_dataloader.batch_size=4 model.cls_head.num_classes=51')
     parser.add_argument(
         '--resume',

@@ -28,7 +28,8 @@ def _number(value: float, scale: float, digits: int) -> str:
     return NA if math.isnan(value) else f'{scale * value:.{digits}f}'
 
 
-def format_mean_std(values: Iterable[float], percent: bool = True,
+def format_mean_std(values: Iterable[float],
+                    percent: bool = True,
                     digits: int = 1) -> str:
     """``'mean ± std'`` of ``values`` (fractions shown in percent when
     ``percent``), ``digits`` decimals, ``—`` for an undefined figure."""

@@ -37,10 +37,8 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_round_robin(fns: Dict[str, Callable[[], None]],
-                     device: str,
-                     repeats: int,
-                     warmup: int) -> Dict[str, dict]:
+def time_round_robin(fns: Dict[str, Callable[[], None]], device: str,
+                     repeats: int, warmup: int) -> Dict[str, dict]:
     """Median/min/mean/std milliseconds per entry of ``fns``."""
     for fn in fns.values():
         for _ in range(warmup):
@@ -97,7 +95,10 @@ def peak_memory_mib(fn: Callable[[], None], device: str) -> float:
     return max(0.0, _maxrss_mib() - before)
 
 
-def probe_memory(group: str, variant: str, mode: str, settings: dict,
+def probe_memory(group: str,
+                 variant: str,
+                 mode: str,
+                 settings: dict,
                  timeout: Optional[float] = 1800) -> Optional[float]:
     """Run :mod:`hman_mmaction.benchmark.probe` in a subprocess and return
     its figure in MiB (``None`` if it failed; the error is logged)."""
@@ -105,15 +106,18 @@ def probe_memory(group: str, variant: str, mode: str, settings: dict,
         out = os.path.join(folder, 'peak.json')
         command = [
             sys.executable, '-m', 'hman_mmaction.benchmark.probe', group,
-            variant, mode, json.dumps(settings), out
+            variant, mode,
+            json.dumps(settings), out
         ]
         env = dict(os.environ, PYTHONWARNINGS='ignore')
-        result = subprocess.run(command, capture_output=True, text=True,
-                                env=env, timeout=timeout)
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=timeout)
         if result.returncode == 0 and os.path.isfile(out):
             with open(out) as f:
                 return float(json.load(f)['peak_mib'])
-    print_log(f'memory probe {group}/{variant}/{mode} failed '
-              f'(exit {result.returncode}):\n{result.stderr[-2000:]}',
-              logger='current', level=logging.WARNING)
+    print_log(
+        f'memory probe {group}/{variant}/{mode} failed '
+        f'(exit {result.returncode}):\n{result.stderr[-2000:]}',
+        logger='current',
+        level=logging.WARNING)
     return None

@@ -126,8 +126,8 @@ def load_local_checkpoint(filename: str, map_location=None):
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
     except UntrustedCheckpointError:
         raise
     except pickle.UnpicklingError as error:

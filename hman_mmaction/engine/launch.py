@@ -16,9 +16,9 @@ import os.path as osp
 from typing import Optional
 
 import torch
+from mmaction.registry import RUNNERS
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmaction.registry import RUNNERS
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 

@@ -24,11 +24,11 @@ import time
 from typing import Dict, List, Optional, Sequence
 
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmaction.registry import MODELS
 
 from ..benchmark.tables import NA, format_mean_std, markdown_table
 from ..benchmark.timing import time_round_robin
@@ -70,17 +70,19 @@ def _as_json(value):
 
 
 def best_checkpoint(work_dir: str) -> str:
-    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
-                   key=osp.getmtime)
-    found = found or sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                            key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
+    found = found or sorted(
+        glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no checkpoint in {work_dir}: did training '
                                 'finish? See the log there.')
     return found[-1]
 
 
-def train_and_test(config: str, seed: int, work_dir: str,
+def train_and_test(config: str,
+                   seed: int,
+                   work_dir: str,
                    cfg_options: Optional[dict] = None,
                    rerun: bool = False) -> dict:
     """Train ``config`` with ``seed`` into ``work_dir``, test its best
@@ -97,11 +99,18 @@ def train_and_test(config: str, seed: int, work_dir: str,
     start = time.time()
     train(config, work_dir=work_dir, seed=seed, cfg_options=cfg_options)
     checkpoint = best_checkpoint(work_dir)
-    metrics = test(config, checkpoint, work_dir=osp.join(work_dir, 'test'),
-                   cfg_options=cfg_options)
-    result = dict(config=config, seed=seed, checkpoint=checkpoint,
-                  cfg_options=_as_json(cfg_options), metrics=metrics,
-                  seconds=time.time() - start)
+    metrics = test(
+        config,
+        checkpoint,
+        work_dir=osp.join(work_dir, 'test'),
+        cfg_options=cfg_options)
+    result = dict(
+        config=config,
+        seed=seed,
+        checkpoint=checkpoint,
+        cfg_options=_as_json(cfg_options),
+        metrics=metrics,
+        seconds=time.time() - start)
     os.makedirs(work_dir, exist_ok=True)
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
@@ -127,7 +136,8 @@ def _head_input(config: str, cfg_options: Optional[dict]):
 
 def head_costs(configs: Sequence[str],
                cfg_options: Dict[str, dict],
-               repeats: int = 5, threads: int = 1) -> Dict[str, dict]:
+               repeats: int = 5,
+               threads: int = 1) -> Dict[str, dict]:
     """Per config: head parameters and the median head forward time per
     clip (ms) over ``repeats`` interleaved rounds with ``threads`` torch
     threads (:func:`~hman_mmaction.benchmark.timing.time_round_robin`, the
@@ -148,7 +158,8 @@ def head_costs(configs: Sequence[str],
     finally:
         torch.set_num_threads(previous)
     return {
-        config: dict(
+        config:
+        dict(
             head_params=sum(p.numel() for p in model.cls_head.parameters()),
             head_ms_per_clip=timings[config]['median_ms'] / clips,
             head_input_shape=list(feats.shape),
@@ -162,10 +173,15 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
     for config, results in runs.items():
         top1 = [r['metrics']['acc/top1'] for r in results]
         top5 = [r['metrics'].get('acc/top5', float('nan')) for r in results]
-        rows.append(dict(
-            config=config, seeds=[r['seed'] for r in results], top1=top1,
-            top5=top5, top1_mean_std=format_mean_std(top1),
-            top5_mean_std=format_mean_std(top5), **costs.get(config, {})))
+        rows.append(
+            dict(
+                config=config,
+                seeds=[r['seed'] for r in results],
+                top1=top1,
+                top5=top5,
+                top1_mean_std=format_mean_std(top1),
+                top5_mean_std=format_mean_std(top5),
+                **costs.get(config, {})))
     return rows
 
 
@@ -190,10 +206,13 @@ def ablation_table(rows: list, title: Optional[str] = None) -> str:
     return heading + markdown_table(HEADERS, cells) + '\n'
 
 
-def ablate(configs: Sequence[str], seeds: int, out: str,
+def ablate(configs: Sequence[str],
+           seeds: int,
+           out: str,
            work_dir: str = 'work_dirs/ablate',
            cfg_options: Optional[dict] = None,
-           feature_store: Optional[str] = None, rerun: bool = False,
+           feature_store: Optional[str] = None,
+           rerun: bool = False,
            timing_repeats: int = 5) -> list:
     """Run every config for seeds ``0..seeds-1``, then write ``out`` (a
     markdown table) and ``out`` with ``.json`` (all numbers).
@@ -209,8 +228,10 @@ def ablate(configs: Sequence[str], seeds: int, out: str,
         for seed in range(seeds):
             done += 1
             run_dir = osp.join(work_dir, config_key(config), f'seed{seed}')
-            print_log(f'[ablate {done}/{total}] {config} seed {seed} -> '
-                      f'{run_dir}', logger='current')
+            print_log(
+                f'[ablate {done}/{total}] {config} seed {seed} -> '
+                f'{run_dir}',
+                logger='current')
             result = train_and_test(config, seed, run_dir, options[config],
                                     rerun)
             runs[config].append(result)
@@ -229,7 +250,9 @@ def ablate(configs: Sequence[str], seeds: int, out: str,
     with open(out, 'w') as f:
         f.write(table)
     with open(osp.splitext(out)[0] + '.json', 'w') as f:
-        json.dump(dict(rows=rows, runs=runs, torch_threads=torch
-                       .get_num_threads()), f, indent=1)
+        json.dump(
+            dict(rows=rows, runs=runs, torch_threads=torch.get_num_threads()),
+            f,
+            indent=1)
     print_log(f'[ablate] wrote {out}:\n{table}', logger='current')
     return rows

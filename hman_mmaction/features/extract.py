@@ -29,13 +29,13 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
+from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
-from mmaction.registry import DATASETS, MODELS
 
 from .store import DTYPES, FeatureStore, sha256_of
 
@@ -94,7 +94,8 @@ def logger_level(logger: logging.Logger, level: int) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
+def build_frozen_backbone_model(cfg: Config,
+                                checkpoint: Optional[str],
                                 seed: int = 0) -> torch.nn.Module:
     """The config's recognizer in eval mode with the checkpoint's backbone
     and data preprocessor weights (or a seeded random init when
@@ -116,12 +117,19 @@ def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
     else:
         loaded = _load_checkpoint(checkpoint, map_location='cpu')
         state = loaded.get('state_dict', loaded)
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        wanted = {k: v for k, v in state.items()
-                  if k.startswith(('backbone.', 'data_preprocessor.'))}
-        missing = [k for k in model.state_dict()
-                   if k.startswith('backbone.') and k not in wanted]
+        state = {
+            k[7:] if k.startswith('module.') else k: v
+            for k, v in state.items()
+        }
+        wanted = {
+            k: v
+            for k, v in state.items()
+            if k.startswith(('backbone.', 'data_preprocessor.'))
+        }
+        missing = [
+            k for k in model.state_dict()
+            if k.startswith('backbone.') and k not in wanted
+        ]
         if missing:
             raise KeyError(
                 f'checkpoint {checkpoint} has no weights for {len(missing)} '
@@ -150,8 +158,8 @@ class SeededRecords(torch.utils.data.Dataset):
     dataset that replaced an unreadable video by another one) is refused:
     its features would be stored under the wrong video."""
 
-    def __init__(self, dataset, split: str, views: int, seed: int,
-                 start: int, labels: list):
+    def __init__(self, dataset, split: str, views: int, seed: int, start: int,
+                 labels: list):
         self.dataset, self.split = dataset, split
         self.views, self.seed, self.start = views, seed, start
         self.labels = labels
@@ -193,9 +201,15 @@ def _relative_videos(dataset):
     return videos, labels
 
 
-def extract_split(model, cfg: Config, store: FeatureStore, split: str,
-                  views: int = 1, seed: int = 0, batch_size: int = 8,
-                  num_workers: int = 0, progress: bool = True,
+def extract_split(model,
+                  cfg: Config,
+                  store: FeatureStore,
+                  split: str,
+                  views: int = 1,
+                  seed: int = 0,
+                  batch_size: int = 8,
+                  num_workers: int = 0,
+                  progress: bool = True,
                   on_commit: Optional[Callable[[int, int], None]] = None):
     """Extract (or resume) one split into ``store``; returns its manifest
     entry. ``on_commit(complete, total)`` is called after every commit."""
@@ -208,32 +222,46 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     dataset = DATASETS.build(dataset_cfg)
     videos, labels = _relative_videos(dataset)
     pipeline = plain(dataset_cfg.get('pipeline', []))
-    fingerprint = dict(pipeline=pipeline, data=sha256_of([videos, labels]),
-                       views=views, seed=seed)
+    fingerprint = dict(
+        pipeline=pipeline,
+        data=sha256_of([videos, labels]),
+        views=views,
+        seed=seed)
     description = dict(
-        views=views, batch_size=batch_size, num_videos=len(videos),
-        videos=videos, labels=labels, pipeline=pipeline,
+        views=views,
+        batch_size=batch_size,
+        num_videos=len(videos),
+        videos=videos,
+        labels=labels,
+        pipeline=pipeline,
         ann_file=dataset_cfg.get('ann_file'),
         config_sha256=sha256_of([
             store.manifest['fingerprint']['backbone'],
             store.manifest['fingerprint']['data_preprocessor'], pipeline
         ]),
         layout='record = video * views + view; record [T, C, H, W]')
-    info = store.begin_split(split, fingerprint, len(videos) * views,
-                             description)
+    info = store.begin_split(split, fingerprint,
+                             len(videos) * views, description)
     total, start = info['num_records'], info['complete']
     if start == total:
-        print_log(f'[{split}] complete in {store.root}: {total} clips, '
-                  f'{info["record_shape"]}', logger='current')
+        print_log(
+            f'[{split}] complete in {store.root}: {total} clips, '
+            f'{info["record_shape"]}',
+            logger='current')
         return info
     batch_size = info['batch_size']  # resume with the original boundaries
     records = SeededRecords(dataset, split, views, seed, start, labels)
     loader = torch.utils.data.DataLoader(
-        records, batch_size=batch_size, shuffle=False,
-        num_workers=num_workers, collate_fn=pseudo_collate)
+        records,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=pseudo_collate)
     resuming = f', resuming at clip {start}' if start else ''
-    print_log(f'[{split}] {len(videos)} videos x {views} view(s) = {total} '
-              f'clips{resuming}', logger='current')
+    print_log(
+        f'[{split}] {len(videos)} videos x {views} view(s) = {total} '
+        f'clips{resuming}',
+        logger='current')
     bar = ProgressBar(total - start) if progress else None
     array, done = None, start
     dtype = torch.float16 if store.manifest['fingerprint'][
@@ -269,10 +297,15 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     return store.manifest['splits'][split]
 
 
-def extract_features(config, checkpoint: Optional[str], out: str,
-                     splits: Sequence[str] = SPLITS, views: int = 1,
-                     seed: int = 0, batch_size: int = 8,
-                     dtype: str = 'float16', num_workers: int = 0,
+def extract_features(config,
+                     checkpoint: Optional[str],
+                     out: str,
+                     splits: Sequence[str] = SPLITS,
+                     views: int = 1,
+                     seed: int = 0,
+                     batch_size: int = 8,
+                     dtype: str = 'float16',
+                     num_workers: int = 0,
                      cfg_options: Optional[dict] = None,
                      progress: bool = True,
                      on_commit: Optional[Callable[[int, int], None]] = None
@@ -288,27 +321,37 @@ def extract_features(config, checkpoint: Optional[str], out: str,
     model = build_frozen_backbone_model(cfg, checkpoint, seed)
     if checkpoint is None:
         pretrained = cfg.model.backbone.get('pretrained', None)
-        source = (f'its config init ({pretrained})' if pretrained else
-                  f'random (seed {seed}) weights')
-        print_log(f'no checkpoint given: the backbone has {source}',
-                  logger='current', level=logging.WARNING)
+        source = (f'its config init ({pretrained})'
+                  if pretrained else f'random (seed {seed}) weights')
+        print_log(
+            f'no checkpoint given: the backbone has {source}',
+            logger='current',
+            level=logging.WARNING)
     fingerprint = dict(
-        weights_sha256=state_dict_sha256(
-            model, ('backbone.', 'data_preprocessor.')),
+        weights_sha256=state_dict_sha256(model,
+                                         ('backbone.', 'data_preprocessor.')),
         backbone=plain(cfg.model.backbone),
         data_preprocessor=plain(cfg.model.get('data_preprocessor')),
-        model_type=str(cfg.model.type), dtype=dtype)
+        model_type=str(cfg.model.type),
+        dtype=dtype)
     provenance = dict(
         config=config if isinstance(config, str) else config.filename,
         checkpoint=checkpoint,
-        checkpoint_file_sha256=file_sha256(checkpoint)
-        if checkpoint else None)
+        checkpoint_file_sha256=file_sha256(checkpoint) if checkpoint else None)
     store = FeatureStore(out)
     store.begin(fingerprint, provenance)
     for split in splits:
         if split not in SPLITS:
             raise ValueError(f'unknown split {split!r}; use {SPLITS}')
-        extract_split(model, cfg, store, split, views=views, seed=seed,
-                      batch_size=batch_size, num_workers=num_workers,
-                      progress=progress, on_commit=on_commit)
+        extract_split(
+            model,
+            cfg,
+            store,
+            split,
+            views=views,
+            seed=seed,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+            on_commit=on_commit)
     return store

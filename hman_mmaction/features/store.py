@@ -50,8 +50,8 @@ class IncompleteStoreError(RuntimeError):
 
 def canonical_json(value) -> str:
     """Stable JSON text (sorted keys, no spaces) for hashing."""
-    return json.dumps(value, sort_keys=True, separators=(',', ':'),
-                      default=str)
+    return json.dumps(
+        value, sort_keys=True, separators=(',', ':'), default=str)
 
 
 def sha256_of(value) -> str:
@@ -80,6 +80,7 @@ def write_json_atomic(path: str, value) -> None:
 
 def _mismatch(store: str, where: str, field: str, stored, wanted,
               fix: str) -> StoreMismatchError:
+
     def short(value):
         text = canonical_json(value)
         return text if len(text) <= 160 else text[:157] + '...'
@@ -157,9 +158,12 @@ class FeatureStore:
         dtype) equals the stored one."""
         if not self.exists:
             os.makedirs(self.root, exist_ok=True)
-            self.manifest = dict(format=FORMAT, version=VERSION,
-                                 fingerprint=fingerprint, splits={},
-                                 **provenance)
+            self.manifest = dict(
+                format=FORMAT,
+                version=VERSION,
+                fingerprint=fingerprint,
+                splits={},
+                **provenance)
             write_json_atomic(self.manifest_path, self.manifest)
             return
         stored = self.manifest['fingerprint']
@@ -185,15 +189,18 @@ class FeatureStore:
                 if info['fingerprint'].get(field) != fingerprint.get(field):
                     raise _mismatch(
                         self.manifest_path, f'split {split!r}', field,
-                        info['fingerprint'].get(field),
-                        fingerprint.get(field),
+                        info['fingerprint'].get(field), fingerprint.get(field),
                         'Extract into a new directory (--out NEW_DIR), or '
                         f'delete {osp.join(self.root, info["file"])} and '
                         f'the {split!r} entry of the manifest.')
             return info
-        info = dict(file=f'{split}.npy', fingerprint=fingerprint,
-                    num_records=num_records, complete=0, record_shape=None,
-                    **description)
+        info = dict(
+            file=f'{split}.npy',
+            fingerprint=fingerprint,
+            num_records=num_records,
+            complete=0,
+            record_shape=None,
+            **description)
         splits[split] = info
         write_json_atomic(self.manifest_path, self.manifest)
         return info
@@ -215,7 +222,9 @@ class FeatureStore:
                 os.remove(stale)
             tmp = f'{path}.tmp.{os.getpid()}'
             array = np.lib.format.open_memmap(
-                tmp, mode='w+', dtype=dtype,
+                tmp,
+                mode='w+',
+                dtype=dtype,
                 shape=(info['num_records'], ) + tuple(record_shape))
             os.replace(tmp, path)  # the mapping follows the inode
             info['record_shape'] = list(record_shape)
@@ -237,7 +246,8 @@ class FeatureStore:
     def summary(self) -> Dict[str, str]:
         """``split -> 'complete/num_records [record shape]'``."""
         return {
-            name: f'{info["complete"]}/{info["num_records"]} '
+            name:
+            f'{info["complete"]}/{info["num_records"]} '
             f'{info["record_shape"]}'
             for name, info in (self.manifest or {}).get('splits', {}).items()
         }

@@ -20,8 +20,7 @@ def versions(monkeypatch):
     monkeypatch.setattr(ranges, 'installed_version', installed.get)
     monkeypatch.setattr(package_metadata, 'installed_version', installed.get)
     for name, patch in compat.PATCHES.items():
-        monkeypatch.setitem(compat.PATCHES, name,
-                            patch._replace(needed=None))
+        monkeypatch.setitem(compat.PATCHES, name, patch._replace(needed=None))
     monkeypatch.delenv('HMAN_COMPAT_DISABLE', raising=False)
     return installed
 
@@ -85,8 +84,10 @@ def test_pkg_resources_patch_needs_a_setuptools_that_deprecates_it(versions):
 
 
 def test_out_of_range_names_the_missing_or_unreadable_version(monkeypatch):
-    monkeypatch.setattr(ranges, 'installed_version',
-                        {'a': 'x.y', 'b': '1.0'}.get)
+    monkeypatch.setattr(ranges, 'installed_version', {
+        'a': 'x.y',
+        'b': '1.0'
+    }.get)
     assert ranges.out_of_range({'b': '>=1'}) is None
     assert ranges.out_of_range({'c': '>=1'}) == 'c is not installed'
     assert 'unreadable version' in ranges.out_of_range({'a': '>=1'})

@@ -15,8 +15,13 @@ DEMO = 'configs/hman_demo.py'
 
 def test_train_config_applies_plain_arguments():
     cfg = launch.train_config(
-        DEMO, work_dir='w', resume='auto', no_validate=True, seed=3,
-        deterministic=True, cfg_options={'train_cfg.max_epochs': 1})
+        DEMO,
+        work_dir='w',
+        resume='auto',
+        no_validate=True,
+        seed=3,
+        deterministic=True,
+        cfg_options={'train_cfg.max_epochs': 1})
     assert cfg.work_dir == 'w' and cfg.launcher == 'none'
     assert cfg.resume is True and cfg.load_from is None
     assert cfg.val_cfg is None and cfg.val_dataloader is None
@@ -33,8 +38,8 @@ def test_train_config_defaults_the_work_dir_to_the_config_name():
 def test_test_config_adds_the_dump_evaluator_and_checks_its_name():
     cfg = launch.test_config(DEMO, 'c.pth', dump='out.pkl')
     assert cfg.load_from == 'c.pth'
-    assert cfg.test_evaluator[-1] == dict(type='DumpResults',
-                                          out_file_path='out.pkl')
+    assert cfg.test_evaluator[-1] == dict(
+        type='DumpResults', out_file_path='out.pkl')
     with pytest.raises(ValueError, match='must end in .pkl'):
         launch.test_config(DEMO, 'c.pth', dump='out.txt')
     with pytest.raises(ValueError, match='launcher must be one of'):

@@ -21,17 +21,17 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         demo_store, tmp_path):
     out = str(tmp_path / 'table.md')
     rows = load_tool().main(CONFIGS + [
-        '--seeds', '1', '--out', out, '--work-dir', str(tmp_path / 'runs'),
-        '--feature-store', demo_store, '--timing-repeats', '2',
-        '--cfg-options', 'train_cfg.max_epochs=1',
+        '--seeds', '1', '--out', out, '--work-dir',
+        str(tmp_path / 'runs'), '--feature-store', demo_store,
+        '--timing-repeats', '2', '--cfg-options', 'train_cfg.max_epochs=1',
         'train_dataloader.batch_size=4', 'default_hooks.logger.interval=1'
     ])
     with open(out) as f:
         lines = f.read().strip().splitlines()
     assert lines[0].startswith('| config | seeds | test top-1 (%)')
     body = lines[2:]
-    assert [line.split('|')[1].strip() for line in body] == [
-        'cached/hman_demo', 'cached/demo/tsn_demo']
+    assert [line.split('|')[1].strip()
+            for line in body] == ['cached/hman_demo', 'cached/demo/tsn_demo']
     assert all(line.split('|')[2].strip() == '1' for line in body)
     with open(osp.join(tmp_path, 'table.json')) as f:
         saved = json.load(f)

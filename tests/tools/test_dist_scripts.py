@@ -23,14 +23,18 @@ def run_script(fake_python, *args, **env):
     for name in ('NNODES', 'NODE_RANK', 'MASTER_ADDR', 'PORT'):
         if name not in env:
             full_env.pop(name, None)
-    result = subprocess.run(['bash'] + list(args), cwd=REPO, env=full_env,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        ['bash'] + list(args),
+        cwd=REPO,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        check=True)
     return result.stdout.split()
 
 
 def test_dist_train_runs_train_py_under_torchrun(fake_python):
-    argv = run_script(fake_python, 'tools/dist_train.sh', 'a.py', '2',
-                      '--amp')
+    argv = run_script(fake_python, 'tools/dist_train.sh', 'a.py', '2', '--amp')
     assert argv[:2] == ['-m', 'torch.distributed.run']
     assert '--nproc_per_node=2' in argv and '--nnodes=1' in argv
     assert '--master_port=29500' in argv
@@ -41,11 +45,19 @@ def test_dist_train_runs_train_py_under_torchrun(fake_python):
 
 
 def test_dist_test_runs_test_py_with_the_node_settings(fake_python):
-    argv = run_script(fake_python, 'tools/dist_test.sh', 'a.py', 'b.pth',
-                      '4', '--dump', 'x.pkl', NNODES='2', PORT='1234')
+    argv = run_script(
+        fake_python,
+        'tools/dist_test.sh',
+        'a.py',
+        'b.pth',
+        '4',
+        '--dump',
+        'x.pkl',
+        NNODES='2',
+        PORT='1234')
     assert '--nproc_per_node=4' in argv and '--nnodes=2' in argv
     assert '--master_port=1234' in argv
     assert argv[-7:] == [
-        os.path.join(REPO, 'tools', 'test.py'), 'a.py', 'b.pth',
-        '--launcher', 'pytorch', '--dump', 'x.pkl'
+        os.path.join(REPO, 'tools', 'test.py'), 'a.py', 'b.pth', '--launcher',
+        'pytorch', '--dump', 'x.pkl'
     ]
