@@ -79,13 +79,13 @@ def parse_args(argv=None):
     p.add_argument(
         '--model-config',
         default=osp.join(REPO, 'configs', '_base_', 'models', 'hman_r50.py'))
-    p.add_argument('--num-classes', type=int, default=101)
-    p.add_argument('--head-batch', type=int, default=8)
-    p.add_argument('--head-segments', type=int, default=16)
-    p.add_argument('--head-channels', type=int, default=2048)
-    p.add_argument('--head-map', type=int, default=7)
-    p.add_argument('--head-hidden', type=int, default=512)
-    p.add_argument('--head-layers', type=int, default=2)
+    # sizes of the synthetic inputs and models (see TINY for a smoke run)
+    for flag, default in (('--num-classes', 101), ('--head-batch', 8),
+                          ('--head-segments', 16), ('--head-channels', 2048),
+                          ('--head-map', 7), ('--head-hidden', 512),
+                          ('--head-layers', 2), ('--e2e-batch', 2),
+                          ('--e2e-segments', 16), ('--e2e-depth', 50)):
+        p.add_argument(flag, type=int, default=default)
     p.add_argument(
         '--head-feat-channels',
         type=int,
@@ -102,14 +102,11 @@ def parse_args(argv=None):
         choices=('content', 'bilinear', 'location'),
         help='attention score of every HM-AN variant, head and '
         'end-to-end (default: the config)')
-    p.add_argument('--e2e-batch', type=int, default=2)
-    p.add_argument('--e2e-segments', type=int, default=16)
     p.add_argument(
         '--e2e-size',
         type=int,
         default=None,
         help='frame side (default 112 on CPU, 224 on CUDA)')
-    p.add_argument('--e2e-depth', type=int, default=50)
     return p.parse_args(argv)
 
 

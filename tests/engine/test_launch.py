@@ -1,14 +1,12 @@
 """hman_mmaction.engine.launch takes plain arguments (the tools only parse
 the command line into them) and builds the same configs as mmaction2's
 flags would."""
-import importlib.util
 import os
-import sys
 
 import pytest
 
 from hman_mmaction.engine import launch
-from tests.helpers import REPO
+from tests.helpers import load_tool
 
 DEMO = 'configs/hman_demo.py'
 
@@ -44,19 +42,6 @@ def test_test_config_adds_the_dump_evaluator_and_checks_its_name():
         launch.test_config(DEMO, 'c.pth', dump='out.txt')
     with pytest.raises(ValueError, match='launcher must be one of'):
         launch.test_config(DEMO, 'c.pth', launcher='torchrun')
-
-
-def load_tool(name):
-    """tools/<name>.py as a module, tools/ importable as when it runs."""
-    sys.path.insert(0, os.path.join(REPO, 'tools'))
-    try:
-        spec = importlib.util.spec_from_file_location(
-            f'{name}_tool', os.path.join(REPO, 'tools', f'{name}.py'))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.pop(0)
-    return module
 
 
 @pytest.mark.parametrize('name', ['train', 'test'])

@@ -1,26 +1,18 @@
 """tools/ablate.py trains and tests every config for every seed and writes
 one table row per config (plus the json with every run)."""
-import importlib.util
 import json
 import os.path as osp
 
 from hman_mmaction.benchmark.tables import format_mean_std
+from tests.helpers import load_tool
 
 CONFIGS = ['configs/cached/hman_demo.py', 'configs/cached/demo/tsn_demo.py']
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('ablate_tool',
-                                                  'tools/ablate.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         demo_store, tmp_path):
     out = str(tmp_path / 'table.md')
-    rows = load_tool().main(CONFIGS + [
+    rows = load_tool('ablate').main(CONFIGS + [
         '--seeds', '1', '--out', out, '--work-dir',
         str(tmp_path / 'runs'), '--feature-store', demo_store,
         '--timing-repeats', '2', '--cfg-options', 'train_cfg.max_epochs=1',
