@@ -27,6 +27,7 @@ from mmengine.config import Config
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS, MODES,
                                            build_cases)
+from hman_mmaction.benchmark.tables import NA, markdown_table
 from hman_mmaction.benchmark.timing import probe_memory, time_round_robin
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -171,24 +172,23 @@ def run_group(group, variants, reference, s, memory):
 
 
 def _fmt(value, spec):
-    return '-' if value is None else format(value, spec)
+    return NA if value is None else format(value, spec)
 
 
 def table(title, results, reference, ratio_label):
-    lines = [
-        f'### {title}', '',
-        f'| variant | train (fwd+bwd) ms | {ratio_label} | '
-        f'forward ms | {ratio_label} | peak MiB train | '
-        'peak MiB forward |', '|---|---:|---:|---:|---:|---:|---:|'
+    headers = [
+        'variant', 'train (fwd+bwd) ms', ratio_label, 'forward ms',
+        ratio_label, 'peak MiB train', 'peak MiB forward'
     ]
-    for variant, r in results.items():
-        lines.append(
-            f'| {LABELS[variant]} | {r["train"]["median_ms"]:.1f} | '
-            f'{r["train"]["ratio"]:.2f} | {r["infer"]["median_ms"]:.1f} | '
-            f'{r["infer"]["ratio"]:.2f} | '
-            f'{_fmt(r["train"]["peak_mib"], ".1f")} | '
-            f'{_fmt(r["infer"]["peak_mib"], ".1f")} |')
-    return '\n'.join(lines)
+    rows = [[
+        LABELS[variant], f'{r["train"]["median_ms"]:.1f}',
+        f'{r["train"]["ratio"]:.2f}', f'{r["infer"]["median_ms"]:.1f}',
+        f'{r["infer"]["ratio"]:.2f}',
+        _fmt(r['train']['peak_mib'], '.1f'),
+        _fmt(r['infer']['peak_mib'], '.1f')
+    ] for variant, r in results.items()]
+    return f'### {title}\n\n' + markdown_table(
+        headers, rows, align=[None] + ['right'] * 6)
 
 
 def check_targets(report) -> dict:
