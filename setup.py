@@ -11,7 +11,6 @@ install with ``pip install --no-build-isolation -e .`` (what ``make`` does).
 import os
 import re
 from importlib import metadata
-
 from setuptools import find_packages, setup
 
 MMCV_RANGE = '>=2.0.0,<2.2.0'  # what mmaction2 1.2.0 asserts on import
@@ -20,7 +19,8 @@ MMCV_RANGE = '>=2.0.0,<2.2.0'  # what mmaction2 1.2.0 asserts on import
 def mmcv_requirement() -> str:
     flavour = os.environ.get('HMAN_MMCV', '').strip().lower()
     if flavour not in ('', 'full', 'lite'):
-        raise SystemExit(f"HMAN_MMCV must be 'full' or 'lite', got {flavour!r}")
+        raise SystemExit(
+            f"HMAN_MMCV must be 'full' or 'lite', got {flavour!r}")
     if not flavour:
         try:
             metadata.distribution('mmcv')
@@ -56,6 +56,7 @@ setup(
         'mmaction2>=1.2.0,<1.3.0',
         'decord>=0.6.0',
         'numpy',
+        'packaging',  # version ranges of hman_mmaction.compat
         'matplotlib',  # plots of tools/visualize_hman.py
         # cv2 comes with mmengine (opencv-python) and mmaction2
         # (opencv-contrib-python); we add no third flavour.
@@ -66,7 +67,12 @@ setup(
         'setuptools<81',
     ],
     extras_require={
-        'tests': ['pytest>=7', 'pytest-timeout'],
+        # the linters of .pre-commit-config.yaml, at its versions
+        # (tests/test_lint.py runs them)
+        'tests': [
+            'pytest>=7', 'pytest-timeout', 'flake8==7.1.1', 'isort==5.13.2',
+            'yapf==0.43.0'
+        ],
         'tensorboard': ['tensorboard'],
     },
     classifiers=[

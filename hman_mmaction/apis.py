@@ -24,13 +24,12 @@ import os.path as osp
 from typing import Optional, Union
 
 import torch.nn as nn
-from mmengine.config import Config
-from mmengine.dataset import Compose
-from mmengine.registry import init_default_scope
-
 from mmaction.apis import inference_recognizer
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
 
 from .models.hman_head import HMANHead
 
@@ -56,8 +55,8 @@ def check_hman_config(cfg: Config, source: str = 'config') -> None:
         raise ValueError(
             f'{source}: model.cls_head.type is {head_type!r}, not HMANHead: '
             'attention maps and boundaries exist only for HM-AN models. Use '
-            'an HM-AN config (e.g. configs/hman_demo.py) or mmaction2\'s '
-            'demo/demo.py for other recognizers.')
+            "an HM-AN config (cls_head=dict(type='HMANHead', ...)), or "
+            "mmaction2's inference_recognizer for other recognizers.")
 
 
 def hman_head(model: nn.Module) -> HMANHead:
@@ -66,8 +65,9 @@ def hman_head(model: nn.Module) -> HMANHead:
     if not isinstance(head, HMANHead):
         raise ValueError(
             f'the model\'s cls_head is {type(head).__name__}, not HMANHead: '
-            'inference_hman needs an HM-AN recognizer (e.g. '
-            'configs/hman_demo.py)')
+            'inference_hman needs an HM-AN recognizer (one whose config has '
+            "cls_head=dict(type='HMANHead', ...)); use mmaction2's "
+            'inference_recognizer for other recognizers')
     return head
 
 
@@ -101,8 +101,9 @@ def with_geometry_meta(pipeline: list) -> list:
     for step in pipeline:
         if step.get('type') in ('PackActionInputs',
                                 'mmaction.PackActionInputs'):
-            keys = tuple(step.get('meta_keys', ('img_shape', 'img_key',
-                                                'video_id', 'timestamp')))
+            keys = tuple(
+                step.get('meta_keys',
+                         ('img_shape', 'img_key', 'video_id', 'timestamp')))
             step['meta_keys'] = keys + tuple(
                 k for k in GEOMETRY_META_KEYS if k not in keys)
             return pipeline

@@ -1,5 +1,7 @@
 """Shared test set-up: the plugin is imported (compat fixes + registries)
 and mmaction is the default registry scope, as in every config."""
+import logging
+
 import pytest
 import torch
 from mmaction.utils import register_all_modules
@@ -25,3 +27,22 @@ def _seeded_in_mmaction_scope():
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmaction'):
         yield
+
+
+@pytest.fixture
+def logged():
+    """The messages logged through mmengine's current logger during the
+    test (the plugin logs there instead of printing)."""
+    from mmengine.logging import MMLogger
+    messages = []
+
+    class Collect(logging.Handler):
+
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    logger = MMLogger.get_current_instance()
+    handler = Collect(logging.DEBUG)
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)

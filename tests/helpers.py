@@ -36,6 +36,22 @@ def run_python(code, disable=(), block=(), env=None, cwd=None, timeout=300):
                           cwd=cwd or REPO, timeout=timeout)
 
 
+def load_tool(name):
+    """``tools/<name>.py`` as a module, to call its ``main(argv)`` in this
+    process (fast); ``tools/`` is importable meanwhile, as when it runs."""
+    import importlib.util
+    folder = os.path.join(REPO, 'tools')
+    sys.path.insert(0, folder)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            f'{name}_tool', os.path.join(folder, f'{name}.py'))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
 def run_tool(args, env=None, cwd=None, timeout=600):
     """Run ``python <args>`` from the repository root; returns the
     CompletedProcess with stdout and stderr merged into ``.stdout``."""

@@ -20,65 +20,94 @@ import json
 import os
 import os.path as osp
 import platform
-import sys
 
 import torch
 from mmengine.config import Config
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
-from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS,
-                                           MODES, build_cases)
+from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS, MODES,
+                                           build_cases)
+from hman_mmaction.benchmark.tables import NA, markdown_table
 from hman_mmaction.benchmark.timing import probe_memory, time_round_robin
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TARGETS = dict(head_train_vs_lstm=2.0, e2e_train_vs_tsn=1.10,
-               e2e_infer_vs_tsn=1.05)
+TARGETS = dict(
+    head_train_vs_lstm=2.0, e2e_train_vs_tsn=1.10, e2e_infer_vs_tsn=1.05)
 LABELS = dict(
-    hman_soft='HM-AN soft', hman_hard='HM-AN Gumbel-hard + adaptive tau',
-    attlstm='Att-LSTM (NoBoundary)', lstm='fused nn.LSTM (mean-pooled)',
-    hman='Recognizer2D + HM-AN head', tsn='Recognizer2D + TSN head')
-TINY = dict(head_batch=2, head_segments=4, head_channels=32, head_map=3,
-            head_hidden=16, head_layers=2, head_feat_channels=16,
-            head_att_channels=8, e2e_batch=1, e2e_segments=4, e2e_size=32,
-            e2e_depth=18, repeats=2, warmup=1, num_classes=5)
+    hman_soft='HM-AN soft',
+    hman_hard='HM-AN Gumbel-hard + adaptive tau',
+    attlstm='Att-LSTM (NoBoundary)',
+    lstm='fused nn.LSTM (mean-pooled)',
+    hman='Recognizer2D + HM-AN head',
+    tsn='Recognizer2D + TSN head')
+TINY = dict(
+    head_batch=2,
+    head_segments=4,
+    head_channels=32,
+    head_map=3,
+    head_hidden=16,
+    head_layers=2,
+    head_feat_channels=16,
+    head_att_channels=8,
+    e2e_batch=1,
+    e2e_segments=4,
+    e2e_size=32,
+    e2e_depth=18,
+    repeats=2,
+    warmup=1,
+    num_classes=5)
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                   else 'cpu')
-    p.add_argument('--threads', type=int, default=None,
-                   help='torch CPU threads (default: torch default)')
+    p.add_argument(
+        '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch CPU threads (default: torch default)')
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--warmup', type=int, default=2)
     p.add_argument('--json', default=None, help='write all figures here')
-    p.add_argument('--no-memory', action='store_true',
-                   help='skip the peak-memory probes')
+    p.add_argument(
+        '--no-memory', action='store_true', help='skip the peak-memory probes')
     p.add_argument('--skip-e2e', action='store_true')
-    p.add_argument('--tiny', action='store_true',
-                   help='tiny sizes (a smoke run in seconds)')
-    p.add_argument('--model-config', default=osp.join(
-        REPO, 'configs', '_base_', 'models', 'hman_r50.py'))
-    p.add_argument('--num-classes', type=int, default=101)
-    p.add_argument('--head-batch', type=int, default=8)
-    p.add_argument('--head-segments', type=int, default=16)
-    p.add_argument('--head-channels', type=int, default=2048)
-    p.add_argument('--head-map', type=int, default=7)
-    p.add_argument('--head-hidden', type=int, default=512)
-    p.add_argument('--head-layers', type=int, default=2)
-    p.add_argument('--head-feat-channels', type=int, default=None,
-                   help='1x1 projection C->D (default: the config, 0 = none)')
-    p.add_argument('--head-att-channels', type=int, default=None,
-                   help='attention hidden size (default: the config)')
-    p.add_argument('--head-score', default=None,
-                   choices=('content', 'bilinear', 'location'),
-                   help='attention score of every HM-AN variant, head and '
-                   'end-to-end (default: the config)')
-    p.add_argument('--e2e-batch', type=int, default=2)
-    p.add_argument('--e2e-segments', type=int, default=16)
-    p.add_argument('--e2e-size', type=int, default=None,
-                   help='frame side (default 112 on CPU, 224 on CUDA)')
-    p.add_argument('--e2e-depth', type=int, default=50)
+    p.add_argument(
+        '--tiny',
+        action='store_true',
+        help='tiny sizes (a smoke run in seconds)')
+    p.add_argument(
+        '--model-config',
+        default=osp.join(REPO, 'configs', '_base_', 'models', 'hman_r50.py'))
+    # sizes of the synthetic inputs and models (see TINY for a smoke run)
+    for flag, default in (('--num-classes', 101), ('--head-batch', 8),
+                          ('--head-segments', 16), ('--head-channels', 2048),
+                          ('--head-map', 7), ('--head-hidden', 512),
+                          ('--head-layers', 2), ('--e2e-batch', 2),
+                          ('--e2e-segments', 16), ('--e2e-depth', 50)):
+        p.add_argument(flag, type=int, default=default)
+    p.add_argument(
+        '--head-feat-channels',
+        type=int,
+        default=None,
+        help='1x1 projection C->D (default: the config, 0 = none)')
+    p.add_argument(
+        '--head-att-channels',
+        type=int,
+        default=None,
+        help='attention hidden size (default: the config)')
+    p.add_argument(
+        '--head-score',
+        default=None,
+        choices=('content', 'bilinear', 'location'),
+        help='attention score of every HM-AN variant, head and '
+        'end-to-end (default: the config)')
+    p.add_argument(
+        '--e2e-size',
+        type=int,
+        default=None,
+        help='frame side (default 112 on CPU, 224 on CUDA)')
     return p.parse_args(argv)
 
 
@@ -87,21 +116,29 @@ def settings_from(args) -> dict:
     if args.head_score is not None:
         head_cfg['attention']['score'] = args.head_score
     s = dict(
-        device=args.device, threads=args.threads, repeats=args.repeats,
-        warmup=args.warmup, num_classes=args.num_classes,
-        head_batch=args.head_batch, head_segments=args.head_segments,
-        head_channels=args.head_channels, head_map=args.head_map,
-        head_hidden=args.head_hidden, head_layers=args.head_layers,
+        device=args.device,
+        threads=args.threads,
+        repeats=args.repeats,
+        warmup=args.warmup,
+        num_classes=args.num_classes,
+        head_batch=args.head_batch,
+        head_segments=args.head_segments,
+        head_channels=args.head_channels,
+        head_map=args.head_map,
+        head_hidden=args.head_hidden,
+        head_layers=args.head_layers,
         head_feat_channels=(head_cfg.get('feat_channels') or 0
                             if args.head_feat_channels is None else
                             args.head_feat_channels),
         head_att_channels=(head_cfg['attention'].get('hidden_channels', 256)
                            if args.head_att_channels is None else
                            args.head_att_channels),
-        e2e_batch=args.e2e_batch, e2e_segments=args.e2e_segments,
-        e2e_size=args.e2e_size or (224 if args.device.startswith('cuda')
-                                   else 112),
-        e2e_depth=args.e2e_depth, head_cfg=head_cfg)
+        e2e_batch=args.e2e_batch,
+        e2e_segments=args.e2e_segments,
+        e2e_size=args.e2e_size
+        or (224 if args.device.startswith('cuda') else 112),
+        e2e_depth=args.e2e_depth,
+        head_cfg=head_cfg)
     if args.tiny:
         s.update(TINY)
     return s
@@ -112,9 +149,10 @@ def run_group(group, variants, reference, s, memory):
     cases = build_cases(group, s)
     results = {variant: {} for variant in variants}
     for mode in MODES:
-        print(f'[{group}] timing {mode}: {", ".join(variants)} '
-              f'({s["warmup"]} warm-up, {s["repeats"]} round-robin repeats)',
-              flush=True)
+        print(
+            f'[{group}] timing {mode}: {", ".join(variants)} '
+            f'({s["warmup"]} warm-up, {s["repeats"]} round-robin repeats)',
+            flush=True)
         times = time_round_robin(cases[mode], s['device'], s['repeats'],
                                  s['warmup'])
         for variant in variants:
@@ -134,22 +172,23 @@ def run_group(group, variants, reference, s, memory):
 
 
 def _fmt(value, spec):
-    return '-' if value is None else format(value, spec)
+    return NA if value is None else format(value, spec)
 
 
 def table(title, results, reference, ratio_label):
-    lines = [f'### {title}', '',
-             f'| variant | train (fwd+bwd) ms | {ratio_label} | '
-             f'forward ms | {ratio_label} | peak MiB train | '
-             'peak MiB forward |', '|---|---:|---:|---:|---:|---:|---:|']
-    for variant, r in results.items():
-        lines.append(
-            f'| {LABELS[variant]} | {r["train"]["median_ms"]:.1f} | '
-            f'{r["train"]["ratio"]:.2f} | {r["infer"]["median_ms"]:.1f} | '
-            f'{r["infer"]["ratio"]:.2f} | '
-            f'{_fmt(r["train"]["peak_mib"], ".1f")} | '
-            f'{_fmt(r["infer"]["peak_mib"], ".1f")} |')
-    return '\n'.join(lines)
+    headers = [
+        'variant', 'train (fwd+bwd) ms', ratio_label, 'forward ms',
+        ratio_label, 'peak MiB train', 'peak MiB forward'
+    ]
+    rows = [[
+        LABELS[variant], f'{r["train"]["median_ms"]:.1f}',
+        f'{r["train"]["ratio"]:.2f}', f'{r["infer"]["median_ms"]:.1f}',
+        f'{r["infer"]["ratio"]:.2f}',
+        _fmt(r['train']['peak_mib'], '.1f'),
+        _fmt(r['infer']['peak_mib'], '.1f')
+    ] for variant, r in results.items()]
+    return f'### {title}\n\n' + markdown_table(
+        headers, rows, align=[None] + ['right'] * 6)
 
 
 def check_targets(report) -> dict:
@@ -159,15 +198,16 @@ def check_targets(report) -> dict:
         worst = max(head[v]['train']['ratio']
                     for v in ('hman_soft', 'hman_hard', 'attlstm'))
         checks['head_train_vs_lstm'] = dict(
-            value=worst, target=TARGETS['head_train_vs_lstm'],
+            value=worst,
+            target=TARGETS['head_train_vs_lstm'],
             met=worst <= TARGETS['head_train_vs_lstm'])
     e2e = report.get('end_to_end')
     if e2e:
-        for key, mode in (('e2e_train_vs_tsn', 'train'),
-                          ('e2e_infer_vs_tsn', 'infer')):
+        for key, mode in (('e2e_train_vs_tsn', 'train'), ('e2e_infer_vs_tsn',
+                                                          'infer')):
             value = e2e['hman'][mode]['ratio']
-            checks[key] = dict(value=value, target=TARGETS[key],
-                               met=value <= TARGETS[key])
+            checks[key] = dict(
+                value=value, target=TARGETS[key], met=value <= TARGETS[key])
     return checks
 
 
@@ -181,18 +221,24 @@ def main(argv=None):
         'allocation before it' if s['device'].startswith('cuda') else
         'growth of the peak RSS (Linux VmHWM) during the first '
         'call after set-up, one fresh subprocess per variant and mode')
-    report = dict(meta=dict(
-        date=datetime.datetime.now().isoformat(timespec='seconds'),
-        device=s['device'],
-        device_name=(torch.cuda.get_device_name(s['device'])
-                     if s['device'].startswith('cuda') else
-                     platform.processor() or platform.machine()),
-        cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(),
-        torch=torch.__version__, python=platform.python_version(),
-        settings={k: v for k, v in s.items() if k != 'head_cfg'},
-        head_cfg=s['head_cfg'],
-        timing='median of round-robin repeats, ms',
-        memory=None if args.no_memory else memory_note))
+    report = dict(
+        meta=dict(
+            date=datetime.datetime.now().isoformat(timespec='seconds'),
+            device=s['device'],
+            device_name=(torch.cuda.get_device_name(s['device'])
+                         if s['device'].startswith('cuda') else
+                         platform.processor() or platform.machine()),
+            cpu_count=os.cpu_count(),
+            torch_threads=torch.get_num_threads(),
+            torch=torch.__version__,
+            python=platform.python_version(),
+            settings={
+                k: v
+                for k, v in s.items() if k != 'head_cfg'
+            },
+            head_cfg=s['head_cfg'],
+            timing='median of round-robin repeats, ms',
+            memory=None if args.no_memory else memory_note))
     report['head'] = run_group('head', HEAD_VARIANTS, 'lstm', s,
                                not args.no_memory)
     if not args.skip_e2e:
@@ -210,12 +256,10 @@ def main(argv=None):
         f'{torch.get_num_threads()} threads)')
     print('\n' + table(head_title, report['head'], 'lstm', 'x LSTM'))
     if 'end_to_end' in report:
-        e2e_title = (
-            f'End to end: Recognizer2D ResNet-{s["e2e_depth"]}, '
-            f'{s["e2e_batch"]} x {s["e2e_segments"]} frames of '
-            f'{s["e2e_size"]}x{s["e2e_size"]} ({s["device"]})')
-        print('\n' + table(e2e_title, report['end_to_end'], 'tsn',
-                           'x TSN'))
+        e2e_title = (f'End to end: Recognizer2D ResNet-{s["e2e_depth"]}, '
+                     f'{s["e2e_batch"]} x {s["e2e_segments"]} frames of '
+                     f'{s["e2e_size"]}x{s["e2e_size"]} ({s["device"]})')
+        print('\n' + table(e2e_title, report['end_to_end'], 'tsn', 'x TSN'))
     print('\nTargets:')
     for key, check in report['targets'].items():
         print(f'  {key}: {check["value"]:.2f} (target <= {check["target"]})'

@@ -16,10 +16,12 @@ import json
 import math
 import os.path as osp
 import pickle
-import statistics
 from typing import Dict, List, Sequence, Tuple
 
 import torch
+
+from .tables import format_mean_std as percent_mean_std
+from .tables import mean_std
 
 Pairs = Sequence[Tuple[int, int]]
 
@@ -72,20 +74,6 @@ def load_dump(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
     labels = torch.stack(
         [torch.as_tensor(r['gt_label']).reshape(-1)[0] for r in results])
     return scores, labels.long()
-
-
-def mean_std(values: List[float]) -> Tuple[float, float]:
-    values = [v for v in values if not math.isnan(v)]
-    if not values:
-        return float('nan'), float('nan')
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return statistics.fmean(values), std
-
-
-def percent_mean_std(values: List[float]) -> str:
-    """Fractions as ``'mean ± std'`` in percent, one decimal."""
-    mean, std = mean_std(values)
-    return f'{100 * mean:.1f} ± {100 * std:.1f}'
 
 
 def latest_metrics(test_dir: str) -> Dict[str, float]:
@@ -154,8 +142,7 @@ def _rate_cell(runs, key, layer) -> str:
     values = [v for v in values if v is not None]
     if not values:
         return '—'
-    mean, std = mean_std(values)
-    return f'{mean:.2f} ± {std:.2f}'
+    return percent_mean_std(values, percent=False, digits=2)
 
 
 def boundary_cells(runs: List[dict], layer: int) -> List[str]:
@@ -170,13 +157,14 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
                 scored.append(entry)
     if not scored or train == '—':
         return [train, '—', '—', '—']
-    test_rate = mean_std([e['rate'] for e in scored])
+    test_rate = percent_mean_std([e['rate'] for e in scored], percent=False,
+                                 digits=2)
     prf = [mean_std([e[k] for e in scored]) for k in ('precision', 'recall',
                                                        'f1')]
     random_f1 = mean_std([e['random_f1'] for e in scored])
     margin = mean_std([e['f1'] - e['random_f1'] for e in scored])
     return [
-        train, f'{test_rate[0]:.2f} ± {test_rate[1]:.2f}',
+        train, test_rate,
         ' / '.join(f'{100 * m:.0f}' for m, _ in prf) +
         f' (F1 ± {100 * prf[2][1]:.0f})',
         f'{100 * random_f1[0]:.0f} (F1 margin {100 * margin[0]:+.0f} ± '

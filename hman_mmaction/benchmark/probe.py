@@ -2,16 +2,17 @@
 process per measurement).
 
     python -m hman_mmaction.benchmark.probe {head,e2e} VARIANT {train,infer} \
-        SETTINGS_JSON
+        SETTINGS_JSON OUT_JSON
 
-Prints ``PEAK_MIB <float>``.
+Writes ``{"peak_mib": <float>}`` to ``OUT_JSON``
+(:func:`hman_mmaction.benchmark.timing.probe_memory` reads it).
 """
 import json
 import sys
 
 
 def main(argv=None):
-    group, variant, mode, settings = (argv or sys.argv[1:])[:4]
+    group, variant, mode, settings, out = (argv or sys.argv[1:])[:5]
     settings = json.loads(settings)
     import torch
 
@@ -28,8 +29,9 @@ def main(argv=None):
         # already have raised the mark to the call's peak).
         for _ in range(max(1, settings.get('warmup', 1))):
             fn()
-    print(f'PEAK_MIB {peak_memory_mib(fn, settings["device"]):.3f}',
-          flush=True)
+    peak = peak_memory_mib(fn, settings['device'])
+    with open(out, 'w') as f:
+        json.dump(dict(peak_mib=peak), f)
 
 
 if __name__ == '__main__':

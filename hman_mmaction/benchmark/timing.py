@@ -19,14 +19,17 @@ Peak memory:
   is coarser than the CUDA figure.
 """
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Callable, Dict, List, Optional
 
 import torch
+from mmengine.logging import print_log
 
 
 def synchronize(device: str) -> None:
@@ -34,10 +37,8 @@ def synchronize(device: str) -> None:
         torch.cuda.synchronize(device)
 
 
-def time_round_robin(fns: Dict[str, Callable[[], None]],
-                     device: str,
-                     repeats: int,
-                     warmup: int) -> Dict[str, dict]:
+def time_round_robin(fns: Dict[str, Callable[[], None]], device: str,
+                     repeats: int, warmup: int) -> Dict[str, dict]:
     """Median/min/mean/std milliseconds per entry of ``fns``."""
     for fn in fns.values():
         for _ in range(warmup):
@@ -94,21 +95,29 @@ def peak_memory_mib(fn: Callable[[], None], device: str) -> float:
     return max(0.0, _maxrss_mib() - before)
 
 
-def probe_memory(group: str, variant: str, mode: str, settings: dict,
+def probe_memory(group: str,
+                 variant: str,
+                 mode: str,
+                 settings: dict,
                  timeout: Optional[float] = 1800) -> Optional[float]:
     """Run :mod:`hman_mmaction.benchmark.probe` in a subprocess and return
-    its figure in MiB (``None`` if it failed; the error is printed)."""
-    command = [
-        sys.executable, '-m', 'hman_mmaction.benchmark.probe', group, variant,
-        mode, json.dumps(settings)
-    ]
-    env = dict(os.environ, PYTHONWARNINGS='ignore')
-    result = subprocess.run(command, capture_output=True, text=True,
-                            env=env, timeout=timeout)
-    for line in reversed(result.stdout.splitlines()):
-        if line.startswith('PEAK_MIB '):
-            return float(line.split()[1])
-    print(f'memory probe {group}/{variant}/{mode} failed '
-          f'(exit {result.returncode}):\n{result.stderr[-2000:]}',
-          file=sys.stderr)
+    its figure in MiB (``None`` if it failed; the error is logged)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = os.path.join(folder, 'peak.json')
+        command = [
+            sys.executable, '-m', 'hman_mmaction.benchmark.probe', group,
+            variant, mode,
+            json.dumps(settings), out
+        ]
+        env = dict(os.environ, PYTHONWARNINGS='ignore')
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=timeout)
+        if result.returncode == 0 and os.path.isfile(out):
+            with open(out) as f:
+                return float(json.load(f)['peak_mib'])
+    print_log(
+        f'memory probe {group}/{variant}/{mode} failed '
+        f'(exit {result.returncode}):\n{result.stderr[-2000:]}',
+        logger='current',
+        level=logging.WARNING)
     return None

@@ -1,38 +1,81 @@
 """Fixes for the upstream breakages of the pinned stack, applied once.
 
 ``import hman_mmaction`` calls :func:`apply_all` before it imports anything
-from ``mmaction.models``. Each fix is narrow, idempotent and does nothing
-where the breakage is absent:
+from ``mmaction.models``. Each patch states the upstream versions it fixes
+(:data:`PATCHES`) and is off outside them, and off where the breakage is
+absent; ``docs/compatibility.md`` describes each one.
 
 ==========================  ==================================================
-``drn``                     mmaction2 1.2.0 wheel lacks ``localizers/drn``
+``drn``                     mmaction2==1.2.0: the wheel lacks
+                            ``localizers/drn`` (``missing_modules``)
+``importlib_metadata``      mmaction2<1.3: undeclared ``importlib_metadata``
                             (``missing_modules``)
-``importlib_metadata``      undeclared ``importlib_metadata``
-                            (``missing_modules``)
-``pkg_resources``           mmengine config bases need ``pkg_resources``
-                            (``package_metadata``)
-``checkpoint_globals``      torch>=2.6 ``weights_only`` refuses mmengine
-                            checkpoints (allow-list, never ``weights_only``
-                            off)
-``cpu_launcher``            mmengine's pytorch launcher needs CUDA
-                            (``cpu_distributed``)
+``pkg_resources``           mmengine<0.11 with setuptools>=67.5 (deprecated)
+                            or without ``pkg_resources``: config bases need
+                            it (``package_metadata``)
+``checkpoint_globals``      torch>=2.4, mmengine<0.11: weights-only loading
+                            refuses mmengine checkpoints (allow-list)
+``weights_only_loader``     torch>=2.4, mmengine<0.11: mmengine loads local
+                            checkpoints without ``weights_only``
+``cpu_launcher``            mmengine<0.11 without CUDA: the pytorch launcher
+                            needs CUDA (``cpu_distributed``)
 ==========================  ==================================================
 
-Set ``HMAN_COMPAT_DISABLE=name[,name...]`` to skip fixes (tests use it to
-show each breakage is real).
+Set ``HMAN_COMPAT_DISABLE=name[,name...]`` to skip patches (tests use it to
+show each breakage is real); :func:`patch_status` says which are on and why.
 """
 import os
+from typing import Callable, Dict, NamedTuple, Optional
 
 from . import (checkpoint_globals, cpu_distributed, missing_modules,
                package_metadata)
+from .ranges import out_of_range
 
-FIXES = {
-    'drn': missing_modules.install_drn_placeholder,
-    'importlib_metadata': missing_modules.alias_importlib_metadata,
-    'pkg_resources': package_metadata.patch_mmengine_package_utils,
-    'checkpoint_globals': checkpoint_globals.allow_mmengine_checkpoints,
-    'cpu_launcher': cpu_distributed.patch_pytorch_launcher,
+
+class Patch(NamedTuple):
+    """A compatibility patch: ``apply()`` does it (idempotent), ``requires``
+    maps each distribution to the version range that has the breakage,
+    ``needed()`` (optional) checks the breakage is present at all."""
+    apply: Callable[[], object]
+    requires: Dict[str, str]
+    upstream: str
+    needed: Optional[Callable[[], bool]] = None
+
+
+def _without_cuda() -> bool:
+    import torch
+    return not torch.cuda.is_available()
+
+
+PATCHES = {
+    'drn':
+    Patch(missing_modules.install_drn_placeholder, {'mmaction2': '==1.2.0'},
+          'open-mmlab/mmaction2#2714', missing_modules.drn_is_missing),
+    'importlib_metadata':
+    Patch(missing_modules.alias_importlib_metadata, {'mmaction2': '<1.3.0'},
+          'mmaction/utils/dependency.py imports the undeclared backport'),
+    'pkg_resources':
+    Patch(package_metadata.patch_mmengine_package_utils,
+          {'mmengine': '<0.11.0'}, 'pypa/setuptools#5007',
+          package_metadata.pkg_resources_unusable),
+    'checkpoint_globals':
+    Patch(checkpoint_globals.allow_mmengine_checkpoints, {
+        'torch': '>=2.4',
+        'mmengine': '<0.11.0'
+    }, 'open-mmlab/mmengine#1655'),
+    'weights_only_loader':
+    Patch(checkpoint_globals.install_local_loader, {
+        'torch': '>=2.4',
+        'mmengine': '<0.11.0'
+    }, 'mmengine load_from_local: torch.load without weights_only'),
+    'cpu_launcher':
+    Patch(cpu_distributed.patch_pytorch_launcher, {'mmengine': '<0.11.0'},
+          'mmengine _init_dist_pytorch calls torch.cuda.set_device',
+          _without_cuda),
 }
+#: the former name of the table, ``{name: apply}``
+FIXES = {name: patch.apply for name, patch in PATCHES.items()}
+_APPLIED = set()
 
 
 def disabled_fixes():
@@ -40,11 +83,40 @@ def disabled_fixes():
     return {n.strip() for n in names.split(',') if n.strip()}
 
 
+def off_reason(name: str) -> Optional[str]:
+    """Why patch ``name`` is off here (disabled, versions out of its range,
+    breakage absent), or None if it applies."""
+    if name in disabled_fixes():
+        return 'disabled by HMAN_COMPAT_DISABLE'
+    patch = PATCHES[name]
+    reason = out_of_range(patch.requires)
+    if reason is not None:
+        return reason
+    if patch.needed is not None and not patch.needed():
+        return 'the breakage is absent'
+    return None
+
+
+def patch_status() -> Dict[str, str]:
+    """``{name: 'on' | 'off: <reason>'}`` for every patch (``on``: applied
+    by :func:`apply_all`, or would be)."""
+    status = {}
+    for name in PATCHES:
+        reason = None if name in _APPLIED else off_reason(name)
+        status[name] = 'on' if reason is None else f'off: {reason}'
+    return status
+
+
 def apply_all() -> dict:
-    """Apply every fix not disabled; returns ``{name: result}``."""
-    skip = disabled_fixes()
-    unknown = skip - set(FIXES)
+    """Apply every patch that is on (:func:`off_reason`); returns
+    ``{name: result}`` of those applied."""
+    unknown = disabled_fixes() - set(PATCHES)
     if unknown:
         raise ValueError(f'HMAN_COMPAT_DISABLE names unknown fixes '
-                         f'{sorted(unknown)}; known: {sorted(FIXES)}')
-    return {name: fix() for name, fix in FIXES.items() if name not in skip}
+                         f'{sorted(unknown)}; known: {sorted(PATCHES)}')
+    results = {}
+    for name, patch in PATCHES.items():
+        if off_reason(name) is None:
+            results[name] = patch.apply()
+            _APPLIED.add(name)
+    return results

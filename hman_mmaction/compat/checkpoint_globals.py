@@ -1,11 +1,28 @@
 """Allow-list exactly what mmengine checkpoints pickle, keep ``weights_only``.
 
-Since torch 2.6 ``torch.load`` defaults to ``weights_only=True`` and refuses
-every global it does not know. An mmengine checkpoint stores the runner's
-``MessageHub``, whose log scalars are ``HistoryBuffer`` objects holding numpy
-arrays, so ``--resume``, ``load_from`` and ``tools/test.py CKPT`` fail.
+Two patches (see ``docs/compatibility.md``), each on only in its range:
 
-We add to torch's allow-list:
+``checkpoint_globals`` (torch>=2.4, mmengine<0.11)
+    Since torch 2.6 ``torch.load`` defaults to ``weights_only=True`` and
+    refuses every global it does not know. An mmengine checkpoint stores the
+    runner's ``MessageHub``, whose log scalars are ``HistoryBuffer`` objects
+    holding numpy arrays, so resuming, ``load_from`` and testing a
+    checkpoint fail (open-mmlab/mmengine#1655, mmengine 0.10.7). torch 2.4
+    and 2.5 load weights-only where asked to (our loader below).
+    :func:`allow_mmengine_checkpoints` only calls
+    ``torch.serialization.add_safe_globals`` with the list below.
+
+``weights_only_loader`` (torch>=2.4, mmengine<0.11)
+    mmengine's loader for local files calls ``torch.load`` without
+    ``weights_only``: before torch 2.6, or with
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` set, it unpickles arbitrary code.
+    :func:`install_local_loader` registers :func:`load_local_checkpoint`
+    for local paths only (mmengine's other schemes, http, s3 ..., are left
+    alone); it passes ``weights_only=True`` explicitly and turns torch's
+    refusal into an :class:`UntrustedCheckpointError` naming the file and
+    the global.
+
+The allow-list:
 
 * ``mmengine.logging.history_buffer.HistoryBuffer`` (plain data + arrays);
 * the numpy reconstruction globals for arrays, dtypes and scalars, under
@@ -15,10 +32,7 @@ We add to torch's allow-list:
   real ``getattr`` is never allowed: it would reach arbitrary callables.
 
 Anything else (``os.system``, ``subprocess.Popen``, ``eval`` ...) is still
-refused by torch's weights-only unpickler, and mmengine's loader for local
-files is replaced by :func:`load_local_checkpoint`, which passes
-``weights_only=True`` explicitly and turns torch's refusal into an
-:class:`UntrustedCheckpointError` naming the file and the global.
+refused by torch's weights-only unpickler.
 """
 import os
 import pickle
@@ -70,9 +84,6 @@ def mmengine_checkpoint_globals():
 
 def allow_mmengine_checkpoints() -> bool:
     """Register the allow-list with torch; returns True if it added any."""
-    install_local_loader()
-    if not hasattr(torch.serialization, 'add_safe_globals'):
-        return False  # torch < 2.4 loads these without an allow-list
     registered = torch.serialization.get_safe_globals()
     missing = [g for g in mmengine_checkpoint_globals() if g not in registered]
     if missing:
@@ -115,8 +126,8 @@ def load_local_checkpoint(filename: str, map_location=None):
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
     try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
+        return torch.load(
+            filename, map_location=map_location, weights_only=True)
     except UntrustedCheckpointError:
         raise
     except pickle.UnpicklingError as error:
@@ -126,10 +137,13 @@ def load_local_checkpoint(filename: str, map_location=None):
             untrusted_checkpoint_message(filename, error)) from error
 
 
-def install_local_loader() -> None:
-    """Route mmengine's local-path loading (``--resume``, ``load_from``,
-    ``tools/test.py``, ``init_recognizer``) through
-    :func:`load_local_checkpoint`."""
+def install_local_loader() -> bool:
+    """Route mmengine's local-path loading (resuming, ``load_from``,
+    testing, ``init_recognizer``) through :func:`load_local_checkpoint`;
+    returns True if it was not routed there yet."""
     from mmengine.runner.checkpoint import CheckpointLoader
+    if CheckpointLoader._schemes.get('') is load_local_checkpoint:
+        return False
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_local_checkpoint, force=True)
+    return True

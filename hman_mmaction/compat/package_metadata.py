@@ -1,15 +1,26 @@
 """Package look-ups for mmengine without ``pkg_resources``.
 
-mmengine 0.10.7 resolves ``mmaction::`` config bases (and ``mmengine.hub``
-look-ups) with ``pkg_resources``, which setuptools stopped shipping. These
+mmengine 0.10.x resolves ``mmaction::`` config bases (and ``mmengine.hub``
+look-ups) with ``pkg_resources``, which setuptools deprecates (a warning on
+every import since 67.5, announced for removal after 80) and 82 no longer
+ships (pypa/setuptools#5007). These
 replacements answer the same three questions with ``importlib.metadata`` and
 ``importlib.util.find_spec`` and are patched into every mmengine module that
-imported the originals by name.
+imported the originals by name. The patch is on for mmengine<0.11 where
+:func:`pkg_resources_unusable` (``hman_mmaction.compat``).
 """
 import importlib
 import importlib.metadata
 import importlib.util
 import os.path as osp
+
+from packaging.version import Version
+
+from .ranges import installed_version
+
+#: setuptools warns on ``import pkg_resources`` from this version on (a
+#: DeprecationWarning, a UserWarning naming the removal since 80); 82 drops it
+SETUPTOOLS_DEPRECATION = '67.5'
 
 # (module, attribute) pairs that hold a reference to the original helpers.
 PATCH_SITES = (
@@ -59,6 +70,18 @@ def get_installed_path(package: str) -> str:
         raise RuntimeError(f'{package} is a namespace package, which is '
                            'invalid for `get_installed_path`')
     return osp.dirname(spec.origin)
+
+
+def pkg_resources_unusable() -> bool:
+    """True with setuptools>=67.5 (pkg_resources deprecated, then gone) or
+    when ``pkg_resources`` cannot be found at all."""
+    version = installed_version('setuptools')
+    if version is None or Version(version) >= Version(SETUPTOOLS_DEPRECATION):
+        return True
+    try:
+        return importlib.util.find_spec('pkg_resources') is None
+    except ImportError:  # a finder that refuses it
+        return True
 
 
 REPLACEMENTS = dict(

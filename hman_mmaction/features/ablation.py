@@ -1,12 +1,12 @@
 """Run a set of configs for several seeds and write one ablation table.
 
-Each (config, seed) is trained with ``tools/train.py``'s code path
-(:mod:`hman_mmaction.utils.cli`, in this process), its best checkpoint
-(``best_*.pth``, else the last epoch) is tested with ``tools/test.py``'s
-code path, and the test metrics are kept in
+Each (config, seed) is trained with :func:`hman_mmaction.engine.launch.train`
+(what ``tools/train.py`` runs, in this process), its best checkpoint
+(``best_*.pth``, else the last epoch) is tested with
+:func:`hman_mmaction.engine.launch.test`, and the test metrics are kept in
 ``<work_dir>/<config>/seed<k>/ablate_result.json`` (a rerun reuses them, so
 an interrupted grid continues where it stopped; runs made with other
-``--cfg-options`` are redone).
+``cfg_options`` are redone). Progress goes to mmengine's current logger.
 
 The table reports, per config: mean +- sample std (n-1) over the seeds of
 test top-1 / top-5, the head's parameter count, and the head's forward
@@ -14,23 +14,25 @@ time per clip (eval mode, no grad, on the features of one test batch),
 measured for all configs in one interleaved pass so that they share the
 machine's load.
 """
-import argparse
-import gc
+import copy
+import functools
 import glob
 import json
 import os
 import os.path as osp
-import statistics
 import time
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from mmengine.config import Config, DictAction
+from mmaction.registry import MODELS
+from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmaction.registry import MODELS
 
-from ..utils import cli
+from ..benchmark.tables import NA, format_mean_std, markdown_table
+from ..benchmark.timing import time_round_robin
+from ..engine.launch import test, train
 
 RESULT = 'ablate_result.json'
 
@@ -44,79 +46,83 @@ def config_key(config: str) -> str:
     return osp.splitext('/'.join(parts))[0]
 
 
-def _options(cfg_options: Sequence[str]) -> List[str]:
-    return ['--cfg-options'] + list(cfg_options) if cfg_options else []
-
-
-def with_store(config: str, cfg_options: Sequence[str],
-               feature_store: Optional[str]) -> List[str]:
-    """``cfg_options`` plus, for a cached-feature config, the options that
-    point its three dataloaders at ``feature_store``."""
-    options = list(cfg_options)
+def with_store(config: str, cfg_options: Optional[dict],
+               feature_store: Optional[str]) -> dict:
+    """``cfg_options`` (``{'dotted.key': value}``) plus, for a
+    cached-feature config, the overrides that point its three dataloaders
+    at ``feature_store``."""
+    options = dict(cfg_options or {})
     if feature_store is None:
         return options
     dataset = Config.fromfile(config).train_dataloader.dataset
     if dataset.get('type') == 'CachedFeatureDataset':
-        options += [f'{loader}.dataset.store={feature_store}'
-                    for loader in ('train_dataloader', 'val_dataloader',
-                                   'test_dataloader')]
+        options.update({
+            f'{loader}.dataset.store': feature_store
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader')
+        })
     return options
 
 
+def _as_json(value):
+    """``value`` as it reads back from JSON (tuples become lists ...)."""
+    return json.loads(json.dumps(value))
+
+
 def best_checkpoint(work_dir: str) -> str:
-    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
-                   key=osp.getmtime)
-    found = found or sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                            key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
+    found = found or sorted(
+        glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no checkpoint in {work_dir}: did training '
                                 'finish? See the log there.')
     return found[-1]
 
 
-def train_and_test(config: str, seed: int, work_dir: str,
-                   cfg_options: Sequence[str] = (),
+def train_and_test(config: str,
+                   seed: int,
+                   work_dir: str,
+                   cfg_options: Optional[dict] = None,
                    rerun: bool = False) -> dict:
     """Train ``config`` with ``seed`` into ``work_dir``, test its best
-    checkpoint; returns (and stores) the test metrics."""
+    checkpoint; returns (and stores) the test metrics. ``cfg_options``:
+    ``{'dotted.key': value}`` overrides for both."""
+    cfg_options = copy.deepcopy(dict(cfg_options or {}))
     result_file = osp.join(work_dir, RESULT)
     if osp.isfile(result_file) and not rerun:
         with open(result_file) as f:
             result = json.load(f)
-        if result.get('cfg_options') == list(cfg_options):
+        if result.get('cfg_options') == _as_json(cfg_options):
             result['reused'] = True
             return result
     start = time.time()
-    args = cli.parse(cli.train_parser(), [
-        config, '--work-dir', work_dir, '--seed', str(seed)
-    ] + _options(cfg_options))
-    runner = cli.build_runner(cli.train_config(args))
-    runner.train()
-    del runner
-    gc.collect()
+    train(config, work_dir=work_dir, seed=seed, cfg_options=cfg_options)
     checkpoint = best_checkpoint(work_dir)
-    args = cli.parse(cli.test_parser(), [
-        config, checkpoint, '--work-dir', osp.join(work_dir, 'test')
-    ] + _options(cfg_options))
-    runner = cli.build_runner(cli.test_config(args))
-    metrics = {k: float(v) for k, v in runner.test().items()}
-    del runner
-    gc.collect()
-    result = dict(config=config, seed=seed, checkpoint=checkpoint,
-                  cfg_options=list(cfg_options), metrics=metrics,
-                  seconds=time.time() - start)
+    metrics = test(
+        config,
+        checkpoint,
+        work_dir=osp.join(work_dir, 'test'),
+        cfg_options=cfg_options)
+    result = dict(
+        config=config,
+        seed=seed,
+        checkpoint=checkpoint,
+        cfg_options=_as_json(cfg_options),
+        metrics=metrics,
+        seconds=time.time() - start)
     os.makedirs(work_dir, exist_ok=True)
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
 
 
-def _head_input(config: str, cfg_options: Sequence[str]):
+def _head_input(config: str, cfg_options: Optional[dict]):
     """The model of ``config`` (eval) and the head input of one test batch:
     ``(model, feats, kwargs, clips)``."""
     cfg = Config.fromfile(config)
     if cfg_options:
-        cfg.merge_from_dict(_as_dict(cfg_options))
+        cfg.merge_from_dict(copy.deepcopy(cfg_options))
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     model = MODELS.build(cfg.model).eval()
     loader_cfg = cfg.test_dataloader.copy()
@@ -128,56 +134,38 @@ def _head_input(config: str, cfg_options: Sequence[str]):
     return model, feats, kwargs, len(data['data_samples'])
 
 
-def _as_dict(cfg_options: Sequence[str]) -> dict:
-    """``['a.b=1', ...]`` -> ``{'a.b': 1}`` with mmengine's parsing."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--o', nargs='+', action=DictAction)
-    return parser.parse_args(['--o'] + list(cfg_options)).o
-
-
 def head_costs(configs: Sequence[str],
-               cfg_options: Dict[str, Sequence[str]],
-               repeats: int = 5, threads: int = 1) -> Dict[str, dict]:
+               cfg_options: Dict[str, dict],
+               repeats: int = 5,
+               threads: int = 1) -> Dict[str, dict]:
     """Per config: head parameters and the median head forward time per
     clip (ms) over ``repeats`` interleaved rounds with ``threads`` torch
-    threads; ``cfg_options`` maps a config to its overrides."""
-    setups = {c: _head_input(c, cfg_options.get(c, ())) for c in configs}
-    times = {c: [] for c in configs}
+    threads (:func:`~hman_mmaction.benchmark.timing.time_round_robin`, the
+    device synchronised around every call); ``cfg_options`` maps a config to
+    its overrides."""
+    setups = {c: _head_input(c, cfg_options.get(c)) for c in configs}
+    calls = {
+        config: functools.partial(model.cls_head, feats, **kwargs)
+        for config, (model, feats, kwargs, _) in setups.items()
+    }
+    # every model is built on the same device (the default one)
+    device = next(iter(setups.values()))[1].device.type if setups else 'cpu'
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        _time_heads(setups, times, repeats)
+        with torch.no_grad():
+            timings = time_round_robin(calls, device, repeats, warmup=1)
     finally:
         torch.set_num_threads(previous)
     return {
-        config: dict(
-            head_params=sum(p.numel()
-                            for p in setups[config][0].cls_head.parameters()),
-            head_ms_per_clip=statistics.median(times[config]),
-            head_input_shape=list(setups[config][1].shape),
+        config:
+        dict(
+            head_params=sum(p.numel() for p in model.cls_head.parameters()),
+            head_ms_per_clip=timings[config]['median_ms'] / clips,
+            head_input_shape=list(feats.shape),
             timing_threads=threads)
-        for config in configs
+        for config, (model, feats, _, clips) in setups.items()
     }
-
-
-def _time_heads(setups, times, repeats):
-    with torch.no_grad():
-        for model, feats, kwargs, _ in setups.values():  # warm-up
-            model.cls_head(feats, **kwargs)
-        for _ in range(repeats):
-            for config, (model, feats, kwargs, clips) in setups.items():
-                start = time.perf_counter()
-                model.cls_head(feats, **kwargs)
-                times[config].append(
-                    1e3 * (time.perf_counter() - start) / clips)
-
-
-def mean_std(values: Sequence[float]) -> str:
-    """``'mean ± std'`` in percent (sample std; '—' for one value)."""
-    mean = 100 * statistics.mean(values)
-    if len(values) < 2:
-        return f'{mean:.1f} ± —'
-    return f'{mean:.1f} ± {100 * statistics.stdev(values):.1f}'
 
 
 def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
@@ -185,38 +173,50 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
     for config, results in runs.items():
         top1 = [r['metrics']['acc/top1'] for r in results]
         top5 = [r['metrics'].get('acc/top5', float('nan')) for r in results]
-        rows.append(dict(
-            config=config, seeds=[r['seed'] for r in results], top1=top1,
-            top5=top5, top1_mean_std=mean_std(top1),
-            top5_mean_std=mean_std(top5), **costs.get(config, {})))
+        rows.append(
+            dict(
+                config=config,
+                seeds=[r['seed'] for r in results],
+                top1=top1,
+                top5=top5,
+                top1_mean_std=format_mean_std(top1),
+                top5_mean_std=format_mean_std(top5),
+                **costs.get(config, {})))
     return rows
 
 
-def markdown_table(rows: list, title: Optional[str] = None) -> str:
-    lines = [f'## {title}', ''] if title else []
-    lines += [
-        '| config | seeds | test top-1 (%) | test top-5 (%) | head params '
-        '| head ms/clip (1 thread) |',
-        '|---|---|---|---|---|---|',
-    ]
+HEADERS = ('config', 'seeds', 'test top-1 (%)', 'test top-5 (%)',
+           'head params', 'head ms/clip (1 thread)')
+
+
+def ablation_table(rows: list, title: Optional[str] = None) -> str:
+    """The markdown table of :func:`summarize`'s rows (mean ± std over the
+    seeds, head cost), under a ``## title`` if given."""
+    cells = []
     for row in rows:
         params = row.get('head_params')
         ms = row.get('head_ms_per_clip')
-        lines.append(
-            f'| {config_key(row["config"])} | {len(row["seeds"])} '
-            f'| {row["top1_mean_std"]} | {row["top5_mean_std"]} '
-            f'| {"—" if params is None else f"{params / 1e3:.1f}k"} '
-            f'| {"—" if ms is None else f"{ms:.2f}"} |')
-    return '\n'.join(lines) + '\n'
+        cells.append([
+            config_key(row['config']),
+            len(row['seeds']), row['top1_mean_std'], row['top5_mean_std'],
+            NA if params is None else f'{params / 1e3:.1f}k',
+            NA if ms is None else f'{ms:.2f}'
+        ])
+    heading = f'## {title}\n\n' if title else ''
+    return heading + markdown_table(HEADERS, cells) + '\n'
 
 
-def ablate(configs: Sequence[str], seeds: int, out: str,
+def ablate(configs: Sequence[str],
+           seeds: int,
+           out: str,
            work_dir: str = 'work_dirs/ablate',
-           cfg_options: Sequence[str] = (),
-           feature_store: Optional[str] = None, rerun: bool = False,
+           cfg_options: Optional[dict] = None,
+           feature_store: Optional[str] = None,
+           rerun: bool = False,
            timing_repeats: int = 5) -> list:
     """Run every config for seeds ``0..seeds-1``, then write ``out`` (a
     markdown table) and ``out`` with ``.json`` (all numbers).
+    ``cfg_options`` (``{'dotted.key': value}``) apply to every config;
     ``feature_store`` replaces the store of the cached-feature configs."""
     missing = [c for c in configs if not osp.isfile(c)]
     if missing:
@@ -228,26 +228,31 @@ def ablate(configs: Sequence[str], seeds: int, out: str,
         for seed in range(seeds):
             done += 1
             run_dir = osp.join(work_dir, config_key(config), f'seed{seed}')
-            print(f'[ablate {done}/{total}] {config} seed {seed} -> '
-                  f'{run_dir}', flush=True)
+            print_log(
+                f'[ablate {done}/{total}] {config} seed {seed} -> '
+                f'{run_dir}',
+                logger='current')
             result = train_and_test(config, seed, run_dir, options[config],
                                     rerun)
             runs[config].append(result)
-            print(f'[ablate {done}/{total}] {config_key(config)} seed {seed}:'
-                  f' top-1 {100 * result["metrics"]["acc/top1"]:.1f}%'
-                  + (' (reused)' if result.get('reused') else
-                     f' in {result["seconds"]:.0f}s')
-                  + f', elapsed {(time.time() - start) / 60:.1f} min',
-                  flush=True)
-    print('[ablate] timing the heads side by side', flush=True)
+            took = (' (reused)' if result.get('reused') else
+                    f' in {result["seconds"]:.0f}s')
+            print_log(
+                f'[ablate {done}/{total}] {config_key(config)} seed {seed}: '
+                f'top-1 {100 * result["metrics"]["acc/top1"]:.1f}%{took}, '
+                f'elapsed {(time.time() - start) / 60:.1f} min',
+                logger='current')
+    print_log('[ablate] timing the heads side by side', logger='current')
     costs = head_costs(configs, options, timing_repeats)
     rows = summarize(runs, costs)
-    table = markdown_table(rows)
+    table = ablation_table(rows)
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     with open(out, 'w') as f:
         f.write(table)
     with open(osp.splitext(out)[0] + '.json', 'w') as f:
-        json.dump(dict(rows=rows, runs=runs, torch_threads=torch
-                       .get_num_threads()), f, indent=1)
-    print(table, flush=True)
+        json.dump(
+            dict(rows=rows, runs=runs, torch_threads=torch.get_num_threads()),
+            f,
+            indent=1)
+    print_log(f'[ablate] wrote {out}:\n{table}', logger='current')
     return rows

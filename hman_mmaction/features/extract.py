@@ -20,17 +20,19 @@ replaced atomically. A restart (same command) continues at the first
 uncommitted batch with the same batch boundaries, so the result is
 byte-for-byte that of an uninterrupted run.
 """
+import contextlib
 import copy
 import hashlib
 import logging
 import os.path as osp
 import random
-from typing import Callable, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
@@ -82,6 +84,18 @@ def file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+@contextlib.contextmanager
+def logger_level(logger: logging.Logger, level: int) -> Iterator[None]:
+    """Inside the block ``logger`` drops records below ``level`` (only that
+    logger, nothing process-wide); its own level is restored afterwards."""
+    previous = logger.level
+    logger.setLevel(max(level, logger.getEffectiveLevel()))
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
 def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
                                 seed: int = 0) -> torch.nn.Module:
     """The config's recognizer in eval mode with the checkpoint's backbone
@@ -95,14 +109,12 @@ def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
     model = MODELS.build(cfg.model)
     if not hasattr(model, 'extract_feat') or not hasattr(model, 'backbone'):
         raise TypeError(f'{type(model).__name__} has no backbone to run; '
-                        'give the end-to-end config (e.g. configs/'
-                        'hman_demo.py), not a cached-feature one')
+                        'give the end-to-end config (e.g. hman_demo.py), '
+                        'not a cached-feature one')
     if checkpoint is None:
-        logging.disable(logging.INFO)  # mmengine logs every initialised
-        try:  # parameter at INFO level
+        # mmengine logs every initialised parameter at INFO level
+        with logger_level(MMLogger.get_current_instance(), logging.WARNING):
             model.init_weights()
-        finally:
-            logging.disable(logging.NOTSET)
     else:
         loaded = _load_checkpoint(checkpoint, map_location='cpu')
         state = loaded.get('state_dict', loaded)
@@ -231,16 +243,21 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
                              description)
     total, start = info['num_records'], info['complete']
     if start == total:
-        print(f'[{split}] complete in {store.root}: {total} clips, '
-              f'{info["record_shape"]}', flush=True)
+        print_log(
+            f'[{split}] complete in {store.root}: {total} clips, '
+            f'{info["record_shape"]}',
+            logger='current')
         return info
     batch_size = info['batch_size']  # resume with the original boundaries
     records = SeededRecords(dataset, split, views, seed, start, labels)
     loader = torch.utils.data.DataLoader(
         records, batch_size=batch_size, shuffle=False,
         num_workers=num_workers, collate_fn=pseudo_collate)
-    print(f'[{split}] {len(videos)} videos x {views} view(s) = {total} clips'
-          + (f', resuming at clip {start}' if start else ''), flush=True)
+    resuming = f', resuming at clip {start}' if start else ''
+    print_log(
+        f'[{split}] {len(videos)} videos x {views} view(s) = {total} '
+        f'clips{resuming}',
+        logger='current')
     bar = ProgressBar(total - start) if progress else None
     array, inds, done = None, None, start
     dtype = torch.float16 if store.manifest['fingerprint'][
@@ -275,7 +292,8 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
         if on_commit is not None:
             on_commit(done, total)
     if bar is not None:
-        print(flush=True)
+        bar.file.write('\n')  # ProgressBar leaves its line open
+        bar.file.flush()
     return store.manifest['splits'][split]
 
 
@@ -300,8 +318,8 @@ def extract_features(config, checkpoint: Optional[str], out: str,
         pretrained = cfg.model.backbone.get('pretrained', None)
         source = (f'its config init ({pretrained})' if pretrained else
                   f'random (seed {seed}) weights')
-        print(f'WARNING: no checkpoint given: the backbone has {source}',
-              flush=True)
+        print_log(f'no checkpoint given: the backbone has {source}',
+                  logger='current', level=logging.WARNING)
     fingerprint = dict(
         weights_sha256=state_dict_sha256(
             model, ('backbone.', 'data_preprocessor.')),

@@ -3,10 +3,10 @@ backbone features (:class:`~.dataset.CachedFeatureDataset`)."""
 from typing import Optional
 
 import torch
-from mmengine.model import BaseModel
 from mmaction.models.recognizers import BaseRecognizer
 from mmaction.registry import MODELS
 from mmaction.utils import OptConfigType, SampleList
+from mmengine.model import BaseModel
 
 
 @MODELS.register_module()
@@ -41,7 +41,8 @@ class CachedFeatureRecognizer(BaseRecognizer):
                 'CachedFeatureRecognizer runs on cached backbone features '
                 'and takes no backbone/neck; replace the whole model section '
                 "(model = dict(_delete_=True, type='CachedFeatureRecognizer',"
-                ' cls_head=_base_.model.cls_head)), see configs/cached/')
+                ' cls_head=_base_.model.cls_head)), as the cached-feature '
+                'configs of hman-mmaction do')
         BaseModel.__init__(
             self,
             data_preprocessor=data_preprocessor

@@ -39,6 +39,9 @@ import numpy as np
 FORMAT = 'hman-feature-store'
 # 2: <split>_frame_inds.npy and the splits' ``segments`` (boundary metric)
 VERSION = 2
+#: how the messages name the extraction (the Python API; the repository's
+#: command-line wrapper takes the same arguments)
+EXTRACT = 'hman_mmaction.features.extract_features'
 MANIFEST = 'manifest.json'
 DTYPES = ('float16', 'float32')
 
@@ -126,8 +129,8 @@ class FeatureStore:
                 f'{manifest.get("version")}, this code reads {VERSION} '
                 '(version 2 adds the sampled frame indices and ground-truth '
                 f'segments); delete {self.root} and extract it again with '
-                f'tools/extract_features.py CONFIG CHECKPOINT --out '
-                f'{self.root}, or extract into a new --out directory')
+                f'{EXTRACT}(config, checkpoint, out={self.root!r}), or '
+                'extract into a new directory')
         return manifest
 
     @property
@@ -138,21 +141,22 @@ class FeatureStore:
         """The manifest entry of ``split``; raises if it is not complete."""
         if not self.exists:
             raise IncompleteStoreError(
-                f'no feature store at {self.root} ({MANIFEST} missing): run '
-                f'tools/extract_features.py CONFIG [CHECKPOINT] --out '
-                f'{self.root}')
+                f'no feature store at {self.root} ({MANIFEST} missing): '
+                f'extract one with {EXTRACT}(config, checkpoint, '
+                f'out={self.root!r})')
         info = self.manifest['splits'].get(split)
         if info is None:
             raise IncompleteStoreError(
                 f'feature store {self.root} has no split {split!r} (it has '
                 f'{sorted(self.manifest["splits"])}); extract it with '
-                f'tools/extract_features.py ... --out {self.root} --splits '
-                f'{split}')
+                f'{EXTRACT}(config, checkpoint, out={self.root!r}, '
+                f'splits=[{split!r}])')
         if info['complete'] != info['num_records']:
             raise IncompleteStoreError(
                 f'split {split!r} of feature store {self.root} is incomplete '
                 f'({info["complete"]}/{info["num_records"]} clips): rerun the '
-                'same tools/extract_features.py command, it resumes there')
+                f'same extraction ({EXTRACT} with the same arguments), it '
+                'resumes there')
         return info
 
     def open_split(self, split: str) -> np.ndarray:

@@ -91,8 +91,9 @@ class AdaptiveTemperature(nn.Module):
                  tau_init: float = 0.5):
         super().__init__()
         if not 0 < tau_init < tau_max:
-            raise ValueError('AdaptiveTemperature needs 0 < tau_init < tau_max,'
-                             f' got tau_init={tau_init}, tau_max={tau_max}')
+            raise ValueError(
+                'AdaptiveTemperature needs 0 < tau_init < tau_max, got '
+                f'tau_init={tau_init}, tau_max={tau_max}')
         self.tau_max = tau_max
         self.proj = nn.Linear(in_features, 1)
         inverse_excess = 1.0 / tau_init - 1.0 / tau_max  # softplus(b)

@@ -37,8 +37,11 @@ def _scale(frame_hw, min_side: int) -> float:
     return max(1.0, min_side / float(min(frame_hw)))
 
 
-def write_annotated_video(trace: HMANTrace, video: str, path: str,
-                          min_side: int = 256, progress: bool = True) -> dict:
+def write_annotated_video(trace: HMANTrace,
+                          video: str,
+                          path: str,
+                          min_side: int = 256,
+                          progress: bool = True) -> dict:
     """Write every frame of ``video`` with heat-map and labels to ``path``
     (mp4v, the video's frame rate). Frames are enlarged so their short side
     is at least ``min_side`` pixels. Returns ``dict(frames, width, height,
@@ -53,8 +56,8 @@ def write_annotated_video(trace: HMANTrace, video: str, path: str,
     out_w, out_h = int(round(width * scale)), int(round(height * scale))
     line_h = max(14, out_w // 22)
     band = BAND_LINES * line_h + 6
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'),
-                             trace.fps, (out_w, out_h + band))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), trace.fps,
+                             (out_w, out_h + band))
     if not writer.isOpened():
         raise RuntimeError(f'OpenCV cannot write {path}; install '
                            'opencv-python with FFMPEG support')
@@ -66,18 +69,21 @@ def write_annotated_video(trace: HMANTrace, video: str, path: str,
         for index in range(total):
             frame = reader[index].asnumpy()
             t = trace.step_of_frame(index)
-            big = cv2.resize(frame, (out_w, out_h),
-                             interpolation=cv2.INTER_NEAREST)
+            big = cv2.resize(
+                frame, (out_w, out_h), interpolation=cv2.INTER_NEAREST)
             shown = attention_overlay(
-                big, trace.attention[t], trace.crop_quadruple, trace.flip,
-                mark_cell=hard, thickness=max(1, out_w // 128))
+                big,
+                trace.attention[t],
+                trace.crop_quadruple,
+                trace.flip,
+                mark_cell=hard,
+                thickness=max(1, out_w // 128))
             canvas = np.zeros((out_h + band, out_w, 3), np.uint8)
             canvas[:out_h] = shown
             segment = next(s['index'] for s in segments
                            if s['start_step'] <= t <= s['end_step'])
-            z = ' '.join(
-                f'L{layer + 1}:{int(trace.boundaries[layer, t])}'
-                for layer in range(trace.num_layers))
+            z = ' '.join(f'L{layer + 1}:{int(trace.boundaries[layer, t])}'
+                         for layer in range(trace.num_layers))
             pred = predictions[t]
             lines = [
                 f'step {t + 1}/{trace.num_steps}  {index / trace.fps:.2f}s',
@@ -87,14 +93,14 @@ def write_annotated_video(trace: HMANTrace, video: str, path: str,
             font = line_h / 30.0
             for row, text in enumerate(lines):
                 cv2.putText(canvas, text, (4, out_h + (row + 1) * line_h),
-                            cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255),
-                            1, cv2.LINE_AA)
+                            cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), 1,
+                            cv2.LINE_AA)
             writer.write(np.ascontiguousarray(canvas[..., ::-1]))
             if bar is not None:
                 bar.update()
     finally:
         writer.release()
     if bar is not None:
-        print()
-    return dict(frames=total, width=out_w, height=out_h + band,
-                fps=trace.fps)
+        bar.file.write('\n')  # ProgressBar leaves its line open
+        bar.file.flush()
+    return dict(frames=total, width=out_w, height=out_h + band, fps=trace.fps)

@@ -1,37 +1,29 @@
 """tools/ablate.py trains and tests every config for every seed and writes
 one table row per config (plus the json with every run)."""
-import importlib.util
 import json
 import os.path as osp
 
-from hman_mmaction.features.ablation import mean_std
+from hman_mmaction.benchmark.tables import format_mean_std
+from tests.helpers import load_tool
 
 CONFIGS = ['configs/cached/hman_demo.py', 'configs/cached/demo/tsn_demo.py']
-
-
-def load_tool():
-    spec = importlib.util.spec_from_file_location('ablate_tool',
-                                                  'tools/ablate.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         demo_store, tmp_path):
     out = str(tmp_path / 'table.md')
-    rows = load_tool().main(CONFIGS + [
-        '--seeds', '1', '--out', out, '--work-dir', str(tmp_path / 'runs'),
-        '--feature-store', demo_store, '--timing-repeats', '2',
-        '--cfg-options', 'train_cfg.max_epochs=1',
+    rows = load_tool('ablate').main(CONFIGS + [
+        '--seeds', '1', '--out', out, '--work-dir',
+        str(tmp_path / 'runs'), '--feature-store', demo_store,
+        '--timing-repeats', '2', '--cfg-options', 'train_cfg.max_epochs=1',
         'train_dataloader.batch_size=4', 'default_hooks.logger.interval=1'
     ])
     with open(out) as f:
         lines = f.read().strip().splitlines()
     assert lines[0].startswith('| config | seeds | test top-1 (%)')
     body = lines[2:]
-    assert [line.split('|')[1].strip() for line in body] == [
-        'cached/hman_demo', 'cached/demo/tsn_demo']
+    assert [line.split('|')[1].strip()
+            for line in body] == ['cached/hman_demo', 'cached/demo/tsn_demo']
     assert all(line.split('|')[2].strip() == '1' for line in body)
     with open(osp.join(tmp_path, 'table.json')) as f:
         saved = json.load(f)
@@ -40,12 +32,37 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         (run, ) = saved['runs'][config]
         assert osp.isfile(run['checkpoint'])  # trained, then tested
         assert 0.0 <= run['metrics']['acc/top1'] <= 1.0
-        assert row['top1_mean_std'] == mean_std([run['metrics']['acc/top1']])
+        assert row['top1_mean_std'] == format_mean_std(
+            [run['metrics']['acc/top1']])
         assert f'| {row["top1_mean_std"]} |' in body[CONFIGS.index(config)]
     # HM-AN's head is far larger than TSN's linear classifier
     assert rows[0]['head_params'] > 10 * rows[1]['head_params'] > 0
 
 
-def test_mean_std_is_percent_with_sample_std():
-    assert mean_std([0.5, 0.7]) == '60.0 ± 14.1'
-    assert mean_std([0.25]) == '25.0 ± —'
+def test_head_costs_use_the_synchronised_round_robin_timer(monkeypatch):
+    """The head timings come from benchmark.timing (device synchronised
+    around every call), divided by the clips of the batch."""
+    import torch
+
+    from hman_mmaction.features import ablation
+
+    class Model(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.cls_head = torch.nn.Linear(4, 2)
+
+    setups = {c: (Model(), torch.zeros(3, 4), {}, 3) for c in CONFIGS}
+    monkeypatch.setattr(ablation, '_head_input',
+                        lambda config, options: setups[config])
+    seen = {}
+
+    def fake_timer(fns, device, repeats, warmup):
+        seen.update(device=device, repeats=repeats, names=list(fns))
+        return {name: dict(median_ms=6.0) for name in fns}
+
+    monkeypatch.setattr(ablation, 'time_round_robin', fake_timer)
+    costs = ablation.head_costs(CONFIGS, {}, repeats=4)
+    assert seen == dict(device='cpu', repeats=4, names=CONFIGS)
+    assert costs[CONFIGS[0]]['head_ms_per_clip'] == 2.0
+    assert costs[CONFIGS[0]]['head_params'] == 4 * 2 + 2

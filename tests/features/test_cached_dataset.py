@@ -42,14 +42,15 @@ def test_random_view_sampling_draws_among_the_videos_own_views(demo_store):
 def test_all_view_sampling_lists_every_view(demo_store):
     dataset = CachedFeatureDataset(demo_store, 'train', view_sampling='all')
     assert len(dataset) == 16
-    assert [dataset.get_data_info(i)['records'] for i in (0, 1, 15)] == [
-        [0], [1], [15]]
+    assert [dataset.get_data_info(i)['records'] for i in (0, 1, 15)] == [[0],
+                                                                         [1],
+                                                                         [15]]
     with pytest.raises(ValueError, match="'random', 'all'"):
         CachedFeatureDataset(demo_store, 'train', view_sampling='each')
 
 
 def test_missing_store_and_split_say_how_to_make_them(demo_store, tmp_path):
-    with pytest.raises(RuntimeError, match='tools/extract_features.py'):
+    with pytest.raises(RuntimeError, match='extract one with hman_mmaction'):
         CachedFeatureDataset(str(tmp_path / 'nothing'), 'train')
     with pytest.raises(RuntimeError, match="no split 'trainval'"):
         CachedFeatureDataset(demo_store, 'trainval')

@@ -23,8 +23,8 @@ def test_store_of_another_checkpoint_is_refused(tiny_videos, demo_store,
     assert state_dict_sha256(model, ('backbone.', )) != before
     other = save_checkpoint(model, tmp_path / 'other.pth')
     with pytest.raises(StoreMismatchError) as error:
-        extract_features(cfg, other, demo_store, splits=['val'],
-                         progress=False)
+        extract_features(
+            cfg, other, demo_store, splits=['val'], progress=False)
     message = str(error.value)
     assert demo_store in message and "'weights_sha256'" in message
     assert '--out NEW_DIR' in message
@@ -37,17 +37,16 @@ def test_store_of_another_backbone_config_is_refused(tiny_videos, demo_store):
     cfg.model.backbone.dilations = (1, 1, 1)
     cfg.model.backbone.out_indices = (2, )
     with pytest.raises(StoreMismatchError, match="'backbone'"):
-        extract_features(cfg, None, demo_store, splits=['val'],
-                         progress=False)
+        extract_features(cfg, None, demo_store, splits=['val'], progress=False)
 
 
 def test_split_with_another_pipeline_is_refused_by_the_cli(
         tiny_videos, demo_store, demo_checkpoint):
     root = tiny_videos.root
     result = run_tool([
-        'tools/extract_features.py', 'configs/hman_demo.py',
-        demo_checkpoint, '--out', demo_store, '--splits', 'val', '--views',
-        '2', '--batch-size', '4', '--cfg-options',
+        'tools/extract_features.py', 'configs/hman_demo.py', demo_checkpoint,
+        '--out', demo_store, '--splits', 'val', '--views', '2', '--batch-size',
+        '4', '--cfg-options',
         f'val_dataloader.dataset.ann_file={root}/val_list_videos.txt',
         f'val_dataloader.dataset.data_prefix.video={root}/videos',
         'val_dataloader.dataset.pipeline.1.frame_interval=2'
@@ -61,11 +60,15 @@ def test_split_with_another_pipeline_is_refused_by_the_cli(
 
 
 def test_same_backbone_and_pipeline_reuses_the_complete_store(
-        tiny_videos, demo_store, demo_checkpoint, capsys):
-    store = extract_features(demo_config(tiny_videos.root), demo_checkpoint,
-                             demo_store, views=2, batch_size=4,
-                             progress=False)
-    assert 'complete in' in capsys.readouterr().out
+        tiny_videos, demo_store, demo_checkpoint, logged):
+    store = extract_features(
+        demo_config(tiny_videos.root),
+        demo_checkpoint,
+        demo_store,
+        views=2,
+        batch_size=4,
+        progress=False)
+    assert any('complete in' in message for message in logged)
     assert store.summary() == {
         'train': '16/16 [8, 128, 4, 4]',
         'val': '4/4 [8, 128, 4, 4]',

@@ -50,7 +50,9 @@ def tiny_recognizer(boundary):
 def preprocess(model, clips, labels, training):
     return model.data_preprocessor(dict(
         inputs=list(clips),
-        data_samples=[ActionDataSample().set_gt_label(l) for l in labels]),
+        data_samples=[
+            ActionDataSample().set_gt_label(label) for label in labels
+        ]),
         training=training)
 
 

@@ -1,12 +1,10 @@
 """tools/benchmark.py at tiny sizes: every figure lands in the json (no
 timing asserts), and the memory probe returns a figure."""
-import importlib.util
 import json
-import os.path as osp
 
 from hman_mmaction.benchmark.speed import E2E_VARIANTS, HEAD_VARIANTS, MODES
 from hman_mmaction.benchmark.timing import probe_memory
-from tests.helpers import REPO, run_tool
+from tests.helpers import load_tool, run_tool
 
 STATS = {'median_ms', 'min_ms', 'mean_ms', 'std_ms', 'repeats', 'ratio',
          'peak_mib'}
@@ -46,16 +44,8 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
         assert label in result.stdout
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_tool', osp.join(REPO, 'tools', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_memory_probe_measures_one_variant_in_a_subprocess():
-    tool = load_tool()
+    tool = load_tool('benchmark')
     settings = tool.settings_from(tool.parse_args(['--tiny', '--threads',
                                                    '1']))
     # 'hman_soft' of the head group, training step: a float >= 0 MiB
@@ -75,7 +65,7 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
 
     from hman_mmaction.benchmark.speed import head_config, recognizer_config
     init_default_scope('mmaction')
-    tool = load_tool()
+    tool = load_tool('benchmark')
     for score in ('content', 'bilinear', 'location'):
         s = tool.settings_from(
             tool.parse_args(['--tiny', '--head-score', score]))

@@ -5,19 +5,20 @@ import glob
 import os.path as osp
 
 import mmaction
-import pytest
 
 from tests.helpers import data_overrides, free_port, run_tool
 
 DEMO = 'configs/hman_demo.py'
-UPSTREAM_TRAIN = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                          'train.py')
+UPSTREAM_TRAIN = osp.join(
+    osp.dirname(mmaction.__file__), '.mim', 'tools', 'train.py')
 
 
 def one_epoch(dataset, work_dir):
-    return ['--work-dir', str(work_dir), '--cfg-options',
-            'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
-            ] + data_overrides(dataset.root)
+    return [
+        '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1'
+    ] + data_overrides(dataset.root)
 
 
 def assert_trained(result, work_dir):
@@ -45,9 +46,9 @@ def test_torchrun_with_two_cpu_processes_trains_to_completion(
         tiny_dataset, tmp_path):
     result = run_tool([
         '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={free_port()}', 'tools/train.py', DEMO,
-        '--launcher', 'pytorch'] + one_epoch(tiny_dataset, tmp_path) +
-        ['train_dataloader.batch_size=2'])
+        f'--master_port={free_port()}', 'tools/train.py', DEMO, '--launcher',
+        'pytorch'
+    ] + one_epoch(tiny_dataset, tmp_path) + ['train_dataloader.batch_size=2'])
     assert_trained(result, tmp_path)
     assert 'world_size: 2' in result.stdout or 'Distributed training: True' \
         in result.stdout

@@ -1,6 +1,5 @@
 """tools/visualize_hman.py on a generated video with freshly initialised
 models: all four outputs, with the right shapes, counts and segments."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -13,8 +12,7 @@ from hman_mmaction.visualization import (attention_grid_size,
                                          boundary_figure_inches,
                                          visualize_video)
 from hman_mmaction.visualization.segments import step_runs
-from tests.helpers import REPO, run_tool
-
+from tests.helpers import load_tool, run_tool
 from .conftest import FPS, HARD, NUM_FRAMES, SOFT
 
 T, L, C = 8, 2, 12  # the demo config's num_segments, layers, classes
@@ -138,16 +136,8 @@ def test_tool_fails_with_a_clear_message(video, soft_checkpoint, tmp_path,
         names.write_text('a\nb\n')
         extra = ['--class-names', str(names)]
     with pytest.raises(SystemExit) as error:  # sys.exit(message), no trace
-        load_tool().main([config, soft_checkpoint, clip, '--out',
-                          str(tmp_path / 'out')] + extra)
+        load_tool('visualize_hman').main(
+            [config, soft_checkpoint, clip, '--out',
+             str(tmp_path / 'out')] + extra)
     assert message in str(error.value.code)
     assert not osp.exists(tmp_path / 'out' / 'up_left_hman.json')
-
-
-def load_tool():
-    """tools/visualize_hman.py as a module (in-process: fast)."""
-    spec = importlib.util.spec_from_file_location(
-        'visualize_hman', osp.join(REPO, 'tools', 'visualize_hman.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module

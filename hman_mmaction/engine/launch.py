@@ -1,0 +1,209 @@
+"""Train and test a config in this process: what ``tools/train.py`` and
+``tools/test.py`` do, as functions of plain arguments.
+
+The keyword arguments mirror mmaction2's command-line flags (``work_dir``
+for ``--work-dir``, ``resume`` for ``--resume`` ...); the tools only parse
+the command line into them. :func:`train_config` / :func:`test_config`
+give the resulting :class:`~mmengine.config.Config`, :func:`train` /
+:func:`test` also build the runner and run it::
+
+    from hman_mmaction.engine.launch import test, train
+    train('configs/hman_demo.py', work_dir='work_dirs/demo', seed=0)
+    metrics = test('configs/hman_demo.py', 'work_dirs/demo/epoch_1.pth')
+"""
+import gc
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmaction.registry import RUNNERS
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
+
+
+def _load(config: str, cfg_options: Optional[dict], launcher: str,
+          work_dir: Optional[str]) -> Config:
+    """The config with ``cfg_options`` merged first (as mmaction2's tools
+    do), then the launcher and the work dir (argument, config's, else
+    ``./work_dirs/<config name>``)."""
+    if launcher not in LAUNCHERS:
+        raise ValueError(f'launcher must be one of {LAUNCHERS}, got '
+                         f'{launcher!r}')
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.launcher = launcher
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    return cfg
+
+
+def amp_optim_wrapper(cfg: Config) -> None:
+    """Switch ``cfg.optim_wrapper`` to mixed precision for this device:
+    float16 with dynamic loss scaling on CUDA, bfloat16 on CPU."""
+    current = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if current not in ('OptimWrapper', 'AmpOptimWrapper',
+                       'BF16AmpOptimWrapper'):
+        raise ValueError(f'amp cannot convert the custom optim wrapper '
+                         f'{current!r}; set its mixed precision in the config')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'BF16AmpOptimWrapper'
+        cfg.optim_wrapper.pop('loss_scale', None)
+
+
+def train_config(config: str,
+                 work_dir: Optional[str] = None,
+                 resume: Optional[str] = None,
+                 amp: bool = False,
+                 no_validate: bool = False,
+                 auto_scale_lr: bool = False,
+                 seed: Optional[int] = None,
+                 diff_rank_seed: bool = False,
+                 deterministic: bool = False,
+                 cfg_options: Optional[dict] = None,
+                 launcher: str = 'none') -> Config:
+    """The training config of ``config`` with these settings.
+
+    Args:
+        config: config file path.
+        work_dir: where logs and checkpoints go. Defaults to the config's
+            ``work_dir``, else ``./work_dirs/<config name>``.
+        resume: ``'auto'`` (the latest readable checkpoint of the work
+            dir), a checkpoint path, or None (no resumption).
+        amp: mixed precision (:func:`amp_optim_wrapper`). Defaults to False.
+        no_validate: drop the validation loop. Defaults to False.
+        auto_scale_lr: scale the learning rate with the total batch size.
+            Defaults to False.
+        seed: random seed; None keeps the config's. Defaults to None.
+        diff_rank_seed: a different seed on every rank. Defaults to False.
+        deterministic: deterministic cuDNN and torch algorithms.
+            Defaults to False.
+        cfg_options: ``{'dotted.key': value}`` overrides, merged first.
+        launcher: one of :data:`LAUNCHERS`. Defaults to ``'none'``.
+    """
+    cfg = _load(config, cfg_options, launcher, work_dir)
+    if no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    if amp:
+        amp_optim_wrapper(cfg)
+    if resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif resume is not None:
+        cfg.resume, cfg.load_from = True, resume
+    if auto_scale_lr:
+        cfg.auto_scale_lr.enable = True
+    randomness = dict(cfg.get('randomness', None) or {})
+    if seed is not None:
+        randomness['seed'] = seed
+    if diff_rank_seed:
+        randomness['diff_rank_seed'] = True
+    if deterministic:
+        randomness['deterministic'] = True
+    if randomness:
+        randomness.setdefault('seed', None)  # Runner needs the key
+        cfg.randomness = randomness
+    return cfg
+
+
+def test_config(config: str,
+                checkpoint: str,
+                work_dir: Optional[str] = None,
+                dump: Optional[str] = None,
+                show_dir: Optional[str] = None,
+                interval: int = 1,
+                boundaries: bool = False,
+                cfg_options: Optional[dict] = None,
+                launcher: str = 'none') -> Config:
+    """The testing config of ``config`` for ``checkpoint``.
+
+    Args:
+        config: config file path.
+        checkpoint: checkpoint to test.
+        work_dir: where the metrics file goes (default as in
+            :func:`train_config`).
+        dump: also write the predictions to this ``.pkl`` file.
+        show_dir: save visualisations of the predictions here (needs
+            ``default_hooks.visualization`` in the config).
+        interval: with ``show_dir``, visualise every n-th sample.
+            Defaults to 1.
+        boundaries: also score the HM-LSTM boundaries against the
+            ground-truth motion changes (``BoundaryMetric``; the test list
+            needs its ``<split>_segments.json`` sidecar). Defaults to False.
+        cfg_options: ``{'dotted.key': value}`` overrides, merged first.
+        launcher: one of :data:`LAUNCHERS`. Defaults to ``'none'``.
+    """
+    cfg = _load(config, cfg_options, launcher, work_dir)
+    cfg.load_from = checkpoint
+    if boundaries:
+        from ..evaluation.boundary_metric import enable_boundary_evaluation
+        enable_boundary_evaluation(cfg, 'test')
+    if show_dir:
+        visualization = cfg.default_hooks.get('visualization', None)
+        if visualization is None:
+            raise KeyError(f'{config}: showing predictions (show_dir) needs '
+                           'default_hooks.visualization in the config '
+                           "(e.g. dict(type='VisualizationHook'))")
+        visualization.update(enable=True, out_dir=show_dir, interval=interval)
+    if dump:
+        if not dump.endswith(('.pkl', '.pickle')):
+            raise ValueError(f'the dump file must end in .pkl, got {dump}')
+        evaluators = cfg.test_evaluator
+        if not isinstance(evaluators, (list, tuple)):
+            evaluators = [evaluators]
+        cfg.test_evaluator = list(evaluators) + [
+            dict(type='DumpResults', out_file_path=dump)
+        ]
+    return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """``Runner.from_cfg`` or the registered ``runner_type``."""
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)
+
+
+def train(config: str, **settings) -> None:
+    """Train ``config`` (``settings``: those of :func:`train_config`), then
+    tear a distributed process group down (:func:`finish_distributed`)."""
+    runner = build_runner(train_config(config, **settings))
+    runner.train()
+    del runner  # the model (and its process group) goes before the teardown
+    finish_distributed()
+
+
+def test(config: str, checkpoint: str, **settings) -> dict:
+    """Test ``checkpoint`` (``settings``: those of :func:`test_config`);
+    returns the metrics ``{name: float}``."""
+    runner = build_runner(test_config(config, checkpoint, **settings))
+    metrics = {name: float(value) for name, value in runner.test().items()}
+    del runner
+    finish_distributed()
+    return metrics
+
+
+# pytest would collect the function named test_* above as a test
+test.__test__ = test_config.__test__ = False
+
+
+def finish_distributed() -> None:
+    """Wait for every rank, then tear the process group down while the
+    interpreter is fully alive: a gloo group destroyed at exit (still held
+    by a DDP model in a reference cycle of the runner) can abort a rank
+    with "terminate called without an active exception". Call it after
+    the last reference to the runner is dropped; without a process group
+    it only collects garbage."""
+    import torch.distributed as dist
+    gc.collect()  # the runner's cycles: DDP model, loops, hooks
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+        gc.collect()
