@@ -1,9 +1,10 @@
-# HM-AN on the embedded demo data, end to end from scratch (recipe (b) of
-# docs/training_recipes.md), sized to train on a 2-core CPU in minutes. Same
-# components as the UCF101 config; only the backbone (ResNet-18, first two
-# stages, trained from scratch), the sizes and the schedule differ. The
-# paper's regime (a head on a pretrained backbone, what `make demo` runs) is
-# configs/demo/hman_tsn-pretrained_demo.py.
+# HM-AN on the embedded demo data, sized to train on a 2-core CPU in
+# minutes. Same components as the UCF101 config; only the backbone
+# (ResNet-18, first two stages), the sizes and the schedule differ. The two
+# training recipes (docs/training_recipes.md) build on it:
+#   (a) configs/demo/hman_tsn-pretrained_demo.py: the head on the frozen
+#       backbone of a TSN trained on the same videos (what `make demo` runs);
+#   (b) configs/demo/hman_scratch_demo.py: end to end from scratch.
 _base_ = [
     './_base_/default_runtime.py', './_base_/datasets/synthetic_actions.py'
 ]
@@ -37,10 +38,6 @@ model = dict(
         # keeps layer 1's boundary detector alive (rate ~0.25, train = test)
         bnd_reg_weight=2.0,
         bnd_target_rate=0.25,
-        # from scratch the backbone must learn through a random recurrent
-        # head: TSN's loss on the frame features gives it TSN's gradient
-        # (training only; docs/training_recipes.md)
-        aux_loss_weight=1.0,
         average_clips='prob'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',

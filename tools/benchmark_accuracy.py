@@ -4,6 +4,7 @@ flat 12-class task and on its hierarchical variant.
 
     python tools/benchmark_accuracy.py [--seeds 0 1 2] [--jobs 2]
         [--recipes pretrained scratch] [--tasks flat hierarchical]
+        [--scratch-tasks flat]
         [--models hman_soft hman_hard attlstm tsn] [--data-seed 0]
         [--work-dir work_dirs/benchmark_accuracy] [--out results.md]
 
@@ -49,12 +50,17 @@ from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
     config_overrides, generate_dataset, hierarchical_spec,
     order_swapped_pairs, stale_reason)
 
+# name, config of the pretrained recipe (under configs/cached/), config of
+# the scratch recipe (under configs/)
 MODELS = {
-    'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py'),
+    'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py',
+                  'demo/hman_scratch_demo.py'),
     'hman_hard': ('HM-AN (Gumbel-hard attention)',
-                  'demo/hman-hard-att_demo.py'),
-    'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py'),
-    'tsn': ('TSN', 'demo/tsn_demo.py'),
+                  'demo/hman-hard-att_demo.py',
+                  'demo/hman-hard-att_scratch_demo.py'),
+    'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py',
+                'demo/attlstm_scratch_demo.py'),
+    'tsn': ('TSN', 'demo/tsn_demo.py', 'demo/tsn_demo.py'),
 }
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
@@ -66,6 +72,10 @@ def parse_args(argv=None):
     p.add_argument('--recipes', nargs='+', choices=RECIPES,
                    default=list(RECIPES))
     p.add_argument('--tasks', nargs='+', choices=TASKS, default=list(TASKS))
+    p.add_argument('--scratch-tasks', nargs='+', choices=TASKS,
+                   default=['flat'],
+                   help='tasks that also run the scratch recipe (the slow '
+                   'one; default: the flat task only)')
     p.add_argument('--models', nargs='+', choices=sorted(MODELS),
                    default=list(MODELS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
@@ -78,7 +88,7 @@ def parse_args(argv=None):
                    help='epochs of the TSN whose backbone is reused')
     p.add_argument('--head-epochs', type=int, default=4,
                    help='epochs of each head on the feature cache')
-    p.add_argument('--scratch-epochs', type=int, default=3,
+    p.add_argument('--scratch-epochs', type=int, default=4,
                    help='epochs of each end-to-end run from scratch')
     p.add_argument('--train', type=int, default=1200, help='train videos')
     p.add_argument('--test', type=int, default=480, help='test videos')
@@ -135,7 +145,6 @@ def task_options(args, root, num_classes, segments):
     """``--cfg-options`` pointing a video config at the task's data."""
     options = config_overrides(root, batch_size=args.batch_size,
                                workers=args.workers, num_classes=num_classes)
-    options.append(f'model.cls_head.num_segments={segments}')
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.append(f'{loader}.dataset.pipeline.1.num_clips={segments}')
     return options + list(args.cfg_options)
@@ -144,7 +153,6 @@ def task_options(args, root, num_classes, segments):
 def store_options(store, num_classes, segments, batch_size):
     """``--cfg-options`` pointing a cached-feature config at ``store``."""
     options = [f'model.cls_head.num_classes={num_classes}',
-               f'model.cls_head.num_segments={segments}',
                f'train_dataloader.batch_size={batch_size}']
     options += [f'{loader}.dataset.store={store}'
                 for loader in ('train_dataloader', 'val_dataloader',
@@ -237,16 +245,20 @@ def pretrained_backbone(args, task, options):
 def jobs_for(args, task, recipe, options, store, segments, num_classes):
     jobs = []
     for model in args.models:
-        name, config = MODELS[model]
+        name, cached, scratch = MODELS[model]
         if recipe == 'pretrained':
-            config = osp.join('configs', 'cached', config)
+            config = osp.join('configs', 'cached', cached)
             run_options = store_options(store, num_classes, segments,
                                         args.batch_size)
             epochs = args.head_epochs
         else:
-            config = osp.join('configs', config)
+            config = osp.join('configs', scratch)
             run_options = options
             epochs = args.scratch_epochs
+        if model != 'tsn':  # TSN's head takes the frame count at run time
+            run_options = run_options + [
+                f'model.cls_head.num_segments={segments}'
+            ]
         for seed in args.seeds:
             jobs.append(dict(
                 task=task, recipe=recipe, model=model, name=name,
@@ -295,6 +307,8 @@ def main(argv=None):
                               segments=segments, spec=vars(spec))
         jobs = []
         for recipe in args.recipes:
+            if recipe == 'scratch' and task not in args.scratch_tasks:
+                continue
             store = (pretrained_backbone(args, task, options)
                      if recipe == 'pretrained' else None)
             jobs += jobs_for(args, task, recipe, options, store, segments,

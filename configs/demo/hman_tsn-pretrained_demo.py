@@ -11,10 +11,7 @@
 # head on the feature cache: configs/cached/hman_demo.py.
 _base_ = ['../hman_demo.py']
 
-model = dict(
-    backbone=dict(frozen_stages=2, norm_eval=True),
-    # the frozen backbone needs no auxiliary TSN loss
-    cls_head=dict(aux_loss_weight=0.0))
+model = dict(backbone=dict(frozen_stages=2, norm_eval=True))
 load_from = None  # the TSN checkpoint, see above
 
 max_epochs = 4

@@ -20,7 +20,7 @@ def head_with_schedules():
             rnn=dict(
                 type='HMLSTM',
                 hidden_size=6,
-                num_layers=2,
+                num_layers=3,  # layers 1 and 2 have detectors
                 boundary=dict(
                     type='HardSigmoidBoundary', slope=1.0, slope_max=5.0,
                     slope_rate=0.5)),

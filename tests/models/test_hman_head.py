@@ -166,5 +166,13 @@ def test_boundary_target_rate_must_fit_the_layers():
         build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5, 0.5])
     with pytest.raises(ValueError, match='top_boundary'):
         build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5])
-    assert 'loss_bnd' not in build_head().loss(
-        torch.randn(2 * T, C, HW, HW), samples([0, 1]))
+    feats = torch.randn(2 * T, C, HW, HW)
+    # on by default (the detectors collapse without it), off with mu = 0 and
+    # for NoBoundary (nothing learned to keep alive)
+    assert 'loss_bnd' in build_head().loss(feats, samples([0, 1]))
+    assert 'loss_bnd' not in build_head(bnd_reg_weight=0.0).loss(
+        feats, samples([0, 1]))
+    no_boundary = dict(type='HMLSTM', hidden_size=6, num_layers=2,
+                       boundary=dict(type='NoBoundary'))
+    assert 'loss_bnd' not in build_head(rnn=no_boundary).loss(
+        feats, samples([0, 1]))

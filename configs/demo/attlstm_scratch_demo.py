@@ -1,0 +1,8 @@
+# Recipe (b), end to end from scratch: The Att-LSTM baseline on the demo
+# data with the two head options that let a random backbone learn through a
+# random recurrent head (docs/training_recipes.md): a linear path from each
+# step's glimpse to its scores, and TSN's loss on the frame features
+# (training only) so that the backbone gets TSN's gradient from step 0.
+_base_ = ['./attlstm_demo.py']
+
+model = dict(cls_head=dict(glimpse_residual=True, aux_loss_weight=1.0))
