@@ -29,6 +29,7 @@ ground-truth motion changes next to a random detector firing at the same
 rate (:mod:`hman_mmaction.evaluation.boundary_metric`).
 """
 import argparse
+import hashlib
 import json
 import os
 import os.path as osp
@@ -264,9 +265,21 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
                 task=task, recipe=recipe, model=model, name=name,
                 config=config, seed=seed, epochs=epochs,
                 options=run_options + list(args.cfg_options),
-                work_dir=osp.join(args.work_dir, task, recipe, model,
+                work_dir=osp.join(args.work_dir, task, recipe,
+                                  model + variant_tag(args.cfg_options),
                                   f'seed{seed}')))
     return jobs
+
+
+def variant_tag(cfg_options):
+    """'' for the configs as they are, else a short hash of the extra
+    ``--cfg-options``, so that an ablation run beside the main one (same
+    ``--work-dir``, reusing its data and pretrained backbone) gets its own
+    run folders."""
+    if not cfg_options:
+        return ''
+    digest = hashlib.sha1(' '.join(cfg_options).encode()).hexdigest()
+    return '_' + digest[:8]
 
 
 def execute(job, pairs, num_classes):

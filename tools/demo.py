@@ -2,8 +2,9 @@
 trained in the paper's regime, a recurrent attention head on a pretrained
 CNN (recipe (a), docs/training_recipes.md).
 
-1. generate the order-dependent synthetic actions into ``data/synthetic_actions``
-   if they are not there yet (``tools/data/make_synthetic_actions.py``);
+1. generate the order-dependent synthetic actions into
+   ``data/synthetic_actions`` if they are not there yet
+   (``tools/data/make_synthetic_actions.py``);
 2. pretrain the backbone: TSN (``configs/demo/tsn_demo.py``) trained on the
    same videos for ``--backbone-epochs`` (``tools/train.py``);
 3. train the HM-AN head on that frozen backbone
@@ -48,7 +49,8 @@ def parse_args(argv=None):
                    help='epochs of the TSN whose backbone HM-AN reuses '
                    '(0: no pretraining)')
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
-    p.add_argument('--data-root', default=osp.join('data', 'synthetic_actions'))
+    p.add_argument('--data-root',
+                   default=osp.join('data', 'synthetic_actions'))
     p.add_argument('--epochs', type=int, default=None,
                    help='override train_cfg.max_epochs')
     p.add_argument('--cfg-options', nargs='+', default=[],

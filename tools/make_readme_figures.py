@@ -1,7 +1,8 @@
 """README figures from the demo checkpoint: an attention grid and a
 boundary timeline, written to docs/images/ (each kept under 150 KB).
 
-    python tools/make_readme_figures.py [--config configs/hman_demo.py]
+    python tools/make_readme_figures.py
+        [--config configs/demo/hman_tsn-pretrained_demo.py]
         [--checkpoint work_dirs/hman_demo/best_*.pth] [--train]
         [--data-root data/synthetic_actions] [--index N] [--out docs/images]
 
@@ -31,7 +32,9 @@ QUANTIZE_ABOVE = 120 * 1024  # larger PNGs are stored with a palette
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--config', default=osp.join('configs', 'hman_demo.py'))
+    p.add_argument('--config',
+                   default=osp.join('configs', 'demo',
+                                    'hman_tsn-pretrained_demo.py'))
     p.add_argument('--checkpoint', help='default: newest best_*.pth in '
                    '--work-dir')
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))

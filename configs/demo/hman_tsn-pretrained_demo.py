@@ -14,7 +14,7 @@ _base_ = ['../hman_demo.py']
 model = dict(backbone=dict(frozen_stages=2, norm_eval=True))
 load_from = None  # the TSN checkpoint, see above
 
-max_epochs = 4
+max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,

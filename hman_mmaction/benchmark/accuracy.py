@@ -159,8 +159,10 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
         return [train, '—', '—', '—']
     test_rate = percent_mean_std([e['rate'] for e in scored], percent=False,
                                  digits=2)
-    prf = [mean_std([e[k] for e in scored]) for k in ('precision', 'recall',
-                                                       'f1')]
+    prf = [
+        mean_std([e[k] for e in scored])
+        for k in ('precision', 'recall', 'f1')
+    ]
     random_f1 = mean_std([e['random_f1'] for e in scored])
     margin = mean_std([e['f1'] - e['random_f1'] for e in scored])
     return [

@@ -176,3 +176,35 @@ def test_boundary_target_rate_must_fit_the_layers():
                        boundary=dict(type='NoBoundary'))
     assert 'loss_bnd' not in build_head(rnn=no_boundary).loss(
         feats, samples([0, 1]))
+
+
+def test_aux_loss_is_tsn_consensus_on_frame_features_and_training_only():
+    head = build_head(aux_loss_weight=0.5)
+    feats = torch.randn(2 * T, C, HW, HW, requires_grad=True)
+    losses = head.loss(feats, samples([0, 1]))
+    frames = feats.detach().reshape(2, T, C, -1).mean(-1)  # [V, T, C]
+    scores = head.fc_aux(frames).mean(1)
+    expected = 0.5 * torch.nn.functional.cross_entropy(
+        scores, torch.tensor([0, 1]))
+    torch.testing.assert_close(losses['loss_aux'], expected)
+    losses['loss_aux'].backward()
+    assert feats.grad.abs().sum() > 0  # the backbone gets TSN's gradient
+    # predictions do not use the auxiliary classifier
+    head.eval()
+    before = head(feats.detach())
+    torch.nn.init.normal_(head.fc_aux.weight, std=10.0)
+    torch.testing.assert_close(head(feats.detach()), before)
+
+
+def test_glimpse_residual_adds_a_linear_path_to_every_step():
+    head = build_head(glimpse_residual=True, dropout_ratio=0.0)
+    head.eval()
+    feats = torch.randn(2 * T, C, HW, HW)
+    outputs = head.run(feats)
+    expected = head.fc_glimpse(outputs.glimpses).detach()
+    torch.nn.init.zeros_(head.fc_glimpse.weight)
+    torch.nn.init.zeros_(head.fc_glimpse.bias)
+    without = head.run(feats)  # the recurrent path alone
+    torch.testing.assert_close(
+        (outputs.step_scores - without.step_scores).detach(), expected)
+    assert 'fc_glimpse' not in dict(build_head().named_children())

@@ -3,6 +3,10 @@
 _base_ = ['mmaction::_base_/models/tsn_r50.py']
 
 model = dict(
+    # recipe (a) of docs/training_recipes.md: fine-tune the pretrained
+    # backbone with its BatchNorm statistics frozen (the gated recurrent
+    # head does not tolerate running statistics that lag behind the weights)
+    backbone=dict(norm_eval=True),
     cls_head=dict(
         _delete_=True,
         type='HMANHead',
