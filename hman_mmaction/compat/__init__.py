@@ -16,6 +16,8 @@ where the breakage is absent:
                             off)
 ``cpu_launcher``            mmengine's pytorch launcher needs CUDA
                             (``cpu_distributed``)
+``strict_inference``        ``init_recognizer`` loads any checkpoint with a
+                            random rest (``strict_inference``)
 ==========================  ==================================================
 
 Set ``HMAN_COMPAT_DISABLE=name[,name...]`` to skip fixes (tests use it to
@@ -24,7 +26,7 @@ show each breakage is real).
 import os
 
 from . import (checkpoint_globals, cpu_distributed, missing_modules,
-               package_metadata)
+               package_metadata, strict_inference)
 
 FIXES = {
     'drn': missing_modules.install_drn_placeholder,
@@ -32,6 +34,8 @@ FIXES = {
     'pkg_resources': package_metadata.patch_mmengine_package_utils,
     'checkpoint_globals': checkpoint_globals.allow_mmengine_checkpoints,
     'cpu_launcher': cpu_distributed.patch_pytorch_launcher,
+    # last: imports mmaction.apis, so after the missing-module fixes
+    'strict_inference': strict_inference.make_init_recognizer_strict,
 }
 
 
