@@ -97,7 +97,8 @@ def check_annotation_line(fields: List[str], num_classes: Optional[int],
         return 'missing label'
     if not multi_class and len(fields) > 2:
         return (f'{len(fields)} fields, expected 2 (path and label); '
-                'paths with the delimiter in them are not supported')
+                'for paths with spaces write the list tab-separated and set '
+                "delimiter='\\t' on the dataset")
     for text in fields[1:]:
         try:
             label = int(text)
