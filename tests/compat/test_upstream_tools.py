@@ -93,8 +93,8 @@ def test_the_hook_provides_only_the_missing_modules():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_confusion_matrix_tool_runs_with_our_config(site_dir, tiny_dataset,
-                                                     tmp_path):
+def test_confusion_matrix_tool_runs_with_our_config(
+        site_dir, tiny_dataset, tmp_path):
     predictions = [dict(pred_score=torch.eye(12)[i % 12],
                         gt_label=torch.tensor([i % 12])) for i in range(6)]
     with open(tmp_path / 'predictions.pkl', 'wb') as f:

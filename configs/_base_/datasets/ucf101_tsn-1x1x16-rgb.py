@@ -11,11 +11,9 @@ num_classes = 101
 ann_file_train = f'{data_root}/ucf101_train_split_{split}_videos.txt'
 ann_file_val = f'{data_root}/ucf101_val_split_{split}_videos.txt'
 ann_file_test = ann_file_val
-video_prefix = dict(video=f'{data_root}/videos')
-
-train_dataloader = dict(dataset=dict(
-    num_classes=num_classes, ann_file=ann_file_train, data_prefix=video_prefix))
-val_dataloader = dict(dataset=dict(
-    num_classes=num_classes, ann_file=ann_file_val, data_prefix=video_prefix))
-test_dataloader = dict(dataset=dict(
-    num_classes=num_classes, ann_file=ann_file_test, data_prefix=video_prefix))
+# what the three dataloaders of the shared base get, besides their list
+video_data = dict(
+    num_classes=num_classes, data_prefix=dict(video=f'{data_root}/videos'))
+train_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_train))
+val_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_val))
+test_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_test))
