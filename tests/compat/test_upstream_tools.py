@@ -63,12 +63,16 @@ def data_options(root):
 
 
 def test_the_wheel_installs_the_hook_next_to_the_package(tmp_path):
-    subprocess.run([sys.executable, '-m', 'pip', 'wheel', REPO, '--no-deps',
-                    '--no-build-isolation', '-q', '-w', str(tmp_path)],
-                   check=True, cwd=tmp_path, capture_output=True)
-    shutil.rmtree(osp.join(REPO, 'build'), ignore_errors=True)
-    shutil.rmtree(osp.join(REPO, 'hman_mmaction.egg-info'),
-                  ignore_errors=True)
+    source = tmp_path / 'source'  # a copy: the build leaves files behind
+    source.mkdir()
+    for name in ('setup.py', 'README.md', '_hman_mmaction_imports.py', PTH):
+        shutil.copy(osp.join(REPO, name), source / name)
+    shutil.copytree(osp.join(REPO, 'hman_mmaction'), source / 'hman_mmaction',
+                    ignore=shutil.ignore_patterns('__pycache__'))
+    subprocess.run([sys.executable, '-m', 'pip', 'wheel', str(source),
+                    '--no-deps', '--no-build-isolation', '-q', '-w',
+                    str(tmp_path)], check=True, cwd=source,
+                   capture_output=True)
     [wheel] = [p for p in os.listdir(tmp_path) if p.endswith('.whl')]
     names = zipfile.ZipFile(tmp_path / wheel).namelist()
     assert PTH in names and '_hman_mmaction_imports.py' in names
