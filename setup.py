@@ -12,6 +12,13 @@ import os
 import re
 from importlib import metadata
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# Installed next to the package: one line, run at interpreter start-up, that
+# adds the narrow import hook of _hman_mmaction_imports.py (the modules the
+# mmaction2 1.2.0 wheel lacks), so mmaction2's own tools that import
+# mmaction.models before reading a config work too.
+IMPORT_HOOK_PTH = 'hman_mmaction_imports.pth'
 
 MMCV_RANGE = '>=2.0.0,<2.2.0'  # what mmaction2 1.2.0 asserts on import
 
@@ -37,6 +44,21 @@ def read_version() -> str:
         return re.search(r"__version__ = '([^']+)'", f.read()).group(1)
 
 
+class BuildPyWithImportHook(build_py):
+    """``build_py`` that also puts :data:`IMPORT_HOOK_PTH` at the root of
+    the wheel (site-packages), where ``site`` runs ``.pth`` files."""
+
+    def run(self):
+        super().run()
+        self.copy_file(IMPORT_HOOK_PTH,
+                       os.path.join(self.build_lib, IMPORT_HOOK_PTH))
+
+    def get_outputs(self, include_bytecode=1):
+        return super().get_outputs(include_bytecode) + [
+            os.path.join(self.build_lib, IMPORT_HOOK_PTH)
+        ]
+
+
 setup(
     name='hman-mmaction',
     version=read_version(),
@@ -47,6 +69,8 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.8',
     packages=find_packages(include=['hman_mmaction', 'hman_mmaction.*']),
+    py_modules=['_hman_mmaction_imports'],
+    cmdclass={'build_py': BuildPyWithImportHook},
     install_requires=[
         # torch>=2.4 for torch.serialization.add_safe_globals; the CPU wheel
         # must be installed first (an unpinned torch pulls a CUDA build).

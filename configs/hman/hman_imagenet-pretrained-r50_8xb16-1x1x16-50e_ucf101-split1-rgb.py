@@ -9,8 +9,7 @@
 #             python -u tools/train.py configs/hman_ucf101.py --launcher slurm
 # CPU:      python tools/train.py configs/hman_ucf101.py (gloo, slow)
 # test:     python tools/test.py configs/hman_ucf101.py CHECKPOINT
-# split 2:  UCF101_SPLIT=2 python tools/train.py configs/hman_ucf101.py \
-#             --work-dir work_dirs/hman_ucf101_split2
+# splits 2, 3: configs/hman/hman_*_ucf101-split2-rgb.py, *-split3-rgb.py
 _base_ = [
     '../_base_/models/hman_r50.py',
     '../_base_/datasets/ucf101_tsn-1x1x16-rgb.py',

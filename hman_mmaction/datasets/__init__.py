@@ -1,6 +1,7 @@
 """Datasets: the synthetic order-dependent action videos."""
 from .checked_video_dataset import (AnnotationError, BrokenVideoError,
                                     CheckedVideoDataset)
+from .frame_size import FitFrameSize, batch_input_bytes
 from .synthetic_actions import (HIERARCHICAL_NUM_SEGMENTS,
                                 SyntheticActionSpec, class_names,
                                 generate_dataset, hierarchical_spec,
@@ -9,7 +10,8 @@ from .synthetic_actions import (HIERARCHICAL_NUM_SEGMENTS,
 
 __all__ = [
     'AnnotationError', 'BrokenVideoError', 'CheckedVideoDataset',
-    'HIERARCHICAL_NUM_SEGMENTS', 'SyntheticActionSpec', 'class_names',
-    'generate_dataset', 'hierarchical_spec', 'load_segments',
-    'order_swapped_pairs', 'segments_for_video'
+    'FitFrameSize', 'HIERARCHICAL_NUM_SEGMENTS', 'SyntheticActionSpec',
+    'batch_input_bytes', 'class_names', 'generate_dataset',
+    'hierarchical_spec', 'load_segments', 'order_swapped_pairs',
+    'segments_for_video'
 ]

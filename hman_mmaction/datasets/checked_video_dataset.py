@@ -7,6 +7,18 @@ or extra field, a label that is not an integer or not in ``[0,
 num_classes)``, or names a video file that does not exist. All bad lines are
 reported in one :class:`AnnotationError` (file, line numbers, why, the fix);
 ``skip_invalid=True`` drops them instead and logs how many and which.
+A report lists at most :data:`MAX_LISTED` lines and the count; when no
+listed video exists at all (a wrong ``data_prefix``), its first line says
+so. A missing annotation file raises :class:`MissingAnnotationFileError`
+naming the path, the working directory it is relative to, and how to make
+or point to the data.
+
+The class is registered twice in mmaction2's ``DATASETS``: as
+``CheckedVideoDataset`` and, replacing mmaction2's own entry, as
+``VideoDataset``. It is a drop-in subclass (the same arguments and the
+same samples for a valid list), so configs keep mmaction2's type name and
+mmaction2's tools that insist on it (``analysis_tools/check_videos.py``)
+accept them, while every build from a config gets the checks.
 
 Videos are checked when they are loaded: a clip whose pipeline fails
 (random bytes, a truncated file, zero frames) raises a
@@ -32,6 +44,7 @@ shorter than ``clip_len x num_clips`` frames. ``short_videos='warn'``
 ``short_videos='error'`` treats such a video as broken.
 """
 import logging
+import os
 import os.path as osp
 from typing import List, Optional
 
@@ -44,10 +57,36 @@ from .synthetic_actions import load_segments
 
 BROKEN_KEY = 'broken_video'
 SHORT_VIDEO_POLICIES = ('warn', 'error')
+MAX_LISTED = 10  # bad lines shown in a report (the count is always given)
+MISSING_VIDEO = 'does not exist'
 
 
 class AnnotationError(ValueError):
-    """Bad lines in an annotation file, all of them listed."""
+    """Bad lines in an annotation file, listed with their count."""
+
+
+class MissingAnnotationFileError(FileNotFoundError):
+    """The annotation file itself does not exist."""
+
+
+def missing_annotation_message(ann_file: str) -> str:
+    """What to say when ``ann_file`` does not exist."""
+    where = ('' if osp.isabs(ann_file) else
+             f' (relative to the working directory {os.getcwd()!r}: '
+             f'{osp.abspath(ann_file)!r})')
+    folder = osp.dirname(osp.abspath(ann_file))
+    state = ('the folder exists but has no such file' if osp.isdir(folder)
+             else f'its folder {folder!r} does not exist either')
+    return (
+        f'Annotation file {ann_file!r} not found{where}; {state}. Run from '
+        'the folder the config\'s paths are relative to (the repository '
+        'root), make the data (demo: `python tools/data/'
+        'make_synthetic_actions.py data/synthetic_actions`; UCF101 / '
+        "HMDB51: mmaction2's tools/data/<dataset> scripts, see README), or "
+        'point the config at your copy: `--cfg-options '
+        'train_dataloader.dataset.ann_file=PATH '
+        'train_dataloader.dataset.data_prefix.video=FOLDER` (and the same '
+        'for val_dataloader and test_dataloader).')
 
 
 class BrokenVideoError(RuntimeError):
@@ -65,7 +104,8 @@ def check_annotation_line(fields: List[str], num_classes: Optional[int],
         return 'missing label'
     if not multi_class and len(fields) > 2:
         return (f'{len(fields)} fields, expected 2 (path and label); '
-                'paths with the delimiter in them are not supported')
+                'for paths with spaces write the list tab-separated and set '
+                "delimiter='\\t' on the dataset")
     for text in fields[1:]:
         try:
             label = int(text)
@@ -118,6 +158,9 @@ class CheckedVideoDataset(VideoDataset):
 
     # ----------------------------------------------------------- annotations
     def load_data_list(self) -> List[dict]:
+        if not osp.isfile(self.ann_file):
+            raise MissingAnnotationFileError(
+                missing_annotation_message(self.ann_file))
         lines = list_from_file(self.ann_file)
         while lines and not lines[-1].strip():
             lines.pop()  # blank lines at the end of the file are fine
@@ -132,7 +175,7 @@ class CheckedVideoDataset(VideoDataset):
                 filename = osp.join(self.data_prefix['video'], filename)
             if reason is None and self.check_files and not osp.isfile(
                     filename):
-                reason = f'video {filename!r} does not exist'
+                reason = f'video {filename!r} {MISSING_VIDEO}'
             if reason is not None:
                 bad.append((lineno, line, reason))
                 continue
@@ -153,8 +196,19 @@ class CheckedVideoDataset(VideoDataset):
 
     def _report_bad_lines(self, bad, total) -> None:
         where = (f'{self.ann_file}: {len(bad)} invalid line(s) of {total}')
+        shown = bad[:MAX_LISTED]
         listing = '\n'.join(f'  line {n}: {line!r}: {reason}'
-                            for n, line, reason in bad)
+                            for n, line, reason in shown)
+        if len(bad) > len(shown):
+            listing += (f'\n  ... and {len(bad) - len(shown)} more invalid '
+                        'line(s)')
+        missing = sum(reason.endswith(MISSING_VIDEO) for _, _, reason in bad)
+        if missing == total:
+            prefix = self.data_prefix.get('video')
+            where = (f'None of the {total} videos listed in {self.ann_file} '
+                     f'exists under data_prefix.video={prefix!r} (absolute: '
+                     f'{osp.abspath(prefix or ".")!r}): is data_prefix right?'
+                     f'\n{where}')
         classes = ('' if self.num_classes is None else
                    f' with 0 <= label < num_classes={self.num_classes}')
         if self.skip_invalid:
@@ -247,3 +301,8 @@ class CheckedVideoDataset(VideoDataset):
             f'{tries + 1} clips in a row could not be loaded, starting at '
             f'{self._describe(idx)}; this is more likely a pipeline or '
             f'decoder problem than broken videos. Last error: {error}')
+
+
+# configs keep mmaction2's type name (see the module doc)
+DATASETS.register_module(
+    name='VideoDataset', module=CheckedVideoDataset, force=True)

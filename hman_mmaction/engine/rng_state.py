@@ -10,7 +10,10 @@ and floats only, so the checkpoint still loads with
 restores it right before the first batch it trains (other loops: restored
 at load). Validation runs between a saved state and the next training
 batch; the hook makes it RNG-neutral (states saved before, restored after),
-so training draws the same numbers with or without validation. In a
+so training draws the same numbers with or without validation, and a
+checkpoint written during validation (mmengine re-saves the epoch
+checkpoint there when ``save_best`` finds a new best score) stores the
+state saved before validation: the one training continues from. In a
 distributed job rank 0's state is saved and restored on every rank.
 """
 import random
@@ -71,7 +74,14 @@ class RNGStateHook(Hook):
         self._before_val: Optional[dict] = None
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        checkpoint.setdefault('meta', {})[META_KEY] = capture_rng_state()
+        # During validation the state training continues from is the one
+        # saved before it (restored after it): mmengine's CheckpointHook
+        # saves the epoch checkpoint *again* after validation when a new
+        # best score is found (to store it), and the current state there has
+        # been advanced by validation.
+        state = (self._before_val
+                 if self._before_val is not None else capture_rng_state())
+        checkpoint.setdefault('meta', {})[META_KEY] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         state = checkpoint.get('meta', {}).get(META_KEY)

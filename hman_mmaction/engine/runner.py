@@ -12,6 +12,16 @@ mmaction2's build ``RUNNERS`` when a config sets ``runner_type``).
 * An ``EpochBasedTrainLoop`` is built as its subclass
   :class:`~hman_mmaction.engine.loops.ResumableEpochBasedTrainLoop`
   (identical until a mid-epoch resume, which it makes exact).
+* Testing and validation refuse a checkpoint that does not fill the whole
+  model (a TSN checkpoint for the HM-AN config, or the reverse), naming
+  the keys; ``load_from`` for training loads what matches (backbone
+  transfer) and logs a WARNING naming what was not loaded
+  (:mod:`~hman_mmaction.engine.checkpoint_match`).
+* Train, val and test pipelines must sample whole sequences of the
+  head's ``num_segments`` frames
+  (:mod:`~hman_mmaction.engine.view_check`).
+* ``--resume`` warns that it cannot be exact when the train loader keeps
+  persistent workers (their random state is not in the checkpoint).
 * :class:`~hman_mmaction.engine.rng_state.RNGStateHook` and
   :class:`~hman_mmaction.engine.broken_video_hook.BrokenVideoCounterHook`
   are registered when the config does not list them.
@@ -27,7 +37,10 @@ from mmaction.registry import RUNNERS
 from ..compat.checkpoint_globals import (UntrustedCheckpointError,
                                          load_local_checkpoint)
 from .broken_video_hook import BrokenVideoCounterHook
+from .checkpoint_match import (CheckpointMismatchError, checkpoint_mismatch,
+                               describe)
 from .rng_state import RNGStateHook
+from .view_check import check_sequence_views
 
 ALWAYS_ON_HOOKS = (RNGStateHook, BrokenVideoCounterHook)
 
@@ -67,6 +80,54 @@ def unreadable_reason(path: str) -> Optional[str]:
 class HMANRunner(Runner):
     """mmengine ``Runner`` plus the behaviours listed in the module doc."""
 
+    _evaluating = False  # set by test() / val(): checkpoints must be whole
+
+    def train(self):
+        check_sequence_views(self.model, self._train_dataloader,
+                             'train_dataloader')
+        check_sequence_views(self.model, self._val_dataloader,
+                             'val_dataloader')
+        return super().train()
+
+    def val(self) -> dict:
+        check_sequence_views(self.model, self._val_dataloader,
+                             'val_dataloader')
+        self._evaluating = True
+        try:
+            return super().val()
+        finally:
+            self._evaluating = False
+
+    def test(self) -> dict:
+        check_sequence_views(self.model, self._test_dataloader,
+                             'test_dataloader')
+        self._evaluating = True
+        try:
+            return super().test()
+        finally:
+            self._evaluating = False
+
+    def load_checkpoint(self, filename, map_location='cpu', strict=False,
+                        revise_keys=[(r'^module.', '')]):
+        checkpoint = super().load_checkpoint(filename, map_location, strict,
+                                             revise_keys)
+        if self._resume:
+            return checkpoint  # resume: the run's own checkpoint
+        mismatch = checkpoint_mismatch(self.model, checkpoint, revise_keys)
+        if mismatch and self._evaluating:
+            raise CheckpointMismatchError(
+                describe(mismatch, filename, self.model) +
+                '\nIts scores would come from random weights. Test with the '
+                'checkpoint trained with this config, or with the config '
+                'the checkpoint was trained with.')
+        if mismatch:
+            self.logger.warning(
+                describe(mismatch, filename, self.model) +
+                '\nTraining starts from the weights that matched '
+                '(load_from: transfer); the parts named above start from '
+                'their initialisation.')
+        return checkpoint
+
     def build_train_loop(self, loop):
         if isinstance(loop, dict):
             is_epoch_loop = loop.get('type') in (
@@ -83,7 +144,21 @@ class HMANRunner(Runner):
             if not any(isinstance(h, hook_cls) for h in self._hooks):
                 self.register_hook(hook_cls())
 
+    def _warn_inexact_resume(self) -> None:
+        loader = self._train_dataloader
+        if (isinstance(loader, dict) and loader.get('num_workers', 0) > 0
+                and loader.get('persistent_workers', False)):
+            self.logger.warning(
+                'Resuming with train_dataloader.persistent_workers=True: '
+                'the data workers keep their random state across epochs '
+                'and it is not in the checkpoint, so augmentations after '
+                'the resume differ from an uninterrupted run. Set '
+                'train_dataloader.persistent_workers=False (the configs\' '
+                'default) for an exact resume.')
+
     def load_or_resume(self) -> None:
+        if self._resume and not self._has_loaded:
+            self._warn_inexact_resume()
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         candidates = resume_candidates(self.work_dir)

@@ -49,11 +49,27 @@ class StepBoundaries(NamedTuple):
 
 
 class _StepStash:
-    """Inputs and output gradients of the steps of one sequence."""
+    """Inputs and output gradients of the steps of one sequence, kept per
+    backward pass (autograd graph task), so that a pass which does not reach
+    the weights (``autograd.grad(loss, inputs)``, ``backward(inputs=...)``)
+    leaves nothing behind for the next one."""
 
     def __init__(self):
-        self.inputs: List[torch.Tensor] = []
-        self.grads: List[torch.Tensor] = []
+        self.sink_node = None  # grad_fn of the token, set by SequenceLinear
+        self.passes = {}  # graph task id -> ([x_t], [ds_t])
+
+    def add(self, x: torch.Tensor, ds: torch.Tensor) -> None:
+        """Keep ``(x_t, ds_t)`` if this backward pass will run the sink."""
+        if not torch._C._will_engine_execute_node(self.sink_node):
+            return  # this pass does not want the weight gradient
+        inputs, grads = self.passes.setdefault(
+            torch._C._current_graph_task_id(), ([], []))
+        inputs.append(x)
+        grads.append(ds)
+
+    def take(self):
+        """The ``(x, ds)`` lists of the current pass (emptied), or None."""
+        return self.passes.pop(torch._C._current_graph_task_id(), None)
 
 
 class _WeightGradSink(torch.autograd.Function):
@@ -71,12 +87,11 @@ class _WeightGradSink(torch.autograd.Function):
     @staticmethod
     @once_differentiable
     def backward(ctx, _):
-        stash = ctx.stash
-        if not stash.grads:
+        steps = ctx.stash.take()
+        if not steps or not steps[1]:
             return None, None, None
-        x = torch.cat(stash.inputs)
-        ds = torch.cat(stash.grads)
-        stash.inputs, stash.grads = [], []
+        x = torch.cat(steps[0])
+        ds = torch.cat(steps[1])
         grad_w = (ds.t() @ x).to(ctx.param_dtype)
         grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
         return grad_w, grad_b, None
@@ -84,8 +99,9 @@ class _WeightGradSink(torch.autograd.Function):
 
 class _DeferredLinear(torch.autograd.Function):
     """``F.linear`` whose backward returns only the input gradient and
-    stashes ``(x, ds)`` for :class:`_WeightGradSink`. Under autocast it
-    computes in the autocast dtype, as ``F.linear`` would."""
+    stashes ``(x, ds)`` for :class:`_WeightGradSink` (only in a backward
+    pass that runs the sink). Under autocast it computes in the autocast
+    dtype, as ``F.linear`` would."""
 
     @staticmethod
     def forward(ctx, x, token, weight, bias, stash):
@@ -107,8 +123,7 @@ class _DeferredLinear(torch.autograd.Function):
     def backward(ctx, ds):
         x_c, w_c = ctx.saved_tensors
         ds = ds.to(w_c.dtype)
-        ctx.stash.inputs.append(x_c)
-        ctx.stash.grads.append(ds)
+        ctx.stash.add(x_c, ds)
         grad_x = None
         if ctx.needs_input_grad[0]:
             grad_x = (ds @ w_c).to(ctx.x_dtype)
@@ -120,7 +135,10 @@ class SequenceLinear:
     gradient of all steps computed in one GEMM (see the module doc).
 
     Build one per sequence (per forward pass); without grad mode, or for a
-    frozen weight, it is plain ``linear``.
+    frozen weight, it is plain ``linear``. Any mix of backward passes over
+    the same graph (``autograd.grad`` w.r.t. the inputs with
+    ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
+    gives the weights the gradient ``nn.Linear`` would.
     """
 
     def __init__(self, linear: nn.Linear):
@@ -131,6 +149,7 @@ class SequenceLinear:
             self.stash = _StepStash()
             self.token = _WeightGradSink.apply(linear.weight, linear.bias,
                                                self.stash)
+            self.stash.sink_node = self.token.grad_fn
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.deferred and torch.is_grad_enabled()):

@@ -50,6 +50,7 @@ from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
 
 from .attention import SoftAttention
+from .config_checks import check_feature_channels, check_head_options
 from .hm_lstm import SequenceLinear
 
 
@@ -137,6 +138,7 @@ class HMANHead(BaseHead):
                  init_std: Optional[float] = None,
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
+        check_head_options(type(self), locals())
         super().__init__(num_classes, in_channels, **kwargs)
         _check_choice('attention_query', attention_query, self.QUERIES)
         _check_choice('init_state', init_state, self.INIT_STATES)
@@ -210,6 +212,7 @@ class HMANHead(BaseHead):
             raise ValueError(
                 f'HMANHead expects backbone features [N*T, C, H, W], got shape'
                 f' {tuple(x.shape)}; use it with Recognizer2D and no neck')
+        check_feature_channels(x.shape[1], self.in_channels)
         T = self.num_segments
         if x.shape[0] % T:
             raise ValueError(

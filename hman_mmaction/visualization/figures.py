@@ -3,13 +3,17 @@ no global backend switch, no display needed).
 
 * :func:`plot_attention_grid`: the sampled frames, each with its step's
   attention map as a heat-map (hard attention: the chosen cell outlined),
-  titled with the step, the frame time and the class predicted at that step.
+  titled with the step, the frame time and the class predicted at that step;
+  a legend beneath explains the title's notation (``z=|.`` ...).
 * :func:`plot_boundaries`: "hierarchical temporal structure": one row per
   layer (top layer first) with a bar at every boundary ``z_t = 1`` and the
-  segments it implies shaded, the sampled frames above, the temperatures
-  beneath.
+  segments it implies shaded, the sampled frames above (at their own aspect
+  ratio, letterboxed in their step), the temperatures beneath.
+
+Text is at least :data:`MIN_FONT` pt at the figures' natural size.
 """
 import math
+import textwrap
 from typing import Optional, Sequence, Tuple
 
 import numpy as np
@@ -25,6 +29,23 @@ PANEL_INCHES = 1.6  # side of one frame of the attention grid (with gap)
 TITLE_INCHES = 0.5  # text band above each frame
 GAP = 0.03  # white margin around each frame, share of PANEL_INCHES
 SEGMENT_COLOURS = ('#dbe9f6', '#fde3c8')
+MIN_FONT = 8  # pt, the smallest text of both figures
+LEGEND_LINE_INCHES = 0.17  # one line of the grid's legend
+GRID_LEGEND = (
+    't = step, f = index of the frame in the video; z = boundary of each '
+    'HM-LSTM layer at this step, bottom layer first: | boundary (z=1), '
+    '. none (z=0); then the class predicted at this step with its score; '
+    'H = attention entropy / entropy of uniform attention (1 = uniform).')
+
+
+def _legend_lines(width_inches: float) -> list:
+    """The grid legend wrapped to ``width_inches`` at :data:`MIN_FONT` pt."""
+    chars = max(20, int(width_inches * 72 / (0.55 * MIN_FONT)))
+    return textwrap.wrap(GRID_LEGEND, chars)
+
+
+def _legend_inches(width_inches: float) -> float:
+    return 0.12 + LEGEND_LINE_INCHES * len(_legend_lines(width_inches))
 
 
 def grid_layout(num_steps: int, max_cols: int = 8) -> Tuple[int, int]:
@@ -41,8 +62,9 @@ def attention_grid_size(num_steps: int, max_cols: int = 8, dpi: int = 100,
     """``(width, height)`` in pixels of the grid PNG (Agg truncates
     inches * dpi)."""
     rows, cols = grid_layout(num_steps, max_cols)
+    legend = _legend_inches(cols * panel_inches)
     return (int(cols * panel_inches * dpi),
-            int(rows * (panel_inches + TITLE_INCHES) * dpi))
+            int((rows * (panel_inches + TITLE_INCHES) + legend) * dpi))
 
 
 def _save(fig: Figure, path: str, dpi: int) -> str:
@@ -56,11 +78,22 @@ def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
                         panel_inches: float = PANEL_INCHES) -> str:
     """Write the grid of ``frames`` (``[T, H, W, 3]`` RGB, the frames of
     ``trace.frame_inds``) with their attention maps to ``path`` (PNG)."""
+    return _save(attention_grid_figure(trace, frames, max_cols, panel_inches),
+                 path, dpi)
+
+
+def attention_grid_figure(trace: HMANTrace, frames: np.ndarray,
+                          max_cols: int = 8,
+                          panel_inches: float = PANEL_INCHES) -> Figure:
+    """The figure of :func:`plot_attention_grid`."""
     if len(frames) != trace.num_steps:
         raise ValueError(f'{len(frames)} frames for {trace.num_steps} steps')
     rows, cols = grid_layout(trace.num_steps, max_cols)
     cell_h = panel_inches + TITLE_INCHES
-    fig = Figure(figsize=(cols * panel_inches, rows * cell_h))
+    width = cols * panel_inches
+    legend = _legend_inches(width)
+    total_h = rows * cell_h + legend
+    fig = Figure(figsize=(width, total_h))
     hard = trace.hard_attention
     thickness = max(1, frames.shape[1] // 48)
     entropy, uniform = trace.attention_entropy(), math.log(
@@ -70,10 +103,10 @@ def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
         row, col = divmod(t, cols)
         inset = GAP * panel_inches
         ax = fig.add_axes([
-            (col * panel_inches + inset) / (cols * panel_inches),
-            1 - (row * cell_h + cell_h - inset) / (rows * cell_h),
-            (panel_inches - 2 * inset) / (cols * panel_inches),
-            (panel_inches - 2 * inset) / (rows * cell_h)
+            (col * panel_inches + inset) / width,
+            1 - (row * cell_h + cell_h - inset) / total_h,
+            (panel_inches - 2 * inset) / width,
+            (panel_inches - 2 * inset) / total_h
         ])
         ax.imshow(
             attention_overlay(frames[t], trace.attention[t],
@@ -87,8 +120,11 @@ def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
             f't={t} f={trace.frame_inds[t]} z={z}\n'
             f'{pred["class_name"]} {pred["score"]:.2f} '
             f'H={entropy[t] / uniform:.2f}',
-            fontsize=6.5, pad=2)
-    return _save(fig, path, dpi)
+            fontsize=MIN_FONT, pad=2)
+    fig.text(0.5 * GAP, (legend - 0.06) / total_h,
+             '\n'.join(_legend_lines(width)), fontsize=MIN_FONT, va='top',
+             ha='left', color='#333333')
+    return fig
 
 
 def plot_boundaries(trace: HMANTrace, path: str,
@@ -99,6 +135,31 @@ def plot_boundaries(trace: HMANTrace, path: str,
     and, if given, the sampled ``frames`` above and the ground-truth
     motion ``changes`` (steps, see :mod:`.ground_truth`) as dashed lines)
     to ``path`` (PNG)."""
+    return _save(boundary_figure(trace, frames, width_inches, changes), path,
+                 dpi)
+
+
+def _frame_extent(t: int, frame_shape, ax, fig) -> Tuple[float, ...]:
+    """Extent of frame ``t`` in the strip's data units (x: steps, y: [0,
+    1]) that shows it at its own aspect ratio, as large as its step's
+    0.9 x 1 box allows."""
+    box = ax.get_position()
+    fig_w, fig_h = fig.get_size_inches()
+    x_inches = box.width * fig_w / (ax.get_xlim()[1] - ax.get_xlim()[0])
+    y_inches = box.height * fig_h  # per y unit
+    height, width = frame_shape[:2]
+    w_units = 0.9
+    h_units = w_units * x_inches * height / width / y_inches
+    if h_units > 1:  # tall frame: fit the height, narrow the width
+        w_units, h_units = w_units / h_units, 1.0
+    return (t - w_units / 2, t + w_units / 2, 0.5 - h_units / 2,
+            0.5 + h_units / 2)
+
+
+def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
+                    width_inches: Optional[float] = None,
+                    changes: Optional[Sequence[int]] = None) -> Figure:
+    """The figure of :func:`plot_boundaries`."""
     T, L = trace.num_steps, trace.num_layers
     taus = _temperature_series(trace)
     heights = _row_heights(L, frames is not None, bool(taus))
@@ -114,12 +175,15 @@ def plot_boundaries(trace: HMANTrace, path: str,
     row = 0
     if frames is not None:
         ax = axes[row]
+        ax.set_xlim(-0.5, T - 0.5)
         for t in range(T):
-            ax.imshow(frames[t], extent=(t - 0.45, t + 0.45, 0, 1),
-                      aspect='auto')
+            # aspect='auto' with an extent of the frame's own aspect ratio:
+            # the axis is shared with the rows below, so 'equal' cannot be
+            ax.imshow(frames[t], extent=_frame_extent(t, frames[t].shape, ax,
+                                                      fig), aspect='auto')
         ax.set_ylim(0, 1)
         ax.set_yticks([])
-        ax.set_ylabel('frames', fontsize=7)
+        ax.set_ylabel('frames', fontsize=MIN_FONT + 1)
         row += 1
     steps = np.arange(T)
     for layer in reversed(range(L)):  # top layer first, as in the paper
@@ -131,7 +195,8 @@ def plot_boundaries(trace: HMANTrace, path: str,
         ax.bar(steps, z, width=0.25, color='#c0392b')
         ax.set_ylim(0, 1.05)
         ax.set_yticks([])
-        ax.set_ylabel(f'layer {layer + 1}\nz', fontsize=7, rotation=0,
+        ax.set_ylabel(f'layer {layer + 1}\nz', fontsize=MIN_FONT + 1,
+                      rotation=0,
                       ha='right', va='center')
         row += 1
     if changes:
@@ -140,22 +205,22 @@ def plot_boundaries(trace: HMANTrace, path: str,
         ax = axes[row]
         for name, series in taus:
             ax.plot(steps, series, marker='o', ms=3, lw=1, label=name)
-        ax.set_ylabel('τ', fontsize=8)
-        ax.tick_params(labelsize=6)
-        ax.legend(fontsize=6, loc='upper right', ncol=len(taus))
+        ax.set_ylabel('τ', fontsize=MIN_FONT + 2)
+        ax.tick_params(labelsize=MIN_FONT)
+        ax.legend(fontsize=MIN_FONT, loc='upper right', ncol=len(taus))
     for ax in axes[:-1]:
         ax.tick_params(labelbottom=False)
     axes[-1].set_xticks(steps)
     axes[-1].set_xticklabels(
         [f'{t}\n{trace.frame_inds[t] / trace.fps:.2f}s' for t in steps],
-        fontsize=6)
+        fontsize=MIN_FONT)
     axes[-1].set_xlim(-0.5, T - 0.5)
-    axes[-1].set_xlabel('step (time of its frame)', fontsize=7)
+    axes[-1].set_xlabel('step (time of its frame)', fontsize=MIN_FONT + 1)
     k = int(trace.pred_score.argmax())
     fig.suptitle(
         f'boundaries per layer, top first; prediction: {trace.label(k)} '
-        f'({trace.pred_score[k]:.2f})', fontsize=8)
-    return _save(fig, path, dpi)
+        f'({trace.pred_score[k]:.2f})', fontsize=MIN_FONT + 2)
+    return fig
 
 
 def _row_heights(num_layers, with_frames, with_taus):
@@ -169,8 +234,8 @@ def boundary_figure_inches(num_steps: int, num_layers: int,
                            ) -> Tuple[float, float]:
     """``(width, height)`` in inches of :func:`plot_boundaries`' figure:
     a row of frames, one row per layer, a row of temperatures."""
-    height = sum(_row_heights(num_layers, with_frames, with_taus)) + 0.7
-    return width_inches or max(4.0, 0.65 * num_steps + 1.2), height
+    height = sum(_row_heights(num_layers, with_frames, with_taus)) + 1.0
+    return width_inches or max(4.5, 0.75 * num_steps + 1.4), height
 
 
 def _temperature_series(trace: HMANTrace) -> Sequence[Tuple[str, np.ndarray]]:

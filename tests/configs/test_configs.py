@@ -1,6 +1,7 @@
 """Every config in configs/ loads, builds, and (ablations, baselines,
 main configs) runs one training iteration of its model with its own
 optimizer settings."""
+import ast
 import glob
 import os
 import os.path as osp
@@ -46,16 +47,46 @@ def test_config_loads_with_the_plugin_and_a_known_head(path):
                 assert step['num_clips'] == cfg.model.cls_head.num_segments
 
 
-def test_ucf101_split_is_chosen_by_one_environment_variable(monkeypatch):
-    path = osp.join(REPO, 'configs', 'hman_ucf101.py')
-    assert Config.fromfile(path).train_dataloader.dataset.ann_file == \
-        'data/ucf101/ucf101_train_split_1_videos.txt'
-    monkeypatch.setenv('UCF101_SPLIT', '3')
-    cfg = Config.fromfile(path)
-    assert cfg.train_dataloader.dataset.ann_file == \
-        'data/ucf101/ucf101_train_split_3_videos.txt'
-    assert cfg.val_dataloader.dataset.ann_file == \
-        'data/ucf101/ucf101_val_split_3_videos.txt'
+@pytest.mark.parametrize('dataset', ['ucf101', 'hmdb51'])
+def test_each_split_has_its_own_config_and_no_environment_variable_changes_it(
+        dataset, monkeypatch):
+    monkeypatch.setenv(f'{dataset.upper()}_SPLIT', '3')  # the old switch
+    for split in (1, 2, 3):
+        [path] = glob.glob(osp.join(REPO, 'configs', 'hman',
+                                    f'hman_*_{dataset}-split{split}-rgb.py'))
+        cfg = Config.fromfile(path)
+        assert cfg.split == split
+        for loader, part in (('train_dataloader', 'train'),
+                             ('val_dataloader', 'val'),
+                             ('test_dataloader', 'val')):
+            assert cfg[loader].dataset.ann_file == (
+                f'data/{dataset}/{dataset}_{part}_split_{split}_videos.txt')
+            assert cfg[loader].dataset.data_prefix.video == \
+                f'data/{dataset}/videos'
+    with open(path) as f:  # split 3: small, inherits split 1
+        text = f.read()
+    assert f'{dataset}-split1-rgb.py' in text and len(text.splitlines()) < 15
+
+
+def test_dataset_bases_only_add_the_data_to_the_shared_pipeline_base():
+    base = osp.join(REPO, 'configs', '_base_', 'datasets')
+    for name in ('ucf101_tsn-1x1x16-rgb.py', 'hmdb51_tsn-1x1x16-rgb.py'):
+        with open(osp.join(base, name)) as f:
+            code = [line for line in f
+                    if line.strip() and not line.startswith('#')]
+        assert len(code) <= 16, name
+        assert not any('pipeline' in line for line in code[1:]), name
+
+
+def test_configs_define_no_functions():
+    for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                          recursive=True):
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        defs = [type(node).__name__ for node in ast.walk(tree)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                     ast.Lambda, ast.ClassDef))]
+        assert not defs, (path, defs)
 
 
 def test_hmdb51_config_targets_51_classes_and_its_own_lists():

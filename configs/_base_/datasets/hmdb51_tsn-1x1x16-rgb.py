@@ -1,54 +1,19 @@
 # HMDB51 in mmaction2's standard layout (tools/data/hmdb51 of mmaction2):
 #   data/hmdb51/videos/<ClassName>/<video>.avi
 #   data/hmdb51/hmdb51_{train,val}_split_{1,2,3}_videos.txt  ("<path> <label>")
-# The official split is chosen by one variable: HMDB51_SPLIT=2 (or 3) in the
-# environment, e.g.  HMDB51_SPLIT=2 python tools/train.py configs/hman_hmdb51.py
-#   --work-dir work_dirs/hman_hmdb51_split2
+# Official split 1; splits 2 and 3 have their own configs (`*-split2-rgb.py`,
+# `*-split3-rgb.py`), which inherit the split-1 config and change the lists.
 _base_ = ['./tsn_video_pipelines.py']
 
-dataset_type = 'CheckedVideoDataset'  # VideoDataset + input checks
 data_root = 'data/hmdb51'
-split = {{'$HMDB51_SPLIT:1'}}  # official train/test split: 1, 2 or 3
+split = 1  # official train/test split
 num_classes = 51
 ann_file_train = f'{data_root}/hmdb51_train_split_{split}_videos.txt'
 ann_file_val = f'{data_root}/hmdb51_val_split_{split}_videos.txt'
 ann_file_test = ann_file_val
-
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        num_classes=num_classes,
-        ann_file=ann_file_train,
-        data_prefix=dict(video=f'{data_root}/videos'),
-        pipeline=_base_.train_pipeline))
-val_dataloader = dict(
-    batch_size=16,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        num_classes=num_classes,
-        ann_file=ann_file_val,
-        data_prefix=dict(video=f'{data_root}/videos'),
-        pipeline=_base_.val_pipeline,
-        test_mode=True))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=8,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        num_classes=num_classes,
-        ann_file=ann_file_test,
-        data_prefix=dict(video=f'{data_root}/videos'),
-        pipeline=_base_.test_pipeline,
-        test_mode=True))
-
-val_evaluator = dict(type='RobustAccMetric')  # AccMetric + broken_videos
-test_evaluator = val_evaluator
+# what the three dataloaders of the shared base get, besides their list
+video_data = dict(
+    num_classes=num_classes, data_prefix=dict(video=f'{data_root}/videos'))
+train_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_train))
+val_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_val))
+test_dataloader = dict(dataset=dict(video_data, ann_file=ann_file_test))

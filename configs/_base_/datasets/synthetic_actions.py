@@ -3,10 +3,16 @@
 #   python tools/data/make_synthetic_actions.py data/synthetic_actions
 # Frames are sampled TSN-style: num_segments segments, one frame each.
 # No flips: they would turn 'left' into 'right' and change the label.
-dataset_type = 'CheckedVideoDataset'  # VideoDataset + input checks
+# mmaction2's VideoDataset: with the plugin imported it is the checked
+# dataset (hman_mmaction/datasets/checked_video_dataset.py)
+dataset_type = 'VideoDataset'
 data_root = 'data/synthetic_actions'
 num_segments = 8
 num_classes = 12
+# The model is built for 64x64 frames: larger ones (a phone video added to
+# the data) are resized to it, else the data preprocessor pads the whole
+# batch to the largest frame and memory runs out (FitFrameSize).
+frame_size = 64
 
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
@@ -14,6 +20,7 @@ train_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=num_segments),
     dict(type='DecordDecode'),
+    dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
@@ -22,6 +29,7 @@ val_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=num_segments, test_mode=True),
     dict(type='DecordDecode'),
+    dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
@@ -32,14 +40,17 @@ test_pipeline = [
     dict(type='SampleFrames', clip_len=1, frame_interval=1,
          num_clips=num_segments, twice_sample=True, test_mode=True),
     dict(type='DecordDecode'),
+    dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
 
+# Training workers are started afresh every epoch, so that a resumed run
+# draws the same augmentations as an uninterrupted one.
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,
-    persistent_workers=True,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,

@@ -1,9 +1,15 @@
-# mmaction2's TSN-style video pipelines for sequence heads: `num_segments`
-# segments, one frame each (1x1xT), decoded with decord.
+# mmaction2's TSN-style video pipelines and dataloaders for sequence heads:
+# `num_segments` segments, one frame each (1x1xT), decoded with decord,
+# resized and cropped to the 224x224 the ImageNet backbones are built for.
 # Views at test time: two interleaved samplings of the whole video
 # (twice_sample) x ThreeCrop = 6 views of `num_segments` frames; the head
 # scores every view and BaseHead.average_clip averages them.
+# The dataset bases (ucf101_*, hmdb51_*) add only the data: the annotation
+# files, the video folder and the number of classes.
 num_segments = 16
+# mmaction2's VideoDataset: with the plugin imported it is the checked
+# dataset (hman_mmaction/datasets/checked_video_dataset.py)
+dataset_type = 'VideoDataset'
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
     dict(type='DecordInit', **file_client_args),
@@ -39,3 +45,28 @@ test_pipeline = [
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs')
 ]
+
+# Training workers are started afresh every epoch, so that a resumed run
+# draws the same augmentations as an uninterrupted one
+# (docs/robustness.md, "Exact resume").
+train_dataloader = dict(
+    batch_size=16,
+    num_workers=8,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(type=dataset_type, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, pipeline=val_pipeline, test_mode=True))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, pipeline=test_pipeline, test_mode=True))
+
+val_evaluator = dict(type='RobustAccMetric')  # AccMetric + broken_videos
+test_evaluator = val_evaluator

@@ -11,19 +11,29 @@ cached_model = dict(
     type='CachedFeatureRecognizer',
     data_preprocessor=dict(type='ActionDataPreprocessor'))
 
-
-def _loader(split, **dataset):
-    return dict(
-        num_workers=0,
-        persistent_workers=False,
-        dataset=dict(
-            _delete_=True,
-            type='CachedFeatureDataset',
-            store=feature_store,
-            split=split,
-            **dataset))
-
-
-cached_train_dataloader = _loader('train')
-cached_val_dataloader = _loader('val', test_mode=True)
-cached_test_dataloader = _loader('test', test_mode=True)
+cached_train_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='CachedFeatureDataset',
+        store=feature_store,
+        split='train'))
+cached_val_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='CachedFeatureDataset',
+        store=feature_store,
+        split='val',
+        test_mode=True))
+cached_test_dataloader = dict(
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        _delete_=True,
+        type='CachedFeatureDataset',
+        store=feature_store,
+        split='test',
+        test_mode=True))

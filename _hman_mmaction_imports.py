@@ -1,0 +1,95 @@
+"""Import hook for mmaction2 modules that the pinned wheel lacks.
+
+mmaction2 1.2.0's wheel imports ``mmaction.models.localizers.drn`` without
+shipping it (open-mmlab/mmaction2#2714), and ``importlib_metadata`` without
+declaring it. ``import hman_mmaction`` fixes both
+(:mod:`hman_mmaction.compat.missing_modules`), but mmaction2's own tools
+``analysis_tools/confusion_matrix.py`` and ``convert/reparameterize_model.py``
+import ``mmaction.models`` before they read a config, so the plugin comes
+too late. This module is therefore installed with the package together with
+``hman_mmaction_imports.pth``, whose one line runs :func:`install` at
+interpreter start-up.
+
+Scope, kept narrow on purpose:
+
+* only three module names are ever answered:
+  ``mmaction.models.localizers.drn``, ``...drn.drn`` (placeholders) and
+  ``importlib_metadata`` (the standard library's ``importlib.metadata``,
+  which has the two names mmaction2 uses);
+* the finder is appended to ``sys.meta_path``, so it is asked only after
+  every regular finder failed: a wheel or a source install that ships
+  ``drn`` always wins;
+* start-up cost: this file uses the standard library only and imports
+  nothing of mmaction, torch or the plugin until the module is asked for.
+
+The placeholder ``DRN`` raises an ``ImportError`` that explains the gap when
+somebody builds it; every other model imports normally.
+"""
+import importlib.abc
+import importlib.machinery
+import sys
+
+DRN_PACKAGE = 'mmaction.models.localizers.drn'
+DRN_MODULE = DRN_PACKAGE + '.drn'
+METADATA_BACKPORT = 'importlib_metadata'
+PROVIDED = (DRN_PACKAGE, DRN_MODULE, METADATA_BACKPORT)
+DRN_MISSING_MESSAGE = (
+    'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
+    '`mmaction/models/localizers/drn` (open-mmlab/mmaction2#2714). '
+    'To use DRN, install mmaction2 from source: '
+    '`pip install git+https://github.com/open-mmlab/mmaction2.git`.')
+
+
+class MissingDRN:
+    """Stands in for ``mmaction.models.localizers.drn.drn.DRN``."""
+
+    def __init__(self, *args, **kwargs):
+        raise ImportError(DRN_MISSING_MESSAGE)
+
+
+class _StdlibMetadataLoader(importlib.abc.Loader):
+
+    def create_module(self, spec):
+        import importlib.metadata
+        return importlib.metadata
+
+    def exec_module(self, module):
+        pass
+
+
+class _PlaceholderLoader(importlib.abc.Loader):
+
+    def create_module(self, spec):
+        return None  # default module creation
+
+    def exec_module(self, module):
+        module.__doc__ = DRN_MISSING_MESSAGE
+        if module.__name__ == DRN_MODULE:
+            module.DRN = MissingDRN
+            from mmaction.registry import MODELS
+            MODELS.register_module(name='DRN', module=MissingDRN, force=True)
+
+
+class MissingModuleFinder(importlib.abc.MetaPathFinder):
+    """Answers only for :data:`PROVIDED`, and only as the last resort."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in PROVIDED:
+            return None
+        if fullname == METADATA_BACKPORT:
+            return importlib.machinery.ModuleSpec(fullname,
+                                                  _StdlibMetadataLoader())
+        spec = importlib.machinery.ModuleSpec(
+            fullname, _PlaceholderLoader(),
+            is_package=fullname == DRN_PACKAGE)
+        if fullname == DRN_PACKAGE:
+            spec.submodule_search_locations = []
+        return spec
+
+
+def install() -> bool:
+    """Append the finder to ``sys.meta_path`` once; True if it did."""
+    if any(isinstance(f, MissingModuleFinder) for f in sys.meta_path):
+        return False
+    sys.meta_path.append(MissingModuleFinder())
+    return True

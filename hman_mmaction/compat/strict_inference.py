@@ -1,0 +1,41 @@
+"""``mmaction.apis.init_recognizer`` refuses a checkpoint that does not fill
+the model.
+
+``init_recognizer(config, checkpoint)`` loads with mmengine's
+``load_checkpoint(strict=False)``, which only prints the keys it could not
+match: a TSN checkpoint given with the HM-AN config (or the reverse) yields
+a model with a random head whose predictions look normal. The fix wraps
+the ``load_checkpoint`` name that ``mmaction.apis.inference`` calls, so
+after loading it raises
+:class:`~hman_mmaction.engine.checkpoint_match.CheckpointMismatchError`
+naming the missing, mismatched and unexpected keys. Every other caller of
+mmengine's ``load_checkpoint`` (backbone ``init_cfg`` pretraining, our
+runner) is untouched.
+"""
+import functools
+
+MARK = '_hman_refuses_incomplete'
+
+
+def _strict(load_checkpoint):
+
+    @functools.wraps(load_checkpoint)
+    def load_whole_model(model, filename, *args, **kwargs):
+        from ..engine.checkpoint_match import (DEFAULT_REVISE_KEYS,
+                                               refuse_incomplete)
+        checkpoint = load_checkpoint(model, filename, *args, **kwargs)
+        revise_keys = kwargs.get('revise_keys', DEFAULT_REVISE_KEYS)
+        refuse_incomplete(model, checkpoint, str(filename), revise_keys)
+        return checkpoint
+
+    setattr(load_whole_model, MARK, True)
+    return load_whole_model
+
+
+def make_init_recognizer_strict() -> bool:
+    """Wrap ``mmaction.apis.inference.load_checkpoint``; True if it did."""
+    from mmaction.apis import inference
+    if getattr(inference.load_checkpoint, MARK, False):
+        return False
+    inference.load_checkpoint = _strict(inference.load_checkpoint)
+    return True

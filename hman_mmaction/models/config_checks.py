@@ -1,0 +1,160 @@
+"""Build-time checks of the ``cls_head`` options of :class:`HMANHead`.
+
+``HMANHead.__init__`` calls :func:`check_head_options` first, before any
+layer is built, so a bad value fails with the option's name and the fix
+instead of training silently (``rnn.hidden_size=0`` gives a ``Linear(0, C)``
+classifier; ``attention.hidden_channels=0`` a uniform attention) or failing
+deep inside torch (negative sizes). A misspelt key names ``HMANHead`` and
+the nearest valid key with its place (``num_layer`` -> ``rnn.num_layers``),
+instead of ``BaseHead.__init__() got an unexpected keyword argument``.
+
+:func:`check_feature_channels` is the run-time half: the backbone's output
+channels are only known at the first forward pass, and a mismatch with
+``in_channels`` otherwise ends in a bare matrix-shape error.
+"""
+import difflib
+import inspect
+from typing import Dict, Iterable, List, Optional, Tuple
+
+from mmaction.models.heads import BaseHead
+from mmaction.registry import MODELS
+
+#: arguments the head's builder fills in, never set in a config
+_FILLED_BY_HEAD = {'input_size', 'feat_channels', 'query_channels',
+                   'in_features'}
+
+
+def _parameters(cls) -> Tuple[List[str], bool]:
+    """Keyword names of ``cls.__init__`` and whether it takes ``**kwargs``."""
+    names, var_kw = [], False
+    for name, param in inspect.signature(cls.__init__).parameters.items():
+        if param.kind is param.VAR_KEYWORD:
+            var_kw = True
+        elif name != 'self' and param.kind is not param.VAR_POSITIONAL:
+            names.append(name)
+    return names, var_kw
+
+
+def _component_class(cfg) -> Optional[type]:
+    if not isinstance(cfg, dict) or 'type' not in cfg:
+        return None
+    kind = cfg['type']
+    return kind if inspect.isclass(kind) else MODELS.get(kind)
+
+
+def _valid_keys(head_cls, rnn: dict, attention: dict) -> Dict[str, str]:
+    """``{key: its place in cls_head}`` for every settable option."""
+    places = {}
+    for sub, cfg in (('rnn', rnn), ('attention', attention)):
+        cls = _component_class(cfg)
+        if cls is None:
+            continue
+        for name in _parameters(cls)[0]:
+            if name not in _FILLED_BY_HEAD:
+                places.setdefault(name, f'{sub}.{name}')
+    for cls in (head_cls, BaseHead):  # the head's own keys win
+        for name in _parameters(cls)[0]:
+            places[name] = name
+    return places
+
+
+def _unknown_key_error(owner: str, key: str, places: Dict[str, str],
+                       where: str) -> TypeError:
+    close = difflib.get_close_matches(key, list(places), n=1, cutoff=0.6)
+    hint = ''
+    if close:
+        place = places[close[0]]
+        hint = (f' Did you mean `{close[0]}`? Set it as '
+                f'`cls_head.{place}`' +
+                (f' (inside the `{place.split(".")[0]}` dict).'
+                 if '.' in place else '.'))
+    valid = sorted(k for k, p in places.items()
+                   if p.startswith(where) if where or '.' not in p)
+    return TypeError(
+        f'{owner} got an unknown option `{where}{key}`.{hint} '
+        f'Valid keys here: {", ".join(valid)}.')
+
+
+def _check_keys(owner: str, given: Iterable[str], allowed: Iterable[str],
+                places: Dict[str, str], where: str) -> None:
+    allowed = set(allowed)
+    for key in given:
+        if key not in allowed:
+            raise _unknown_key_error(owner, key, places, where)
+
+
+def _positive(name: str, value, fix: str, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f'HMANHead option `cls_head.{name}` must be a positive integer, '
+            f'got {value!r}. {fix}')
+
+
+def check_head_options(head_cls, options: dict) -> None:
+    """Check the ``HMANHead.__init__`` arguments ``options`` (its
+    ``locals()``): unknown keys, sizes and ratios; raises ``TypeError`` /
+    ``ValueError`` naming the option and the fix."""
+    rnn = options.get('rnn') or {}
+    attention = options.get('attention') or {}
+    kwargs = dict(options.get('kwargs') or {})
+    places = _valid_keys(head_cls, rnn, attention)
+    base_keys, _ = _parameters(BaseHead)
+    _check_keys(head_cls.__name__, kwargs, base_keys, places, '')
+
+    for sub, cfg in (('rnn', rnn), ('attention', attention)):
+        cls = _component_class(cfg)
+        if cls is None:
+            continue
+        names, var_kw = _parameters(cls)
+        if not var_kw:
+            given = [k for k in cfg if k != 'type']
+            _check_keys(f'{head_cls.__name__} ({cls.__name__})', given,
+                        set(names) - _FILLED_BY_HEAD, places, f'{sub}.')
+
+    _positive('num_classes', options.get('num_classes'),
+              'Set it to the number of classes of the dataset.')
+    _positive('in_channels', options.get('in_channels'),
+              "Set it to the backbone's output channels (2048 for "
+              'ResNet-50).')
+    _positive('feat_channels', options.get('feat_channels'),
+              'Leave it out (None) for no projection, or give the size D '
+              'of the projected features.', allow_none=True)
+    _positive('rnn.hidden_size', rnn.get('hidden_size', 1),
+              'A hidden size of 0 builds a Linear(0, num_classes) '
+              'classifier that learns nothing; use e.g. 512.')
+    _positive('rnn.num_layers', rnn.get('num_layers', 1),
+              'Use 1 for an attention LSTM, 2 or more for HM-AN.')
+    _positive('rnn.output_size', rnn.get('output_size'),
+              'Leave it out to use rnn.hidden_size.', allow_none=True)
+    if attention.get('score', 'content') == 'content':
+        _positive('attention.hidden_channels',
+                  attention.get('hidden_channels', 1),
+                  'With 0 hidden channels every attention score is 0 and '
+                  'the attention stays uniform; use e.g. 256.')
+    _positive('attention.num_locations', attention.get('num_locations'),
+              "Set it to H*W of the backbone's feature map (49 for 7x7).",
+              allow_none=True)
+    dropout = options.get('dropout_ratio', 0.0)
+    if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+        raise ValueError(
+            'HMANHead option `cls_head.dropout_ratio` must be in [0, 1), '
+            f'got {dropout!r}. Use 0 to disable dropout.')
+    for name in ('att_reg_weight', 'bnd_reg_weight'):
+        value = options.get(name, 0.0)
+        if not isinstance(value, (int, float)) or value < 0:
+            raise ValueError(
+                f'HMANHead option `cls_head.{name}` must be >= 0, got '
+                f'{value!r}. Use 0 to disable the penalty.')
+
+
+def check_feature_channels(channels: int, in_channels: int) -> None:
+    """Refuse backbone features whose channel count is not the head's
+    ``in_channels``, naming both numbers."""
+    if channels != in_channels:
+        raise ValueError(
+            f'HMANHead was built with in_channels={in_channels} but the '
+            f'backbone outputs {channels} channels. Set '
+            f'`model.cls_head.in_channels={channels}` (or change the '
+            'backbone) so that both agree.')
