@@ -56,9 +56,11 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=5, norm_type=2))
 param_scheduler = [
-    # a short warm-up (20 iterations): a whole first epoch of it delays
-    # leaving the initial plateau, TSN's included
-    dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=20),
+    # one epoch of warm-up: a 20-iteration one left TSN's training loss
+    # higher after 6 epochs (1.26 against 1.05) and its features worse for
+    # the recurrent heads of recipe (a) (65 % against 97 % top-1)
+    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
+         convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
          by_epoch=True, begin=0, end=max_epochs)
 ]

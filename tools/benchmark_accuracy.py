@@ -283,6 +283,17 @@ def variant_tag(cfg_options):
 
 
 def execute(job, pairs, num_classes):
+    """Train, test and score one run; a finished run with the same
+    command (``result.json`` in its folder) is reused, so an interrupted
+    benchmark continues where it stopped."""
+    saved = osp.join(job['work_dir'], 'result.json')
+    if osp.isfile(saved):
+        with open(saved) as f:
+            result = json.load(f)
+        if result.get('command') == [job['config'], job['epochs'],
+                                     job['options']]:
+            result['reused'] = True
+            return result
     start = time.time()
     # HM-AN heads: BoundaryMetric next to the accuracy
     extras = [] if job['model'] == 'tsn' else ['--boundaries']
@@ -290,7 +301,10 @@ def execute(job, pairs, num_classes):
                           job['epochs'], job['options'], extras)
     result = score_run(job, dump, pairs, num_classes)
     result.update({k: v for k, v in job.items() if k != 'options'},
-                  minutes=(time.time() - start) / 60)
+                  minutes=(time.time() - start) / 60,
+                  command=[job['config'], job['epochs'], job['options']])
+    with open(saved, 'w') as f:
+        json.dump(result, f, indent=1)
     return result
 
 
@@ -302,7 +316,8 @@ def describe(result):
         if f'bnd_rate_l{layer["layer"]}' in result['train_rates']:
             text += (f', l{layer["layer"]} rate {layer["rate"]:.2f} F1 '
                      f'{layer["f1"]:.2f} (random {layer["random_f1"]:.2f})')
-    return text + f' ({result["minutes"]:.1f} min)'
+    reused = ', reused' if result.get('reused') else ''
+    return text + f' ({result["minutes"]:.1f} min{reused})'
 
 
 def main(argv=None):
