@@ -47,7 +47,9 @@ model = dict(
 
 max_epochs = 12
 train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs, val_begin=1,
+    type='EpochBasedTrainLoop',
+    max_epochs=max_epochs,
+    val_begin=1,
     val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
@@ -59,10 +61,20 @@ param_scheduler = [
     # one epoch of warm-up: a 20-iteration one left TSN's training loss
     # higher after 6 epochs (1.26 against 1.05) and its features worse for
     # the recurrent heads of recipe (a) (65 % against 97 % top-1)
-    dict(type='LinearLR', start_factor=0.1, by_epoch=True, begin=0, end=1,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
-         by_epoch=True, begin=0, end=max_epochs)
+    dict(
+        type='LinearLR',
+        start_factor=0.1,
+        by_epoch=True,
+        begin=0,
+        end=1,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_epochs,
+        eta_min=1e-5,
+        by_epoch=True,
+        begin=0,
+        end=max_epochs)
 ]
 
 default_hooks = dict(logger=dict(interval=10))

@@ -32,8 +32,11 @@ def run_python(code, disable=(), block=(), env=None, cwd=None, timeout=300):
         full_env['HMAN_COMPAT_DISABLE'] = ','.join(disable)
     full_env.update(env or {})
     return subprocess.run([sys.executable, '-c', source],
-                          capture_output=True, text=True, env=full_env,
-                          cwd=cwd or REPO, timeout=timeout)
+                          capture_output=True,
+                          text=True,
+                          env=full_env,
+                          cwd=cwd or REPO,
+                          timeout=timeout)
 
 
 def load_tool(name):
@@ -57,10 +60,15 @@ def run_tool(args, env=None, cwd=None, timeout=600):
     CompletedProcess with stdout and stderr merged into ``.stdout``."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable] + list(args), cwd=cwd or REPO,
-                          env=full_env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True,
-                          errors='replace', timeout=timeout)
+    return subprocess.run(
+        [sys.executable] + list(args),
+        cwd=cwd or REPO,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors='replace',
+        timeout=timeout)
 
 
 def free_port():
@@ -73,18 +81,26 @@ def free_port():
 
 def single_process_group_env():
     """torchrun's variables for a world of one process on this machine."""
-    return dict(RANK='0', WORLD_SIZE='1', LOCAL_RANK='0',
-                MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
+    return dict(
+        RANK='0',
+        WORLD_SIZE='1',
+        LOCAL_RANK='0',
+        MASTER_ADDR='127.0.0.1',
+        MASTER_PORT=str(free_port()))
 
 
 def make_tiny_dataset(root, train=8, val=4, test=4, seed=0):
     """A few small synthetic action videos (real mp4 files) in ``root``."""
     from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
                                                           generate_dataset)
-    spec = SyntheticActionSpec(size=32, num_frames=16, object_size=5,
-                               num_distractors=1)
-    return generate_dataset(str(root), dict(train=train, val=val, test=test),
-                            spec, seed=seed, progress=False)
+    spec = SyntheticActionSpec(
+        size=32, num_frames=16, object_size=5, num_distractors=1)
+    return generate_dataset(
+        str(root),
+        dict(train=train, val=val, test=test),
+        spec,
+        seed=seed,
+        progress=False)
 
 
 def data_overrides(root, batch_size=4, workers=0):

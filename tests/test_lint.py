@@ -19,7 +19,9 @@ def run_linter(module, *args):
         pytest.skip(f'{module} is not installed: pip install -e .[tests] '
                     'installs the pinned linters')
     return subprocess.run([sys.executable, '-m', module, *args],
-                          cwd=REPO, capture_output=True, text=True,
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True,
                           timeout=600)
 
 

@@ -42,23 +42,25 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
-import hman_mmaction  # noqa: E402,F401  (compat fixes)
-from hman_mmaction.benchmark.accuracy import (  # noqa: E402
-    boundary_layers, latest_metrics, load_dump, pair_accuracy, plateau_exit,
-    results_table, train_rates, training_curve, zoo_table)
-from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
+import hman_mmaction  # noqa: F401  (compat fixes)
+from hman_mmaction.benchmark.accuracy import (boundary_layers, latest_metrics,
+                                              load_dump, pair_accuracy,
+                                              plateau_exit, results_table,
+                                              train_rates, training_curve,
+                                              zoo_table)
+from hman_mmaction.datasets.synthetic_actions import (
     HIERARCHICAL_NUM_SEGMENTS, SyntheticActionSpec, class_names,
-    config_overrides, generate_dataset, hierarchical_spec,
-    order_swapped_pairs, stale_reason)
+    config_overrides, generate_dataset, hierarchical_spec, order_swapped_pairs,
+    stale_reason)
 
 # name, config of the pretrained recipe (under configs/cached/), config of
 # the scratch recipe (under configs/)
 MODELS = {
-    'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py',
-                  'demo/hman_scratch_demo.py'),
-    'hman_hard': ('HM-AN (Gumbel-hard attention)',
-                  'demo/hman-hard-att_demo.py',
-                  'demo/hman-hard-att_scratch_demo.py'),
+    'hman_soft':
+    ('HM-AN (soft attention)', 'hman_demo.py', 'demo/hman_scratch_demo.py'),
+    'hman_hard':
+    ('HM-AN (Gumbel-hard attention)', 'demo/hman-hard-att_demo.py',
+     'demo/hman-hard-att_scratch_demo.py'),
     'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py',
                 'demo/attlstm_scratch_demo.py'),
     'tsn': ('TSN', 'demo/tsn_demo.py', 'demo/tsn_demo.py'),
@@ -70,45 +72,77 @@ TSN_CONFIG = 'configs/demo/tsn_demo.py'
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--recipes', nargs='+', choices=RECIPES,
-                   default=list(RECIPES))
+    p.add_argument(
+        '--recipes', nargs='+', choices=RECIPES, default=list(RECIPES))
     p.add_argument('--tasks', nargs='+', choices=TASKS, default=list(TASKS))
-    p.add_argument('--scratch-tasks', nargs='+', choices=TASKS,
-                   default=['flat'],
-                   help='tasks that also run the scratch recipe (the slow '
-                   'one; default: the flat task only)')
-    p.add_argument('--models', nargs='+', choices=sorted(MODELS),
-                   default=list(MODELS))
+    p.add_argument(
+        '--scratch-tasks',
+        nargs='+',
+        choices=TASKS,
+        default=['flat'],
+        help='tasks that also run the scratch recipe (the slow '
+        'one; default: the flat task only)')
+    p.add_argument(
+        '--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-    p.add_argument('--jobs', type=int, default=2,
-                   help='runs at a time (one torch thread each)')
-    p.add_argument('--data-seed', type=int, default=0,
-                   help='seed of the generated videos (and of the TSN '
-                   'that the pretrained recipe starts from)')
-    p.add_argument('--pretrain-epochs', type=int, default=6,
-                   help='epochs of the TSN whose backbone is reused')
-    p.add_argument('--head-epochs', type=int, default=4,
-                   help='epochs of each head on the feature cache')
-    p.add_argument('--scratch-epochs', type=int, default=4,
-                   help='epochs of each end-to-end run from scratch')
+    p.add_argument(
+        '--jobs',
+        type=int,
+        default=2,
+        help='runs at a time (one torch thread each)')
+    p.add_argument(
+        '--data-seed',
+        type=int,
+        default=0,
+        help='seed of the generated videos (and of the TSN '
+        'that the pretrained recipe starts from)')
+    p.add_argument(
+        '--pretrain-epochs',
+        type=int,
+        default=6,
+        help='epochs of the TSN whose backbone is reused')
+    p.add_argument(
+        '--head-epochs',
+        type=int,
+        default=4,
+        help='epochs of each head on the feature cache')
+    p.add_argument(
+        '--scratch-epochs',
+        type=int,
+        default=4,
+        help='epochs of each end-to-end run from scratch')
     p.add_argument('--train', type=int, default=1200, help='train videos')
     p.add_argument('--test', type=int, default=480, help='test videos')
     p.add_argument('--batch-size', type=int, default=16)
-    p.add_argument('--workers', type=int, default=1,
-                   help='data loading processes per run')
-    p.add_argument('--spec', nargs='+', default=[], metavar='FIELD=VALUE',
-                   help='override fields of both tasks\' video spec, e.g. '
-                   'num_frames=16 (a tiny smoke run)')
-    p.add_argument('--data-root',
-                   default=osp.join('data', 'benchmark_accuracy'))
-    p.add_argument('--work-dir',
-                   default=osp.join('work_dirs', 'benchmark_accuracy'))
-    p.add_argument('--out', default=None,
-                   help='markdown tables (default WORK_DIR/results.md)')
-    p.add_argument('--json', default=None,
-                   help='every number (default WORK_DIR/results.json)')
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='extra key=value overrides for every run')
+    p.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        help='data loading processes per run')
+    p.add_argument(
+        '--spec',
+        nargs='+',
+        default=[],
+        metavar='FIELD=VALUE',
+        help='override fields of both tasks\' video spec, e.g. '
+        'num_frames=16 (a tiny smoke run)')
+    p.add_argument(
+        '--data-root', default=osp.join('data', 'benchmark_accuracy'))
+    p.add_argument(
+        '--work-dir', default=osp.join('work_dirs', 'benchmark_accuracy'))
+    p.add_argument(
+        '--out',
+        default=None,
+        help='markdown tables (default WORK_DIR/results.md)')
+    p.add_argument(
+        '--json',
+        default=None,
+        help='every number (default WORK_DIR/results.json)')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='extra key=value overrides for every run')
     return p.parse_args(argv)
 
 
@@ -137,15 +171,18 @@ def ensure_data(args, task, spec):
     else:
         log(f'[{task}] data: generating {sum(counts.values())} videos into '
             f'{root} ({reason})')
-        generate_dataset(root, counts, spec, seed=args.data_seed,
-                         progress=False)
+        generate_dataset(
+            root, counts, spec, seed=args.data_seed, progress=False)
     return root
 
 
 def task_options(args, root, num_classes, segments):
     """``--cfg-options`` pointing a video config at the task's data."""
-    options = config_overrides(root, batch_size=args.batch_size,
-                               workers=args.workers, num_classes=num_classes)
+    options = config_overrides(
+        root,
+        batch_size=args.batch_size,
+        workers=args.workers,
+        num_classes=num_classes)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         options.append(f'{loader}.dataset.pipeline.1.num_clips={segments}')
     return options + list(args.cfg_options)
@@ -153,11 +190,14 @@ def task_options(args, root, num_classes, segments):
 
 def store_options(store, num_classes, segments, batch_size):
     """``--cfg-options`` pointing a cached-feature config at ``store``."""
-    options = [f'model.cls_head.num_classes={num_classes}',
-               f'train_dataloader.batch_size={batch_size}']
-    options += [f'{loader}.dataset.store={store}'
-                for loader in ('train_dataloader', 'val_dataloader',
-                               'test_dataloader')]
+    options = [
+        f'model.cls_head.num_classes={num_classes}',
+        f'train_dataloader.batch_size={batch_size}'
+    ]
+    options += [
+        f'{loader}.dataset.store={store}'
+        for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader')
+    ]
     return options
 
 
@@ -185,8 +225,12 @@ def run(command, log_path):
     raise with the tail of the log on failure."""
     env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
     with open(log_path, 'w') as f:
-        result = subprocess.run([sys.executable] + command, cwd=REPO,
-                                stdout=f, stderr=subprocess.STDOUT, env=env)
+        result = subprocess.run(
+            [sys.executable] + command,
+            cwd=REPO,
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            env=env)
     if result.returncode:
         with open(log_path) as f:
             tail = f.read()[-3000:]
@@ -198,14 +242,19 @@ def train_and_test(config, work_dir, seed, epochs, options, extras):
     """Train ``config`` for ``epochs`` and test the last checkpoint with
     ``--dump``; returns the path of the dumped predictions."""
     os.makedirs(work_dir, exist_ok=True)
-    run([osp.join('tools', 'train.py'), config, '--work-dir', work_dir,
-         '--seed', str(seed), '--no-validate', '--cfg-options'] + options +
-        schedule_options(epochs), osp.join(work_dir, 'train_stdout.log'))
+    run([
+        osp.join('tools', 'train.py'), config, '--work-dir', work_dir,
+        '--seed',
+        str(seed), '--no-validate', '--cfg-options'
+    ] + options + schedule_options(epochs),
+        osp.join(work_dir, 'train_stdout.log'))
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
     dump = osp.join(work_dir, 'test_predictions.pkl')
-    run([osp.join('tools', 'test.py'), config, checkpoint, '--work-dir',
-         osp.join(work_dir, 'test'), '--dump', dump] + extras +
-        ['--cfg-options'] + options, osp.join(work_dir, 'test_stdout.log'))
+    run([
+        osp.join('tools', 'test.py'), config, checkpoint, '--work-dir',
+        osp.join(work_dir, 'test'), '--dump', dump
+    ] + extras + ['--cfg-options'] + options,
+        osp.join(work_dir, 'test_stdout.log'))
     return dump
 
 
@@ -231,15 +280,17 @@ def pretrained_backbone(args, task, options):
     if not osp.isfile(checkpoint):
         log(f'[{task}] pretraining TSN ({args.pretrain_epochs} epochs)')
         os.makedirs(work_dir, exist_ok=True)
-        run([osp.join('tools', 'train.py'), TSN_CONFIG, '--work-dir',
-             work_dir, '--seed', str(args.data_seed), '--no-validate',
-             '--cfg-options'] + options +
-            schedule_options(args.pretrain_epochs),
+        run([
+            osp.join('tools', 'train.py'), TSN_CONFIG, '--work-dir', work_dir,
+            '--seed',
+            str(args.data_seed), '--no-validate', '--cfg-options'
+        ] + options + schedule_options(args.pretrain_epochs),
             osp.join(work_dir, 'train_stdout.log'))
     log(f'[{task}] extracting the frozen TSN features into {store}')
-    run([osp.join('tools', 'extract_features.py'), TSN_CONFIG, checkpoint,
-         '--out', store, '--views', '2', '--quiet', '--cfg-options'] +
-        options, osp.join(work_dir, 'extract_stdout.log'))
+    run([
+        osp.join('tools', 'extract_features.py'), TSN_CONFIG, checkpoint,
+        '--out', store, '--views', '2', '--quiet', '--cfg-options'
+    ] + options, osp.join(work_dir, 'extract_stdout.log'))
     return store
 
 
@@ -261,13 +312,19 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
                 f'model.cls_head.num_segments={segments}'
             ]
         for seed in args.seeds:
-            jobs.append(dict(
-                task=task, recipe=recipe, model=model, name=name,
-                config=config, seed=seed, epochs=epochs,
-                options=run_options + list(args.cfg_options),
-                work_dir=osp.join(args.work_dir, task, recipe,
-                                  model + variant_tag(args.cfg_options),
-                                  f'seed{seed}')))
+            jobs.append(
+                dict(
+                    task=task,
+                    recipe=recipe,
+                    model=model,
+                    name=name,
+                    config=config,
+                    seed=seed,
+                    epochs=epochs,
+                    options=run_options + list(args.cfg_options),
+                    work_dir=osp.join(args.work_dir, task, recipe,
+                                      model + variant_tag(args.cfg_options),
+                                      f'seed{seed}')))
     return jobs
 
 
@@ -290,8 +347,9 @@ def execute(job, pairs, num_classes):
     if osp.isfile(saved):
         with open(saved) as f:
             result = json.load(f)
-        if result.get('command') == [job['config'], job['epochs'],
-                                     job['options']]:
+        if result.get('command') == [
+                job['config'], job['epochs'], job['options']
+        ]:
             result['reused'] = True
             return result
     start = time.time()
@@ -300,7 +358,10 @@ def execute(job, pairs, num_classes):
     dump = train_and_test(job['config'], job['work_dir'], job['seed'],
                           job['epochs'], job['options'], extras)
     result = score_run(job, dump, pairs, num_classes)
-    result.update({k: v for k, v in job.items() if k != 'options'},
+    result.update({
+        k: v
+        for k, v in job.items() if k != 'options'
+    },
                   minutes=(time.time() - start) / 60,
                   command=[job['config'], job['epochs'], job['options']])
     with open(saved, 'w') as f:
@@ -331,21 +392,24 @@ def main(argv=None):
         pairs = order_swapped_pairs(names)
         root = ensure_data(args, task, spec)
         options = task_options(args, root, len(names), segments)
-        settings[task] = dict(classes=len(names), pairs=len(pairs),
-                              segments=segments, spec=vars(spec))
+        settings[task] = dict(
+            classes=len(names),
+            pairs=len(pairs),
+            segments=segments,
+            spec=vars(spec))
         jobs = []
         for recipe in args.recipes:
             if recipe == 'scratch' and task not in args.scratch_tasks:
                 continue
-            store = (pretrained_backbone(args, task, options)
-                     if recipe == 'pretrained' else None)
+            store = (
+                pretrained_backbone(args, task, options)
+                if recipe == 'pretrained' else None)
             jobs += jobs_for(args, task, recipe, options, store, segments,
                              len(names))
         log(f'[{task}] {len(jobs)} runs, {args.jobs} at a time')
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = [
-                pool.submit(execute, job, pairs, len(names))
-                for job in jobs
+                pool.submit(execute, job, pairs, len(names)) for job in jobs
             ]
             for index, future in enumerate(futures, start=1):
                 result = future.result()
@@ -357,9 +421,10 @@ def main(argv=None):
     text = results_table(results, args, settings) + '\n'
     if 'flat' in args.tasks and 'pretrained' in args.recipes:
         text += ('\nModel-zoo rows (pretrained recipe, flat task; '
-                 'configs/README.md):\n\n' + zoo_table(
-                     [r for r in results if r['task'] == 'flat'
-                      and r['recipe'] == 'pretrained'], MODELS) + '\n')
+                 'configs/README.md):\n\n' + zoo_table([
+                     r for r in results
+                     if r['task'] == 'flat' and r['recipe'] == 'pretrained'
+                 ], MODELS) + '\n')
     text += f'\nTotal: {minutes:.1f} min.\n'
     print('\n' + text)
     out = args.out or osp.join(args.work_dir, 'results.md')
@@ -369,8 +434,15 @@ def main(argv=None):
     with open(out, 'w') as f:
         f.write(text)
     with open(json_path, 'w') as f:
-        json.dump(dict(args=vars(args), settings=settings, runs=results,
-                       total_minutes=minutes), f, indent=1, default=str)
+        json.dump(
+            dict(
+                args=vars(args),
+                settings=settings,
+                runs=results,
+                total_minutes=minutes),
+            f,
+            indent=1,
+            default=str)
     log(f'table: {out}\njson: {json_path}')
     return results
 

@@ -25,14 +25,14 @@ import statistics
 import tempfile
 import time
 
-import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
-from mmaction.registry import MODELS
 
+import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
                                                       generate_dataset,
                                                       stale_reason)
@@ -47,12 +47,14 @@ def parse_args(argv=None):
     p.add_argument('--size', type=int, default=224, help='frame side (px)')
     p.add_argument('--frames', type=int, default=8, help='segments per clip')
     p.add_argument('--batch-size', type=int, default=16)
-    p.add_argument('--rounds', type=int, default=3,
-                   help='epochs per side, interleaved')
-    p.add_argument('--threads', type=int, default=1,
-                   help='torch threads for both sides')
-    p.add_argument('--work-dir', default=None,
-                   help='data + store folder (default: a temporary one)')
+    p.add_argument(
+        '--rounds', type=int, default=3, help='epochs per side, interleaved')
+    p.add_argument(
+        '--threads', type=int, default=1, help='torch threads for both sides')
+    p.add_argument(
+        '--work-dir',
+        default=None,
+        help='data + store folder (default: a temporary one)')
     return p.parse_args(argv)
 
 
@@ -67,16 +69,20 @@ def end_to_end_config(root: str, frames: int, batch_size: int) -> Config:
     cfg.model = model
     pipeline = [
         dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=1, frame_interval=1,
-             num_clips=frames, test_mode=True),
+        dict(
+            type='SampleFrames',
+            clip_len=1,
+            frame_interval=1,
+            num_clips=frames,
+            test_mode=True),
         dict(type='DecordDecode'),
         dict(type='FormatShape', input_format='NCHW'),
         dict(type='PackActionInputs')
     ]
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
-        loader.update(batch_size=batch_size, num_workers=0,
-                      persistent_workers=False)
+        loader.update(
+            batch_size=batch_size, num_workers=0, persistent_workers=False)
         loader.dataset.update(
             ann_file=osp.join(root, f'{split}_list_videos.txt'),
             data_prefix=dict(video=osp.join(root, 'videos')),
@@ -86,9 +92,10 @@ def end_to_end_config(root: str, frames: int, batch_size: int) -> Config:
 
 def cached_config(e2e: Config, store: str) -> Config:
     cfg = e2e.copy()
-    cfg.model = dict(type='CachedFeatureRecognizer',
-                     cls_head=e2e.model.cls_head,
-                     data_preprocessor=dict(type='ActionDataPreprocessor'))
+    cfg.model = dict(
+        type='CachedFeatureRecognizer',
+        cls_head=e2e.model.cls_head,
+        data_preprocessor=dict(type='ActionDataPreprocessor'))
     cfg.train_dataloader.dataset = dict(
         type='CachedFeatureDataset', store=store, split='train')
     return cfg
@@ -124,19 +131,26 @@ def main(argv=None):
         generate_dataset(root, counts, spec, seed=0, progress=False)
     e2e_cfg = end_to_end_config(root, args.frames, args.batch_size)
     start = time.perf_counter()
-    extract_features(e2e_cfg, None, store, splits=['train'],
-                     batch_size=args.batch_size, progress=False)
+    extract_features(
+        e2e_cfg,
+        None,
+        store,
+        splits=['train'],
+        batch_size=args.batch_size,
+        progress=False)
     extraction = time.perf_counter() - start
-    sides = dict(end_to_end=Side(e2e_cfg),
-                 cached=Side(cached_config(e2e_cfg, store)))
+    sides = dict(
+        end_to_end=Side(e2e_cfg), cached=Side(cached_config(e2e_cfg, store)))
     for side in sides.values():  # warm-up: one batch each
         side.model.train_step(next(iter(side.loader)), side.optim)
     times = {name: [] for name in sides}
     for round_ in range(args.rounds):
         for name, side in sides.items():
             times[name].append(side.epoch())
-            print(f'round {round_ + 1}/{args.rounds} {name}: '
-                  f'{times[name][-1]:.2f} s/epoch', flush=True)
+            print(
+                f'round {round_ + 1}/{args.rounds} {name}: '
+                f'{times[name][-1]:.2f} s/epoch',
+                flush=True)
     e2e, cached = (statistics.median(times['end_to_end']),
                    statistics.median(times['cached']))
     side = (args.size + 31) // 32
@@ -151,8 +165,11 @@ def main(argv=None):
           f'({extraction:.1f} s) pays for itself after '
           f'{extraction / max(e2e - cached, 1e-9):.1f} epoch(s)')
     print('=' * 70)
-    return dict(end_to_end=times['end_to_end'], cached=times['cached'],
-                ratio=e2e / cached, extraction=extraction)
+    return dict(
+        end_to_end=times['end_to_end'],
+        cached=times['cached'],
+        ratio=e2e / cached,
+        extraction=extraction)
 
 
 if __name__ == '__main__':

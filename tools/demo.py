@@ -32,29 +32,39 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
-from hman_mmaction.benchmark.accuracy import (  # noqa: E402
-    latest_metrics, load_dump, pair_accuracy)
-from hman_mmaction.datasets.synthetic_actions import (  # noqa: E402
-    config_overrides, order_swapped_pairs, stale_reason)
+from hman_mmaction.benchmark.accuracy import (latest_metrics, load_dump,
+                                              pair_accuracy)
+from hman_mmaction.datasets.synthetic_actions import (config_overrides,
+                                                      order_swapped_pairs,
+                                                      stale_reason)
 
 BACKBONE_CONFIG = osp.join('configs', 'demo', 'tsn_demo.py')
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--config',
-                   default=osp.join('configs', 'demo',
-                                    'hman_tsn-pretrained_demo.py'))
-    p.add_argument('--backbone-epochs', type=int, default=6,
-                   help='epochs of the TSN whose backbone HM-AN reuses '
-                   '(0: no pretraining)')
+    p.add_argument(
+        '--config',
+        default=osp.join('configs', 'demo', 'hman_tsn-pretrained_demo.py'))
+    p.add_argument(
+        '--backbone-epochs',
+        type=int,
+        default=6,
+        help='epochs of the TSN whose backbone HM-AN reuses '
+        '(0: no pretraining)')
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
-    p.add_argument('--data-root',
-                   default=osp.join('data', 'synthetic_actions'))
-    p.add_argument('--epochs', type=int, default=None,
-                   help='override train_cfg.max_epochs')
-    p.add_argument('--cfg-options', nargs='+', default=[],
-                   help='more key=value overrides for training and testing')
+    p.add_argument(
+        '--data-root', default=osp.join('data', 'synthetic_actions'))
+    p.add_argument(
+        '--epochs',
+        type=int,
+        default=None,
+        help='override train_cfg.max_epochs')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=[],
+        help='more key=value overrides for training and testing')
     return p.parse_args(argv)
 
 
@@ -64,11 +74,11 @@ def run(command):
 
 
 def best_checkpoint(work_dir):
-    found = sorted(glob.glob(osp.join(work_dir, 'best_*.pth')),
-                   key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
     if not found:
-        found = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')),
-                       key=osp.getmtime)
+        found = sorted(
+            glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no checkpoint in {work_dir}: did training '
                                 'finish? See its log there.')
@@ -85,11 +95,16 @@ def main(argv=None):
               'regenerate)')
     else:
         print(f'generating the demo data: {stale}')
-        run([python, osp.join('tools', 'data', 'make_synthetic_actions.py'),
-             args.data_root])
+        run([
+            python,
+            osp.join('tools', 'data', 'make_synthetic_actions.py'),
+            args.data_root
+        ])
     data = ['--cfg-options'] + config_overrides(args.data_root)
-    train = [python, osp.join('tools', 'train.py'), args.config,
-             '--work-dir', args.work_dir] + data
+    train = [
+        python,
+        osp.join('tools', 'train.py'), args.config, '--work-dir', args.work_dir
+    ] + data
     if args.backbone_epochs > 0:
         train.append('load_from=' + pretrain_backbone(args, data))
     if args.epochs is not None:
@@ -98,8 +113,11 @@ def main(argv=None):
     checkpoint = best_checkpoint(osp.join(REPO, args.work_dir))
     test_dir = osp.join(args.work_dir, 'test')
     dump = osp.join(test_dir, 'test_predictions.pkl')
-    run([python, osp.join('tools', 'test.py'), args.config, checkpoint,
-         '--work-dir', test_dir, '--dump', dump] + data + args.cfg_options)
+    run([
+        python,
+        osp.join('tools', 'test.py'), args.config, checkpoint, '--work-dir',
+        test_dir, '--dump', dump
+    ] + data + args.cfg_options)
     metrics = latest_metrics(osp.join(REPO, test_dir))
     with open(osp.join(REPO, args.data_root, 'classnames.txt')) as f:
         names = [line.strip() for line in f if line.strip()]
@@ -132,13 +150,15 @@ def pretrain_backbone(args, data):
               'retrain)')
         return checkpoint
     epochs = args.backbone_epochs
-    run([sys.executable, osp.join('tools', 'train.py'), BACKBONE_CONFIG,
-         '--work-dir', work_dir, '--no-validate'] + data + [
-             f'train_cfg.max_epochs={epochs}',
-             f'param_scheduler.1.T_max={epochs}',
-             f'param_scheduler.1.end={epochs}',
-             'default_hooks.checkpoint.save_best=None'
-         ])
+    run([
+        sys.executable,
+        osp.join('tools', 'train.py'), BACKBONE_CONFIG, '--work-dir', work_dir,
+        '--no-validate'
+    ] + data + [
+        f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.T_max={epochs}',
+        f'param_scheduler.1.end={epochs}',
+        'default_hooks.checkpoint.save_best=None'
+    ])
     return checkpoint
 
 

@@ -32,16 +32,19 @@ QUANTIZE_ABOVE = 120 * 1024  # larger PNGs are stored with a palette
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--config',
-                   default=osp.join('configs', 'demo',
-                                    'hman_tsn-pretrained_demo.py'))
-    p.add_argument('--checkpoint', help='default: newest best_*.pth in '
-                   '--work-dir')
+    p.add_argument(
+        '--config',
+        default=osp.join('configs', 'demo', 'hman_tsn-pretrained_demo.py'))
+    p.add_argument(
+        '--checkpoint', help='default: newest best_*.pth in '
+        '--work-dir')
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
-    p.add_argument('--train', action='store_true',
-                   help='run tools/demo.py when there is no checkpoint')
-    p.add_argument('--data-root', default=osp.join('data',
-                                                   'synthetic_actions'))
+    p.add_argument(
+        '--train',
+        action='store_true',
+        help='run tools/demo.py when there is no checkpoint')
+    p.add_argument(
+        '--data-root', default=osp.join('data', 'synthetic_actions'))
     p.add_argument('--index', type=int, help='test video index')
     p.add_argument('--candidates', type=int, default=12)
     p.add_argument('--out', default=osp.join('docs', 'images'))
@@ -53,14 +56,17 @@ def parse_args(argv=None):
 def find_checkpoint(args):
     if args.checkpoint:
         return args.checkpoint
-    found = sorted(glob.glob(osp.join(args.work_dir, 'best_*.pth')),
-                   key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(args.work_dir, 'best_*.pth')), key=osp.getmtime)
     if not found and args.train:
-        subprocess.run([sys.executable, osp.join('tools', 'demo.py'),
-                        '--config', args.config, '--work-dir', args.work_dir,
-                        '--data-root', args.data_root], check=True)
-        found = sorted(glob.glob(osp.join(args.work_dir, 'best_*.pth')),
-                       key=osp.getmtime)
+        subprocess.run([
+            sys.executable,
+            osp.join('tools', 'demo.py'), '--config', args.config,
+            '--work-dir', args.work_dir, '--data-root', args.data_root
+        ],
+                       check=True)
+        found = sorted(
+            glob.glob(osp.join(args.work_dir, 'best_*.pth')), key=osp.getmtime)
     if not found:
         sys.exit(f'no best_*.pth in {args.work_dir}: run `python '
                  f'tools/demo.py --config {args.config} --work-dir '
@@ -99,9 +105,9 @@ def save_small_png(write, path, max_bytes=MAX_BYTES):
 
 def main(argv=None):
     args = parse_args(argv)
-    import hman_mmaction  # noqa: F401
     from mmaction.apis import init_recognizer
 
+    import hman_mmaction  # noqa: F401
     from hman_mmaction.apis import inference_hman
     from hman_mmaction.visualization import (HMANTrace, load_class_names,
                                              plot_attention_grid,

@@ -22,18 +22,26 @@ from mmengine.config import DictAction
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('config', help='HM-AN config file (model.cls_head = '
-                   'HMANHead)')
-    p.add_argument('checkpoint', help='checkpoint file; "none" for the '
-                   'initialised model')
+    p.add_argument(
+        'config', help='HM-AN config file (model.cls_head = '
+        'HMANHead)')
+    p.add_argument(
+        'checkpoint',
+        help='checkpoint file; "none" for the '
+        'initialised model')
     p.add_argument('video', help='video file')
     p.add_argument('--out', required=True, help='output folder')
-    p.add_argument('--class-names', help='class names, one per line (e.g. '
-                   'data/synthetic_actions/classnames.txt); default: '
-                   'indices')
+    p.add_argument(
+        '--class-names',
+        help='class names, one per line (e.g. '
+        'data/synthetic_actions/classnames.txt); default: '
+        'indices')
     p.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override config entries, key=value')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value')
     return p.parse_args(argv)
 
 
@@ -44,9 +52,14 @@ def main(argv=None):
     checkpoint = None if args.checkpoint.lower() == 'none' else \
         args.checkpoint
     try:
-        visualize_video(args.config, checkpoint, args.video, args.out,
-                        class_names=args.class_names, device=args.device,
-                        cfg_options=args.cfg_options)
+        visualize_video(
+            args.config,
+            checkpoint,
+            args.video,
+            args.out,
+            class_names=args.class_names,
+            device=args.device,
+            cfg_options=args.cfg_options)
     except (FileNotFoundError, ValueError, RuntimeError) as error:
         sys.exit(f'visualize_hman: error: {error}')
 

@@ -17,8 +17,7 @@ model_wrapper_cfg = dict(type='DeviceAgnosticDDP')
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, ignore_last=False),
     checkpoint=dict(
-        type='CheckpointHook', interval=1, save_best='auto',
-        max_keep_ckpts=3),
+        type='CheckpointHook', interval=1, save_best='auto', max_keep_ckpts=3),
     # mmaction2's VisualizationHook for NCHW inputs, on with test.py --show-dir
     visualization=dict(type='FrameVisualizationHook', enable=False))
 

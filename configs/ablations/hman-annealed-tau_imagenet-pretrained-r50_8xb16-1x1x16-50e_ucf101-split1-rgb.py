@@ -1,6 +1,8 @@
 # Ablation: annealed Gumbel temperature tau = max(0.1, exp(-1e-4 * iter))
 # (stepped and logged by GumbelTemperatureHook) instead of the adaptive one.
-_base_ = ['../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py']
+_base_ = [
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+]
 
 model = dict(
     cls_head=dict(

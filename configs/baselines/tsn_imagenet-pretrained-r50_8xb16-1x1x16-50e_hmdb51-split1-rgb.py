@@ -1,6 +1,8 @@
 # TSN-R50 (mmaction2's own TSNHead: average of per-frame scores) on the
 # identical backbone, data, sampling and schedule as HM-AN.
-_base_ = ['../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_hmdb51-split1-rgb.py']
+_base_ = [
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_hmdb51-split1-rgb.py'
+]
 
 model = dict(
     cls_head=dict(

@@ -79,8 +79,8 @@ def load_dump(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
 def latest_metrics(test_dir: str) -> Dict[str, float]:
     """The metrics ``tools/test.py`` wrote as
     ``<test_dir>/<timestamp>/<timestamp>.json`` (the newest run)."""
-    found = sorted(glob.glob(osp.join(test_dir, '*', '*.json')),
-                   key=osp.getmtime)
+    found = sorted(
+        glob.glob(osp.join(test_dir, '*', '*.json')), key=osp.getmtime)
     if not found:
         raise FileNotFoundError(f'no metrics json under {test_dir}')
     with open(found[-1]) as f:
@@ -105,8 +105,8 @@ def boundary_layers(metrics: Dict[str, float]) -> List[dict]:
 
 def training_curve(work_dir):
     """Rows of mmengine's ``scalars.json`` of the run in ``work_dir``."""
-    found = sorted(glob.glob(osp.join(work_dir, '*', 'vis_data',
-                                      'scalars.json')))
+    found = sorted(
+        glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json')))
     if not found:
         raise FileNotFoundError(f'no scalars.json under {work_dir}')
     with open(found[-1]) as f:
@@ -128,8 +128,11 @@ def train_rates(rows, tail=5):
     windows."""
     rows = [r for r in rows if 'loss_cls' in r][-tail:]
     keys = sorted({k for r in rows for k in r if k.startswith('bnd_rate')})
-    return {k: sum(r[k] for r in rows if k in r) /
-            max(1, sum(k in r for r in rows)) for k in keys}
+    return {
+        k: sum(r[k] for r in rows if k in r) / max(1, sum(k in r
+                                                          for r in rows))
+        for k in keys
+    }
 
 
 def _seeds_cell(values) -> str:
@@ -157,18 +160,18 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
                 scored.append(entry)
     if not scored or train == '—':
         return [train, '—', '—', '—']
-    test_rate = percent_mean_std([e['rate'] for e in scored], percent=False,
+    test_rate = percent_mean_std([e['rate'] for e in scored],
+                                 percent=False,
                                  digits=2)
     prf = [
-        mean_std([e[k] for e in scored])
-        for k in ('precision', 'recall', 'f1')
+        mean_std([e[k] for e in scored]) for k in ('precision', 'recall', 'f1')
     ]
     random_f1 = mean_std([e['random_f1'] for e in scored])
     margin = mean_std([e['f1'] - e['random_f1'] for e in scored])
     return [
         train, test_rate,
-        ' / '.join(f'{100 * m:.0f}' for m, _ in prf) +
-        f' (F1 ± {100 * prf[2][1]:.0f})',
+        ' / '.join(f'{100 * m:.0f}'
+                   for m, _ in prf) + f' (F1 ± {100 * prf[2][1]:.0f})',
         f'{100 * random_f1[0]:.0f} (F1 margin {100 * margin[0]:+.0f} ± '
         f'{100 * margin[1]:.0f})'
     ]
@@ -185,23 +188,27 @@ def results_table(results: List[dict], args, settings: dict) -> str:
     for task, setting in settings.items():
         for recipe in dict.fromkeys(r['recipe'] for r in results
                                     if r['task'] == task):
-            runs = [r for r in results
-                    if r['task'] == task and r['recipe'] == recipe]
+            runs = [
+                r for r in results
+                if r['task'] == task and r['recipe'] == recipe
+            ]
             epochs = runs[0]['epochs']
             text.append(
                 f'**{task} task, {recipe} recipe** ({setting["classes"]} '
                 f'classes, {setting["pairs"]} order-swapped pairs, '
-                f'{setting["segments"]} sampled steps; {epochs} epochs'
-                + (', heads on the frozen features of a TSN trained '
-                   f'{args.pretrain_epochs} epochs on the same videos'
-                   if recipe == 'pretrained' else ', end to end from '
-                   'scratch') + ')\n')
+                f'{setting["segments"]} sampled steps; {epochs} epochs' +
+                (', heads on the frozen features of a TSN trained '
+                 f'{args.pretrain_epochs} epochs on the same videos'
+                 if recipe == 'pretrained' else ', end to end from '
+                 'scratch') + ')\n')
             text.append(header)
             text.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
             for model in dict.fromkeys(r['model'] for r in runs):
                 mine = [r for r in runs if r['model'] == model]
-                cells = [percent_mean_std([r[k] for r in mine])
-                         for k in ('top1', 'order_acc')]
+                cells = [
+                    percent_mean_std([r[k] for r in mine])
+                    for k in ('top1', 'order_acc')
+                ]
                 cells.append(_seeds_cell([r['plateau_exit'] for r in mine]))
                 cells += boundary_cells(mine, 1)
                 text.append(f'| {mine[0]["name"]} | {len(mine)} | ' +
@@ -210,7 +217,9 @@ def results_table(results: List[dict], args, settings: dict) -> str:
     return '\n'.join(text)
 
 
-def zoo_table(results: List[dict], models: dict, size: int = 32,
+def zoo_table(results: List[dict],
+              models: dict,
+              size: int = 32,
               backbone: str = 'R18-2stage') -> str:
     """The pretrained-recipe results as model-zoo rows in mmaction2's
     column format (``configs/README.md``): top-1 and order accuracy as
@@ -224,8 +233,10 @@ def zoo_table(results: List[dict], models: dict, size: int = 32,
     ]
     for model in dict.fromkeys(r['model'] for r in results):
         mine = [r for r in results if r['model'] == model]
-        cells = [percent_mean_std([r[k] for r in mine])
-                 for k in ('top1', 'order_acc')]
+        cells = [
+            percent_mean_std([r[k] for r in mine])
+            for k in ('top1', 'order_acc')
+        ]
         segments = mine[0].get('segments', 8)
         lines.append(
             f'| 1x1x{segments} | {size}x{size} | 0 (CPU) | {backbone} + '

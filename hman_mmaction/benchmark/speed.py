@@ -49,14 +49,15 @@ def head_config(base: dict, variant: str, s: dict) -> dict:
         in_channels=s['head_channels'],
         num_segments=s['head_segments'],
         feat_channels=s['head_feat_channels'] or None)
-    cfg['rnn'] = dict(cfg['rnn'], hidden_size=s['head_hidden'],
-                      num_layers=s['head_layers'])
+    cfg['rnn'] = dict(
+        cfg['rnn'], hidden_size=s['head_hidden'], num_layers=s['head_layers'])
     cfg['attention'] = _with_locations(
         dict(cfg['attention'], hidden_channels=s['head_att_channels']),
         s['head_map'])
     if variant == 'hman_hard':
         cfg['attention'] = dict(
-            cfg['attention'], type='GumbelHardAttention',
+            cfg['attention'],
+            type='GumbelHardAttention',
             temperature=dict(type='AdaptiveTemperature'))
     elif variant == 'attlstm':
         cfg['rnn']['boundary'] = dict(type='NoBoundary')
@@ -95,8 +96,9 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     device = s['device']
     B, T = s['head_batch'], s['head_segments']
     gen = torch.Generator().manual_seed(0)
-    x = torch.randn(B * T, s['head_channels'], s['head_map'], s['head_map'],
-                    generator=gen).to(device).requires_grad_(True)
+    x = torch.randn(
+        B * T, s['head_channels'], s['head_map'], s['head_map'],
+        generator=gen).to(device).requires_grad_(True)
     labels = torch.arange(B) % s['num_classes']
     target = labels.to(device)
     samples = _samples(labels, device)
@@ -139,14 +141,20 @@ def recognizer_config(head: str, s: dict) -> dict:
     channels = 2048 if s['e2e_depth'] >= 50 else 512
     if head == 'tsn':
         cls_head = dict(
-            type='TSNHead', num_classes=s['num_classes'],
-            in_channels=channels, spatial_type='avg',
-            consensus=dict(type='AvgConsensus', dim=1), dropout_ratio=0.4,
-            init_std=0.01, average_clips='prob')
+            type='TSNHead',
+            num_classes=s['num_classes'],
+            in_channels=channels,
+            spatial_type='avg',
+            consensus=dict(type='AvgConsensus', dim=1),
+            dropout_ratio=0.4,
+            init_std=0.01,
+            average_clips='prob')
     elif head == 'hman':
         cls_head = copy.deepcopy(s['head_cfg'])
-        cls_head.update(num_classes=s['num_classes'], in_channels=channels,
-                        num_segments=s['e2e_segments'])
+        cls_head.update(
+            num_classes=s['num_classes'],
+            in_channels=channels,
+            num_segments=s['e2e_segments'])
         side = -(-s['e2e_size'] // 32)  # ResNet output stride 32
         cls_head['attention'] = _with_locations(cls_head['attention'], side)
     else:
@@ -154,12 +162,17 @@ def recognizer_config(head: str, s: dict) -> dict:
                        f'choose from {E2E_VARIANTS}')
     return dict(
         type='Recognizer2D',
-        backbone=dict(type='ResNet', depth=s['e2e_depth'], pretrained=None,
-                      norm_eval=False),
+        backbone=dict(
+            type='ResNet',
+            depth=s['e2e_depth'],
+            pretrained=None,
+            norm_eval=False),
         cls_head=cls_head,
         data_preprocessor=dict(
-            type='ActionDataPreprocessor', mean=[123.675, 116.28, 103.53],
-            std=[58.395, 57.12, 57.375], format_shape='NCHW'))
+            type='ActionDataPreprocessor',
+            mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375],
+            format_shape='NCHW'))
 
 
 def _quiet_init(model) -> None:
@@ -183,8 +196,8 @@ def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     B, T, S = s['e2e_batch'], s['e2e_segments'], s['e2e_size']
     gen = torch.Generator().manual_seed(0)
     clips = [
-        torch.randint(0, 256, (T, 3, S, S), generator=gen,
-                      dtype=torch.uint8) for _ in range(B)
+        torch.randint(0, 256, (T, 3, S, S), generator=gen, dtype=torch.uint8)
+        for _ in range(B)
     ]
     labels = torch.arange(B) % s['num_classes']
     cases = {mode: {} for mode in MODES}
@@ -196,13 +209,13 @@ def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
         _quiet_init(model)
         model.to(device)
         optim = OptimWrapper(
-            torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9,
-                            weight_decay=1e-4),
+            torch.optim.SGD(
+                model.parameters(), lr=1e-3, momentum=0.9, weight_decay=1e-4),
             clip_grad=dict(max_norm=20, norm_type=2))
 
         def data():
-            return dict(inputs=list(clips),
-                        data_samples=_samples(labels, 'cpu'))
+            return dict(
+                inputs=list(clips), data_samples=_samples(labels, 'cpu'))
 
         def train(model=model, optim=optim):
             model.train()
@@ -218,7 +231,8 @@ def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     return cases
 
 
-def build_cases(group: str, settings: dict,
+def build_cases(group: str,
+                settings: dict,
                 only: Optional[str] = None) -> Dict[str, Dict[str, Callable]]:
     """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``."""
     from mmengine.registry import init_default_scope

@@ -2,11 +2,10 @@
 from .checked_video_dataset import (AnnotationError, BrokenVideoError,
                                     CheckedVideoDataset)
 from .frame_size import FitFrameSize, batch_input_bytes
-from .synthetic_actions import (HIERARCHICAL_NUM_SEGMENTS,
-                                SyntheticActionSpec, class_names,
-                                generate_dataset, hierarchical_spec,
-                                load_segments, order_swapped_pairs,
-                                segments_for_video)
+from .synthetic_actions import (HIERARCHICAL_NUM_SEGMENTS, SyntheticActionSpec,
+                                class_names, generate_dataset,
+                                hierarchical_spec, load_segments,
+                                order_swapped_pairs, segments_for_video)
 
 __all__ = [
     'AnnotationError', 'BrokenVideoError', 'CheckedVideoDataset',

@@ -48,10 +48,10 @@ import os
 import os.path as osp
 from typing import List, Optional
 
-from mmengine.fileio import list_from_file
-from mmengine.logging import print_log
 from mmaction.datasets import VideoDataset
 from mmaction.registry import DATASETS
+from mmengine.fileio import list_from_file
+from mmengine.logging import print_log
 
 from .synthetic_actions import load_segments
 
@@ -75,8 +75,8 @@ def missing_annotation_message(ann_file: str) -> str:
              f' (relative to the working directory {os.getcwd()!r}: '
              f'{osp.abspath(ann_file)!r})')
     folder = osp.dirname(osp.abspath(ann_file))
-    state = ('the folder exists but has no such file' if osp.isdir(folder)
-             else f'its folder {folder!r} does not exist either')
+    state = ('the folder exists but has no such file' if osp.isdir(folder) else
+             f'its folder {folder!r} does not exist either')
     return (
         f'Annotation file {ann_file!r} not found{where}; {state}. Run from '
         'the folder the config\'s paths are relative to (the repository '
@@ -181,9 +181,10 @@ class CheckedVideoDataset(VideoDataset):
                 continue
             labels = [int(text) for text in fields[1:]]
             data_list.append(
-                dict(filename=filename,
-                     label=labels if self.multi_class else labels[0],
-                     ann_line=lineno))
+                dict(
+                    filename=filename,
+                    label=labels if self.multi_class else labels[0],
+                    ann_line=lineno))
             if fields[0] in segments:
                 data_list[-1]['gt_segments'] = segments[fields[0]]
         if bad:
@@ -212,9 +213,10 @@ class CheckedVideoDataset(VideoDataset):
         classes = ('' if self.num_classes is None else
                    f' with 0 <= label < num_classes={self.num_classes}')
         if self.skip_invalid:
-            print_log(f'{where} skipped (skip_invalid=True):\n{listing}',
-                      logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'{where} skipped (skip_invalid=True):\n{listing}',
+                logger='current',
+                level=logging.WARNING)
             return
         raise AnnotationError(
             f'{where}:\n{listing}\nEach line must be "<video path relative '
@@ -264,9 +266,10 @@ class CheckedVideoDataset(VideoDataset):
                 'it with repeated frames (mmaction2 SampleFrames).')
         if idx not in self._warned_short:
             self._warned_short.add(idx)
-            print_log(f'{message}: frames are repeated.',
-                      logger='current',
-                      level=logging.WARNING)
+            print_log(
+                f'{message}: frames are repeated.',
+                logger='current',
+                level=logging.WARNING)
 
     def __getitem__(self, idx: int) -> dict:
         if not self._fully_initialized:

@@ -20,10 +20,10 @@ model learnt from.
 import logging
 from typing import Sequence, Tuple, Union
 
-from mmcv.transforms import BaseTransform
-from mmengine.logging import print_log
 from mmaction.datasets.transforms import Resize
 from mmaction.registry import TRANSFORMS
+from mmcv.transforms import BaseTransform
+from mmengine.logging import print_log
 
 
 def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
@@ -33,8 +33,12 @@ def _pair(size: Union[int, Sequence[int]]) -> Tuple[int, int]:
     return int(width), int(height)
 
 
-def batch_input_bytes(batch_size: int, frames: int, width: int, height: int,
-                      channels: int = 3, bytes_per_value: int = 4) -> int:
+def batch_input_bytes(batch_size: int,
+                      frames: int,
+                      width: int,
+                      height: int,
+                      channels: int = 3,
+                      bytes_per_value: int = 4) -> int:
     """Bytes of one preprocessed batch ``[N, T, C, H, W]`` (float32)."""
     return batch_size * frames * channels * height * width * bytes_per_value
 
@@ -58,8 +62,8 @@ class FitFrameSize(BaseTransform):
         if self.width < 1 or self.height < 1:
             raise ValueError(f'FitFrameSize size must be positive, got {size}')
         self.warn_ratio = warn_ratio
-        self._resize = Resize(scale=(self.width, self.height),
-                              keep_ratio=False)
+        self._resize = Resize(
+            scale=(self.width, self.height), keep_ratio=False)
         self._warned = set()
 
     def transform(self, results: dict) -> dict:

@@ -131,10 +131,10 @@ class SyntheticActionSpec:
             return self
         return replace(
             self,
-            min_segment=(self.min_segment if self.test_min_segment is None
-                         else self.test_min_segment),
-            max_segment=(self.max_segment if self.test_max_segment is None
-                         else self.test_max_segment),
+            min_segment=(self.min_segment if self.test_min_segment is None else
+                         self.test_min_segment),
+            max_segment=(self.max_segment if self.test_max_segment is None else
+                         self.test_max_segment),
             test_min_segment=None,
             test_max_segment=None)
 
@@ -146,8 +146,14 @@ def hierarchical_spec(**overrides) -> SyntheticActionSpec:
     :data:`HIERARCHICAL_NUM_SEGMENTS` = 16 segments (a motion then spans
     >= 2 sampled steps). ~1000 videos take about a minute on one core.
     ``overrides`` replace fields, e.g. ``stroke=4`` for strokes."""
-    preset = dict(size=32, num_frames=48, fps=16, lengths=(3, ),
-                  object_size=5, num_distractors=2, min_segment=0.15)
+    preset = dict(
+        size=32,
+        num_frames=48,
+        fps=16,
+        lengths=(3, ),
+        object_size=5,
+        num_distractors=2,
+        min_segment=0.15)
     preset.update(overrides)
     return SyntheticActionSpec(**preset)
 
@@ -257,8 +263,9 @@ def _distractor_paths(rng, spec: SyntheticActionSpec):
         angle = rng.uniform(0, 2 * np.pi)
         velocity = rng.uniform(0.5, 1.5) * np.array(
             [np.cos(angle), np.sin(angle)])
-        paths.append((start + frames * velocity,
-                      np.tile(velocity, (spec.num_frames, 1))))
+        paths.append(
+            (start + frames * velocity, np.tile(velocity,
+                                                (spec.num_frames, 1))))
     return paths
 
 
@@ -285,8 +292,7 @@ def _draw(frame, kind, xy, size, color):
                 _draw_shape(frame, kind, x + dx, y + dy, size, color)
 
 
-def segments_of(labels: np.ndarray,
-                sequence: Sequence[str]) -> List[List]:
+def segments_of(labels: np.ndarray, sequence: Sequence[str]) -> List[List]:
     """``[[start, end, motion], ...]`` (``end`` exclusive) of the runs of
     the per-frame motion indices ``labels`` (from :func:`target_path`)."""
     labels = np.asarray(labels)
@@ -302,8 +308,8 @@ def render_video(rng, sequence: Sequence[str],
     return render_action(rng, sequence, spec)[0]
 
 
-def render_action(rng, sequence: Sequence[str], spec: SyntheticActionSpec
-                  ) -> Tuple[np.ndarray, List[List]]:
+def render_action(rng, sequence: Sequence[str],
+                  spec: SyntheticActionSpec) -> Tuple[np.ndarray, List[List]]:
     """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action and its
     ground-truth segments (:func:`segments_of`); the trail copy of age
     ``a`` of an object at position ``p_t`` moving with velocity ``v_t``
@@ -323,11 +329,11 @@ def render_action(rng, sequence: Sequence[str], spec: SyntheticActionSpec
             fade = 1.0 / (age + 1.5) if age else 1.0
             for kind, path, speed, color in objects:
                 layer = np.zeros_like(canvas)
-                _draw(layer, kind, path[t] - age * speed[t],
-                      spec.object_size, color)
+                _draw(layer, kind, path[t] - age * speed[t], spec.object_size,
+                      color)
                 mask = layer.any(axis=2, keepdims=True)
-                canvas = np.where(mask, canvas * (1 - fade) + layer * fade,
-                                  canvas)
+                canvas = np.where(mask,
+                                  canvas * (1 - fade) + layer * fade, canvas)
         frames[t] = np.clip(canvas, 0, 255).astype(np.uint8)
     return frames, segments_of(labels, sequence)
 
@@ -385,8 +391,8 @@ def stale_reason(root: str,
     splits = [s for s in SPLITS if counts is None or counts.get(s)]
     missing = [
         name for name in [f'{s}_list_videos.txt' for s in splits] +
-        [f'{s}{SEGMENTS_SUFFIX}' for s in splits] +
-        ['classnames.txt', 'meta.json']
+        [f'{s}{SEGMENTS_SUFFIX}'
+         for s in splits] + ['classnames.txt', 'meta.json']
         if not osp.isfile(osp.join(root, name))
     ]
     if missing:
@@ -397,9 +403,10 @@ def stale_reason(root: str,
     if version != GENERATOR_VERSION:
         return (f'{meta_path}: made by generator version {version}, this '
                 f'is version {GENERATOR_VERSION}')
-    wanted = dict(seed=seed, counts=counts,
-                  spec=None if spec is None else json.loads(
-                      json.dumps(asdict(spec))))
+    wanted = dict(
+        seed=seed,
+        counts=counts,
+        spec=None if spec is None else json.loads(json.dumps(asdict(spec))))
     for key, value in wanted.items():
         if value is not None and meta.get(key) != value:
             return f'{meta_path}: other {key} ({meta.get(key)} != {value})'
@@ -489,8 +496,9 @@ def generate_dataset(root: str,
         for index, label in enumerate(labels):
             rng = np.random.default_rng([seed, split_id, index])
             relative = f'{split}/{index:05d}.mp4'
-            frames, segments[relative] = render_action(
-                rng, names[label].split('-'), split_spec)
+            frames, segments[relative] = render_action(rng,
+                                                       names[label].split('-'),
+                                                       split_spec)
             write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
             lines.append(f'{relative} {label}\n')
             if bar is not None:
@@ -499,14 +507,19 @@ def generate_dataset(root: str,
         with open(ann_file, 'w') as f:
             f.writelines(lines)
         with open(segments_path(ann_file), 'w') as f:  # a video per line
-            f.write('{\n' + ',\n'.join(
-                f'{json.dumps(k)}: {json.dumps(v)}'
-                for k, v in segments.items()) + '\n}\n')
+            f.write('{\n' + ',\n'.join(f'{json.dumps(k)}: {json.dumps(v)}'
+                                       for k, v in segments.items()) + '\n}\n')
     if bar is not None:
         print()
     with open(osp.join(root, 'classnames.txt'), 'w') as f:
         f.write('\n'.join(names) + '\n')
     with open(osp.join(root, 'meta.json'), 'w') as f:
-        json.dump(dict(spec=asdict(spec), seed=seed, counts=counts,
-                       generator_version=GENERATOR_VERSION), f, indent=2)
+        json.dump(
+            dict(
+                spec=asdict(spec),
+                seed=seed,
+                counts=counts,
+                generator_version=GENERATOR_VERSION),
+            f,
+            indent=2)
     return SyntheticActionDataset(root, names, dict(counts))

@@ -1,9 +1,9 @@
 """Runner-side components: hooks, model and optimizer wrappers."""
+from .broken_video_hook import BrokenVideoCounterHook
 from .hooks import GumbelTemperatureHook
+from .loops import ResumableEpochBasedTrainLoop
 from .model_wrappers import DeviceAgnosticDDP
 from .optim_wrappers import BF16AmpOptimWrapper
-from .broken_video_hook import BrokenVideoCounterHook
-from .loops import ResumableEpochBasedTrainLoop
 from .precise_bn import PreciseBNHook
 from .rng_state import RNGStateHook
 from .runner import HMANRunner
@@ -12,6 +12,5 @@ from .visualization_hook import FrameVisualizationHook
 __all__ = [
     'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook',
     'BrokenVideoCounterHook', 'PreciseBNHook', 'ResumableEpochBasedTrainLoop',
-    'RNGStateHook',
-    'HMANRunner', 'FrameVisualizationHook'
+    'RNGStateHook', 'HMANRunner', 'FrameVisualizationHook'
 ]

@@ -7,8 +7,8 @@ number of dataloader workers), counts those marks per epoch and logs, at
 the end of the epoch, a warning with how many and which videos were
 skipped (the dataset also warns each time it skips one).
 """
-from mmengine.hooks import Hook
 from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
 
 from ..datasets.checked_video_dataset import BROKEN_KEY
 

@@ -45,10 +45,10 @@ def _state_dict(checkpoint) -> dict:
     return checkpoint
 
 
-def checkpoint_mismatch(
-        model: nn.Module,
-        checkpoint,
-        revise_keys: Sequence = DEFAULT_REVISE_KEYS) -> Mismatch:
+def checkpoint_mismatch(model: nn.Module,
+                        checkpoint,
+                        revise_keys: Sequence = DEFAULT_REVISE_KEYS
+                        ) -> Mismatch:
     """What ``checkpoint`` (a loaded dict) leaves unfilled in ``model``."""
     if is_model_wrapper(model):
         model = model.module
@@ -81,20 +81,23 @@ def describe(mismatch: Mismatch, filename: str, model: nn.Module) -> str:
         model = model.module
     unfilled = mismatch.missing + [k for k, _, _ in mismatch.mismatched]
     parts = sorted({k.split('.')[0] for k in unfilled})
-    mismatched = [f'{k} (model {list(m)}, checkpoint {list(c)})'
-                  for k, m, c in mismatch.mismatched]
+    mismatched = [
+        f'{k} (model {list(m)}, checkpoint {list(c)})'
+        for k, m, c in mismatch.mismatched
+    ]
     head = getattr(model, 'cls_head', None)
     head_name = type(head).__name__ if head is not None else 'the model'
-    return (
-        f'Checkpoint {filename} does not hold the weights of this model '
-        f'({type(model).__name__} with {head_name}); parts left randomly '
-        f'initialised: {", ".join(parts)}.' +
-        _listing('missing keys', mismatch.missing) +
-        _listing('shape mismatches', mismatched) +
-        _listing('unexpected keys in the checkpoint', mismatch.unexpected))
+    return (f'Checkpoint {filename} does not hold the weights of this model '
+            f'({type(model).__name__} with {head_name}); parts left randomly '
+            f'initialised: {", ".join(parts)}.' +
+            _listing('missing keys', mismatch.missing) +
+            _listing('shape mismatches', mismatched) +
+            _listing('unexpected keys in the checkpoint', mismatch.unexpected))
 
 
-def refuse_incomplete(model: nn.Module, checkpoint, filename: str,
+def refuse_incomplete(model: nn.Module,
+                      checkpoint,
+                      filename: str,
                       revise_keys: Sequence = DEFAULT_REVISE_KEYS) -> None:
     """Raise :class:`CheckpointMismatchError` unless ``checkpoint`` fills
     every weight of ``model``."""

@@ -1,9 +1,9 @@
 """Hooks that drive the HM-AN schedules."""
 import re
 
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from mmaction.registry import HOOKS
 
 
 def scheduled_modules(model):
@@ -60,5 +60,5 @@ class GumbelTemperatureHook(Hook):
             module.step(runner.iter)
             if self.log:
                 value = module.value_at(runner.iter)
-                runner.message_hub.update_scalar(
-                    f'train/{scalar_name(name)}', value)
+                runner.message_hub.update_scalar(f'train/{scalar_name(name)}',
+                                                 value)

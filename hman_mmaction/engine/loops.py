@@ -14,9 +14,9 @@ Without a resume it is mmengine's loop unchanged.
 import logging
 from typing import Optional
 
+from mmaction.registry import LOOPS
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
-from mmaction.registry import LOOPS
 
 from .rng_state import restore_rng_state
 

@@ -16,8 +16,7 @@ class DeviceAgnosticDDP(MMDistributedDataParallel):
     ``model_wrapper_cfg = dict(type='DeviceAgnosticDDP')``.
     """
 
-    def __init__(self, module, device_ids=None, output_device=None,
-                 **kwargs):
+    def __init__(self, module, device_ids=None, output_device=None, **kwargs):
         on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
         if on_cpu:
             device_ids, output_device = None, None

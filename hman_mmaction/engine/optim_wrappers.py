@@ -2,8 +2,8 @@
 from contextlib import contextmanager
 
 import torch
-from mmengine.optim import OptimWrapper
 from mmaction.registry import OPTIM_WRAPPERS
+from mmengine.optim import OptimWrapper
 
 
 @OPTIM_WRAPPERS.register_module()

@@ -24,10 +24,10 @@ from typing import List
 import numpy as np
 import torch
 import torch.nn as nn
+from mmaction.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmaction.registry import HOOKS
 
 
 def training_batchnorms(model: nn.Module) -> List[nn.Module]:
@@ -72,8 +72,8 @@ class PreciseBNHook(Hook):
         cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available(
         ) else None
         try:
-            used = recompute_batchnorm(model, runner.train_dataloader,
-                                       layers, self.num_batches)
+            used = recompute_batchnorm(model, runner.train_dataloader, layers,
+                                       self.num_batches)
         finally:
             random.setstate(states[0])
             np.random.set_state(states[1])
@@ -82,7 +82,8 @@ class PreciseBNHook(Hook):
                 torch.cuda.set_rng_state_all(cuda)
         print_log(
             f'PreciseBNHook: BN statistics of {len(layers)} layers '
-            f'recomputed over {used} training batches', logger='current')
+            f'recomputed over {used} training batches',
+            logger='current')
 
 
 @torch.no_grad()

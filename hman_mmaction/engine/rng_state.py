@@ -21,8 +21,8 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
 from mmaction.registry import HOOKS
+from mmengine.hooks import Hook
 
 META_KEY = 'rng_state'
 
@@ -31,16 +31,18 @@ def capture_rng_state() -> dict:
     """The global generators' states as weights-only-loadable values."""
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     version, internal, gauss = random.getstate()
-    state = dict(torch=torch.get_rng_state(),
-                 numpy=dict(kind=kind,
-                            keys=torch.from_numpy(keys.astype(np.int64)),
-                            pos=int(pos),
-                            has_gauss=int(has_gauss),
-                            cached_gaussian=float(cached)),
-                 python=dict(version=int(version),
-                             internal=torch.tensor(internal,
-                                                   dtype=torch.int64),
-                             gauss=gauss))
+    state = dict(
+        torch=torch.get_rng_state(),
+        numpy=dict(
+            kind=kind,
+            keys=torch.from_numpy(keys.astype(np.int64)),
+            pos=int(pos),
+            has_gauss=int(has_gauss),
+            cached_gaussian=float(cached)),
+        python=dict(
+            version=int(version),
+            internal=torch.tensor(internal, dtype=torch.int64),
+            gauss=gauss))
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.stack(torch.cuda.get_rng_state_all())
     return state
@@ -79,8 +81,9 @@ class RNGStateHook(Hook):
         # saves the epoch checkpoint *again* after validation when a new
         # best score is found (to store it), and the current state there has
         # been advanced by validation.
-        state = (self._before_val
-                 if self._before_val is not None else capture_rng_state())
+        state = (
+            self._before_val
+            if self._before_val is not None else capture_rng_state())
         checkpoint.setdefault('meta', {})[META_KEY] = state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:

@@ -30,9 +30,9 @@ import glob
 import os.path as osp
 from typing import List, Optional
 
+from mmaction.registry import RUNNERS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import find_latest_checkpoint
-from mmaction.registry import RUNNERS
 
 from ..compat.checkpoint_globals import (UntrustedCheckpointError,
                                          load_local_checkpoint)
@@ -56,9 +56,8 @@ def resume_candidates(work_dir: str) -> List[str]:
     for folder in folders:
         for pattern in ('epoch_*.pth', 'iter_*.pth'):
             found.update(glob.glob(osp.join(folder, pattern)))
-    others = sorted(found - {latest},
-                    key=lambda p: (osp.getmtime(p), p),
-                    reverse=True)
+    others = sorted(
+        found - {latest}, key=lambda p: (osp.getmtime(p), p), reverse=True)
     return ([latest] if latest else []) + others
 
 
@@ -107,7 +106,10 @@ class HMANRunner(Runner):
         finally:
             self._evaluating = False
 
-    def load_checkpoint(self, filename, map_location='cpu', strict=False,
+    def load_checkpoint(self,
+                        filename,
+                        map_location='cpu',
+                        strict=False,
                         revise_keys=[(r'^module.', '')]):
         checkpoint = super().load_checkpoint(filename, map_location, strict,
                                              revise_keys)

@@ -32,8 +32,7 @@ def _pipeline(dataloader) -> list:
         dataset = dataloader.get('dataset') or {}
         return list(dataset.get('pipeline') or []) if isinstance(
             dataset, dict) else []
-    pipeline = getattr(getattr(dataloader, 'dataset', None), 'pipeline',
-                       None)
+    pipeline = getattr(getattr(dataloader, 'dataset', None), 'pipeline', None)
     return list(getattr(pipeline, 'transforms', []) or [])
 
 

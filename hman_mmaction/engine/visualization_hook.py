@@ -22,10 +22,15 @@ class FrameVisualizationHook(VisualizationHook):
         self.draw_args['show_frames'] = self.draw_args.pop('show', False)
 
     def _draw_samples(self, batch_idx, data_batch, data_samples, step=0):
-        inputs = [frames_first_to_channels_first(video)
-                  for video in data_batch['inputs']]
-        super()._draw_samples(batch_idx, dict(data_batch, inputs=inputs),
-                              data_samples, step=step)
+        inputs = [
+            frames_first_to_channels_first(video)
+            for video in data_batch['inputs']
+        ]
+        super()._draw_samples(
+            batch_idx,
+            dict(data_batch, inputs=inputs),
+            data_samples,
+            step=step)
 
 
 def frames_first_to_channels_first(video: torch.Tensor) -> torch.Tensor:

@@ -47,8 +47,8 @@ clips' frames); ``views='first'`` scores view 0 only.
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmaction.registry import METRICS
+from mmengine.evaluator import BaseMetric
 
 VIEW_CHOICES = ('all', 'first')
 META_KEYS = ('frame_inds', 'gt_segments')
@@ -68,7 +68,8 @@ def change_steps(frame_inds: Sequence[int],
     return sorted(steps)
 
 
-def match_count(boundaries: np.ndarray, changes: Sequence[int],
+def match_count(boundaries: np.ndarray,
+                changes: Sequence[int],
                 tolerance: int = 1) -> np.ndarray:
     """Size of the maximum matching (module doc) between the boundaries
     ``[..., T]`` (0/1; leading axes are independent sequences) and the
@@ -175,8 +176,8 @@ def boundary_scores(boundaries: Sequence,
             changes_total += len(changes)
     if totals is None:
         raise ValueError('boundary_scores got no video to score')
-    metrics = dict(change_rate=changes_total / steps_total,
-                   views=float(num_views))
+    metrics = dict(
+        change_rate=changes_total / steps_total, views=float(num_views))
     for layer, (tp, detected, random_tp) in enumerate(totals, 1):
         for key, value in _prf(tp, detected, changes_total).items():
             metrics[f'l{layer}_{key}'] = value
@@ -249,9 +250,10 @@ class BoundaryMetric(BaseMetric):
                         "'img_shape', 'frame_inds', 'gt_segments'); "
                         'tools/test.py --boundaries does both')
             self.results.append(
-                dict(boundaries=_numpy(sample['boundaries']),
-                     frame_inds=_numpy(sample['frame_inds']),
-                     gt_segments=list(sample['gt_segments'])))
+                dict(
+                    boundaries=_numpy(sample['boundaries']),
+                    frame_inds=_numpy(sample['frame_inds']),
+                    gt_segments=list(sample['gt_segments'])))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         return boundary_scores([r['boundaries'] for r in results],
@@ -271,9 +273,9 @@ def with_boundary_meta_keys(pipeline: list) -> int:
     for transform in pipeline:
         if transform.get('type') in ('PackActionInputs',
                                      'mmaction.PackActionInputs'):
-            keys = tuple(transform.get(
-                'meta_keys', ('img_shape', 'img_key', 'video_id',
-                              'timestamp')))
+            keys = tuple(
+                transform.get('meta_keys', ('img_shape', 'img_key', 'video_id',
+                                            'timestamp')))
             transform['meta_keys'] = keys + tuple(
                 k for k in META_KEYS if k not in keys)
             changed += 1

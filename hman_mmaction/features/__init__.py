@@ -5,7 +5,7 @@ mmaction2's registries)."""
 from .dataset import CachedFeatureDataset, LoadCachedFeatures
 from .extract import extract_features, extract_split
 from .recognizer import CachedFeatureRecognizer
-from .store import (FeatureStore, IncompleteStoreError, StoreMismatchError)
+from .store import FeatureStore, IncompleteStoreError, StoreMismatchError
 
 __all__ = [
     'CachedFeatureDataset', 'CachedFeatureRecognizer', 'FeatureStore',

@@ -10,9 +10,9 @@ import os.path as osp
 from typing import Dict, List, Optional
 
 import numpy as np
-from mmcv.transforms import BaseTransform
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS, TRANSFORMS
+from mmcv.transforms import BaseTransform
 
 from ..evaluation.boundary_metric import META_KEYS
 from .store import FeatureStore
@@ -23,7 +23,8 @@ _OPEN: Dict[tuple, tuple] = {}
 VIEW_SAMPLING = ('random', 'all')
 
 
-def open_records(store: str, split: str,
+def open_records(store: str,
+                 split: str,
                  frame_inds: bool = False) -> np.ndarray:
     """The memmap of ``split`` in ``store`` (or of its sampled frame
     indices), opened once per process (and again if the file was
@@ -34,8 +35,9 @@ def open_records(store: str, split: str,
     identity = (stat.st_ino, stat.st_mtime_ns)
     if key not in _OPEN or _OPEN[key][0] != identity:
         opened = FeatureStore(store)
-        array = (opened.open_frame_inds(split)
-                 if frame_inds else opened.open_split(split))
+        array = (
+            opened.open_frame_inds(split)
+            if frame_inds else opened.open_split(split))
         _OPEN[key] = (identity, array)
     return _OPEN[key][1]
 
@@ -53,13 +55,14 @@ class LoadCachedFeatures(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         records = results['records']
-        record = records[np.random.randint(len(records))] if len(
-            records) > 1 else records[0]
+        record = records[np.random.randint(
+            len(records))] if len(records) > 1 else records[0]
         array = open_records(results['feature_store'], results['split'])
         results['imgs'] = np.array(array[record])
         results['record'] = int(record)
-        inds = np.array(open_records(results['feature_store'],
-                                     results['split'], True)[record])
+        inds = np.array(
+            open_records(results['feature_store'], results['split'],
+                         True)[record])
         if (inds >= 0).all():
             results['frame_inds'] = inds
         return results
@@ -67,9 +70,10 @@ class LoadCachedFeatures(BaseTransform):
 
 DEFAULT_PIPELINE = [
     dict(type='LoadCachedFeatures'),
-    dict(type='PackActionInputs',
-         meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp') +
-         META_KEYS)
+    dict(
+        type='PackActionInputs',
+        meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp') +
+        META_KEYS)
 ]
 
 
@@ -111,16 +115,19 @@ class CachedFeatureDataset(BaseActionDataset):
         views = info['views']
         segments = info.get('segments') or [None] * len(info['videos'])
         data_list = []
-        for video, (name, label) in enumerate(
-                zip(info['videos'], info['labels'])):
+        for video, (name,
+                    label) in enumerate(zip(info['videos'], info['labels'])):
             first = video * views
-            groups = ([list(range(first, first + views))]
-                      if self.view_sampling == 'random' else
-                      [[first + v] for v in range(views)])
+            groups = ([list(range(first, first + views))] if self.view_sampling
+                      == 'random' else [[first + v] for v in range(views)])
             for records in groups:
                 data_list.append(
-                    dict(feature_store=self.store, split=self.split,
-                         records=records, label=label, filename=name))
+                    dict(
+                        feature_store=self.store,
+                        split=self.split,
+                        records=records,
+                        label=label,
+                        filename=name))
                 if segments[video] is not None:
                     data_list[-1]['gt_segments'] = segments[video]
         return data_list

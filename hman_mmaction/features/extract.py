@@ -30,13 +30,13 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 import torch
+from mmaction.registry import DATASETS, MODELS
 from mmengine.config import Config, ConfigDict
 from mmengine.dataset import pseudo_collate
 from mmengine.logging import MMLogger, print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
-from mmaction.registry import DATASETS, MODELS
 
 from ..evaluation.boundary_metric import with_boundary_meta_keys
 from .store import DTYPES, FeatureStore, sha256_of
@@ -96,7 +96,8 @@ def logger_level(logger: logging.Logger, level: int) -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
+def build_frozen_backbone_model(cfg: Config,
+                                checkpoint: Optional[str],
                                 seed: int = 0) -> torch.nn.Module:
     """The config's recognizer in eval mode with the checkpoint's backbone
     and data preprocessor weights (or a seeded random init when
@@ -118,12 +119,19 @@ def build_frozen_backbone_model(cfg: Config, checkpoint: Optional[str],
     else:
         loaded = _load_checkpoint(checkpoint, map_location='cpu')
         state = loaded.get('state_dict', loaded)
-        state = {k[7:] if k.startswith('module.') else k: v
-                 for k, v in state.items()}
-        wanted = {k: v for k, v in state.items()
-                  if k.startswith(('backbone.', 'data_preprocessor.'))}
-        missing = [k for k in model.state_dict()
-                   if k.startswith('backbone.') and k not in wanted]
+        state = {
+            k[7:] if k.startswith('module.') else k: v
+            for k, v in state.items()
+        }
+        wanted = {
+            k: v
+            for k, v in state.items()
+            if k.startswith(('backbone.', 'data_preprocessor.'))
+        }
+        missing = [
+            k for k in model.state_dict()
+            if k.startswith('backbone.') and k not in wanted
+        ]
         if missing:
             raise KeyError(
                 f'checkpoint {checkpoint} has no weights for {len(missing)} '
@@ -152,8 +160,8 @@ class SeededRecords(torch.utils.data.Dataset):
     dataset that replaced an unreadable video by another one) is refused:
     its features would be stored under the wrong video."""
 
-    def __init__(self, dataset, split: str, views: int, seed: int,
-                 start: int, labels: list):
+    def __init__(self, dataset, split: str, views: int, seed: int, start: int,
+                 labels: list):
         self.dataset, self.split = dataset, split
         self.views, self.seed, self.start = views, seed, start
         self.labels = labels
@@ -199,8 +207,10 @@ def _relative_videos(dataset):
 
 def _frame_inds(samples, length: Optional[int] = None) -> np.ndarray:
     """``[N, S]`` int32 ``frame_inds`` of packed samples (-1 if absent)."""
-    rows = [np.asarray(s.metainfo.get('frame_inds', []), np.int32).reshape(-1)
-            for s in samples]
+    rows = [
+        np.asarray(s.metainfo.get('frame_inds', []), np.int32).reshape(-1)
+        for s in samples
+    ]
     length = max(len(r) for r in rows) if length is None else length
     out = np.full((len(rows), length), -1, np.int32)
     for row, inds in zip(out, rows):
@@ -209,9 +219,15 @@ def _frame_inds(samples, length: Optional[int] = None) -> np.ndarray:
     return out
 
 
-def extract_split(model, cfg: Config, store: FeatureStore, split: str,
-                  views: int = 1, seed: int = 0, batch_size: int = 8,
-                  num_workers: int = 0, progress: bool = True,
+def extract_split(model,
+                  cfg: Config,
+                  store: FeatureStore,
+                  split: str,
+                  views: int = 1,
+                  seed: int = 0,
+                  batch_size: int = 8,
+                  num_workers: int = 0,
+                  progress: bool = True,
                   on_commit: Optional[Callable[[int, int], None]] = None):
     """Extract (or resume) one split into ``store``; returns its manifest
     entry. ``on_commit(complete, total)`` is called after every commit."""
@@ -228,19 +244,27 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     with_boundary_meta_keys(dataset_cfg.get('pipeline', []))
     dataset = DATASETS.build(dataset_cfg)
     videos, labels, segments = _relative_videos(dataset)
-    fingerprint = dict(pipeline=pipeline, data=sha256_of([videos, labels]),
-                       views=views, seed=seed)
+    fingerprint = dict(
+        pipeline=pipeline,
+        data=sha256_of([videos, labels]),
+        views=views,
+        seed=seed)
     description = dict(
-        views=views, batch_size=batch_size, num_videos=len(videos),
-        videos=videos, labels=labels, segments=segments, pipeline=pipeline,
+        views=views,
+        batch_size=batch_size,
+        num_videos=len(videos),
+        videos=videos,
+        labels=labels,
+        segments=segments,
+        pipeline=pipeline,
         ann_file=dataset_cfg.get('ann_file'),
         config_sha256=sha256_of([
             store.manifest['fingerprint']['backbone'],
             store.manifest['fingerprint']['data_preprocessor'], pipeline
         ]),
         layout='record = video * views + view; record [T, C, H, W]')
-    info = store.begin_split(split, fingerprint, len(videos) * views,
-                             description)
+    info = store.begin_split(split, fingerprint,
+                             len(videos) * views, description)
     total, start = info['num_records'], info['complete']
     if start == total:
         print_log(
@@ -251,8 +275,11 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     batch_size = info['batch_size']  # resume with the original boundaries
     records = SeededRecords(dataset, split, views, seed, start, labels)
     loader = torch.utils.data.DataLoader(
-        records, batch_size=batch_size, shuffle=False,
-        num_workers=num_workers, collate_fn=pseudo_collate)
+        records,
+        batch_size=batch_size,
+        shuffle=False,
+        num_workers=num_workers,
+        collate_fn=pseudo_collate)
     resuming = f', resuming at clip {start}' if start else ''
     print_log(
         f'[{split}] {len(videos)} videos x {views} view(s) = {total} '
@@ -275,7 +302,8 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
         if array is None:
             array = store.records_for_write(split, feats.shape[1:])
             inds = store.frame_inds_for_write(
-                split, _frame_inds(data['data_samples']).shape[1])
+                split,
+                _frame_inds(data['data_samples']).shape[1])
         if tuple(feats.shape[1:]) != array.shape[1:]:
             raise ValueError(
                 f'clip {done} of {split} gives features '
@@ -297,10 +325,15 @@ def extract_split(model, cfg: Config, store: FeatureStore, split: str,
     return store.manifest['splits'][split]
 
 
-def extract_features(config, checkpoint: Optional[str], out: str,
-                     splits: Sequence[str] = SPLITS, views: int = 1,
-                     seed: int = 0, batch_size: int = 8,
-                     dtype: str = 'float16', num_workers: int = 0,
+def extract_features(config,
+                     checkpoint: Optional[str],
+                     out: str,
+                     splits: Sequence[str] = SPLITS,
+                     views: int = 1,
+                     seed: int = 0,
+                     batch_size: int = 8,
+                     dtype: str = 'float16',
+                     num_workers: int = 0,
                      cfg_options: Optional[dict] = None,
                      progress: bool = True,
                      on_commit: Optional[Callable[[int, int], None]] = None
@@ -316,27 +349,37 @@ def extract_features(config, checkpoint: Optional[str], out: str,
     model = build_frozen_backbone_model(cfg, checkpoint, seed)
     if checkpoint is None:
         pretrained = cfg.model.backbone.get('pretrained', None)
-        source = (f'its config init ({pretrained})' if pretrained else
-                  f'random (seed {seed}) weights')
-        print_log(f'no checkpoint given: the backbone has {source}',
-                  logger='current', level=logging.WARNING)
+        source = (f'its config init ({pretrained})'
+                  if pretrained else f'random (seed {seed}) weights')
+        print_log(
+            f'no checkpoint given: the backbone has {source}',
+            logger='current',
+            level=logging.WARNING)
     fingerprint = dict(
-        weights_sha256=state_dict_sha256(
-            model, ('backbone.', 'data_preprocessor.')),
+        weights_sha256=state_dict_sha256(model,
+                                         ('backbone.', 'data_preprocessor.')),
         backbone=plain(cfg.model.backbone),
         data_preprocessor=plain(cfg.model.get('data_preprocessor')),
-        model_type=str(cfg.model.type), dtype=dtype)
+        model_type=str(cfg.model.type),
+        dtype=dtype)
     provenance = dict(
         config=config if isinstance(config, str) else config.filename,
         checkpoint=checkpoint,
-        checkpoint_file_sha256=file_sha256(checkpoint)
-        if checkpoint else None)
+        checkpoint_file_sha256=file_sha256(checkpoint) if checkpoint else None)
     store = FeatureStore(out)
     store.begin(fingerprint, provenance)
     for split in splits:
         if split not in SPLITS:
             raise ValueError(f'unknown split {split!r}; use {SPLITS}')
-        extract_split(model, cfg, store, split, views=views, seed=seed,
-                      batch_size=batch_size, num_workers=num_workers,
-                      progress=progress, on_commit=on_commit)
+        extract_split(
+            model,
+            cfg,
+            store,
+            split,
+            views=views,
+            seed=seed,
+            batch_size=batch_size,
+            num_workers=num_workers,
+            progress=progress,
+            on_commit=on_commit)
     return store

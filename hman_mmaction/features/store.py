@@ -57,8 +57,8 @@ class IncompleteStoreError(RuntimeError):
 
 def canonical_json(value) -> str:
     """Stable JSON text (sorted keys, no spaces) for hashing."""
-    return json.dumps(value, sort_keys=True, separators=(',', ':'),
-                      default=str)
+    return json.dumps(
+        value, sort_keys=True, separators=(',', ':'), default=str)
 
 
 def sha256_of(value) -> str:
@@ -87,6 +87,7 @@ def write_json_atomic(path: str, value) -> None:
 
 def _mismatch(store: str, where: str, field: str, stored, wanted,
               fix: str) -> StoreMismatchError:
+
     def short(value):
         text = canonical_json(value)
         return text if len(text) <= 160 else text[:157] + '...'
@@ -168,8 +169,8 @@ class FeatureStore:
         """``[num_records, S]`` sampled frame indices of a complete split
         (memory-mapped read-only; -1 where the pipeline gave none)."""
         info = self.split_info(split)
-        return np.load(osp.join(self.root, frame_inds_file(info)),
-                       mmap_mode='r')
+        return np.load(
+            osp.join(self.root, frame_inds_file(info)), mmap_mode='r')
 
     # ------------------------------------------------------------ writing
     def begin(self, fingerprint: dict, provenance: dict) -> None:
@@ -178,9 +179,12 @@ class FeatureStore:
         dtype) equals the stored one."""
         if not self.exists:
             os.makedirs(self.root, exist_ok=True)
-            self.manifest = dict(format=FORMAT, version=VERSION,
-                                 fingerprint=fingerprint, splits={},
-                                 **provenance)
+            self.manifest = dict(
+                format=FORMAT,
+                version=VERSION,
+                fingerprint=fingerprint,
+                splits={},
+                **provenance)
             write_json_atomic(self.manifest_path, self.manifest)
             return
         stored = self.manifest['fingerprint']
@@ -206,15 +210,18 @@ class FeatureStore:
                 if info['fingerprint'].get(field) != fingerprint.get(field):
                     raise _mismatch(
                         self.manifest_path, f'split {split!r}', field,
-                        info['fingerprint'].get(field),
-                        fingerprint.get(field),
+                        info['fingerprint'].get(field), fingerprint.get(field),
                         'Extract into a new directory (--out NEW_DIR), or '
                         f'delete {osp.join(self.root, info["file"])} and '
                         f'the {split!r} entry of the manifest.')
             return info
-        info = dict(file=f'{split}.npy', fingerprint=fingerprint,
-                    num_records=num_records, complete=0, record_shape=None,
-                    **description)
+        info = dict(
+            file=f'{split}.npy',
+            fingerprint=fingerprint,
+            num_records=num_records,
+            complete=0,
+            record_shape=None,
+            **description)
         splits[split] = info
         write_json_atomic(self.manifest_path, self.manifest)
         return info
@@ -236,7 +243,9 @@ class FeatureStore:
                 os.remove(stale)
             tmp = f'{path}.tmp.{os.getpid()}'
             array = np.lib.format.open_memmap(
-                tmp, mode='w+', dtype=dtype,
+                tmp,
+                mode='w+',
+                dtype=dtype,
                 shape=(info['num_records'], ) + tuple(record_shape))
             os.replace(tmp, path)  # the mapping follows the inode
             info['record_shape'] = list(record_shape)
@@ -256,7 +265,9 @@ class FeatureStore:
         path = osp.join(self.root, frame_inds_file(info))
         if info['complete'] == 0 or not osp.isfile(path):
             array = np.lib.format.open_memmap(
-                path, mode='w+', dtype=np.int32,
+                path,
+                mode='w+',
+                dtype=np.int32,
                 shape=(info['num_records'], length))
             array[:] = -1
             return array
@@ -268,7 +279,10 @@ class FeatureStore:
                 f'now samples {length}; extract into a new directory (--out)')
         return array
 
-    def commit(self, split: str, array: np.ndarray, complete: int,
+    def commit(self,
+               split: str,
+               array: np.ndarray,
+               complete: int,
                frame_inds: Optional[np.ndarray] = None) -> None:
         """Flush the written records (and their frame indices), then record
         (atomically) that the first ``complete`` records of ``split`` are
@@ -282,7 +296,8 @@ class FeatureStore:
     def summary(self) -> Dict[str, str]:
         """``split -> 'complete/num_records [record shape]'``."""
         return {
-            name: f'{info["complete"]}/{info["num_records"]} '
+            name:
+            f'{info["complete"]}/{info["num_records"]} '
             f'{info["record_shape"]}'
             for name, info in (self.manifest or {}).get('splits', {}).items()
         }

@@ -181,10 +181,10 @@ class SoftAttention(nn.Module):
         self.score = build_score(score, feat_channels, query_channels,
                                  hidden_channels, num_locations)
 
-    def precompute(
-            self,
-            feats: torch.Tensor,
-            input_proj: Optional[nn.Linear] = None) -> Optional[torch.Tensor]:
+    def precompute(self,
+                   feats: torch.Tensor,
+                   input_proj: Optional[nn.Linear] = None
+                   ) -> Optional[torch.Tensor]:
         """Work shared by all steps, from ``feats`` ``[N, T, K, D]`` (or the
         raw ``[N, T, K, C]`` with ``input_proj``, see the module doc)."""
         return self.score.precompute(feats, input_proj)
@@ -226,8 +226,8 @@ class GumbelHardAttention(SoftAttention):
                  temperature: dict = dict(type='AdaptiveTemperature'),
                  eval_mode: str = 'argmax',
                  tau_min: float = TAU_MIN):
-        super().__init__(feat_channels, query_channels, score,
-                         hidden_channels, num_locations)
+        super().__init__(feat_channels, query_channels, score, hidden_channels,
+                         num_locations)
         if eval_mode not in self.EVAL_MODES:
             raise ValueError(f'GumbelHardAttention eval_mode must be one of '
                              f'{self.EVAL_MODES}, got {eval_mode!r}')

@@ -20,8 +20,9 @@ from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 
 #: arguments the head's builder fills in, never set in a config
-_FILLED_BY_HEAD = {'input_size', 'feat_channels', 'query_channels',
-                   'in_features'}
+_FILLED_BY_HEAD = {
+    'input_size', 'feat_channels', 'query_channels', 'in_features'
+}
 
 
 def _parameters(cls) -> Tuple[List[str], bool]:
@@ -68,11 +69,10 @@ def _unknown_key_error(owner: str, key: str, places: Dict[str, str],
                 f'`cls_head.{place}`' +
                 (f' (inside the `{place.split(".")[0]}` dict).'
                  if '.' in place else '.'))
-    valid = sorted(k for k, p in places.items()
-                   if p.startswith(where) if where or '.' not in p)
-    return TypeError(
-        f'{owner} got an unknown option `{where}{key}`.{hint} '
-        f'Valid keys here: {", ".join(valid)}.')
+    valid = sorted(k for k, p in places.items() if p.startswith(where)
+                   if where or '.' not in p)
+    return TypeError(f'{owner} got an unknown option `{where}{key}`.{hint} '
+                     f'Valid keys here: {", ".join(valid)}.')
 
 
 def _check_keys(owner: str, given: Iterable[str], allowed: Iterable[str],
@@ -115,27 +115,37 @@ def check_head_options(head_cls, options: dict) -> None:
 
     _positive('num_classes', options.get('num_classes'),
               'Set it to the number of classes of the dataset.')
-    _positive('in_channels', options.get('in_channels'),
-              "Set it to the backbone's output channels (2048 for "
-              'ResNet-50).')
-    _positive('feat_channels', options.get('feat_channels'),
-              'Leave it out (None) for no projection, or give the size D '
-              'of the projected features.', allow_none=True)
-    _positive('rnn.hidden_size', rnn.get('hidden_size', 1),
-              'A hidden size of 0 builds a Linear(0, num_classes) '
-              'classifier that learns nothing; use e.g. 512.')
+    _positive(
+        'in_channels', options.get('in_channels'),
+        "Set it to the backbone's output channels (2048 for "
+        'ResNet-50).')
+    _positive(
+        'feat_channels',
+        options.get('feat_channels'),
+        'Leave it out (None) for no projection, or give the size D '
+        'of the projected features.',
+        allow_none=True)
+    _positive(
+        'rnn.hidden_size', rnn.get('hidden_size', 1),
+        'A hidden size of 0 builds a Linear(0, num_classes) '
+        'classifier that learns nothing; use e.g. 512.')
     _positive('rnn.num_layers', rnn.get('num_layers', 1),
               'Use 1 for an attention LSTM, 2 or more for HM-AN.')
-    _positive('rnn.output_size', rnn.get('output_size'),
-              'Leave it out to use rnn.hidden_size.', allow_none=True)
+    _positive(
+        'rnn.output_size',
+        rnn.get('output_size'),
+        'Leave it out to use rnn.hidden_size.',
+        allow_none=True)
     if attention.get('score', 'content') == 'content':
-        _positive('attention.hidden_channels',
-                  attention.get('hidden_channels', 1),
-                  'With 0 hidden channels every attention score is 0 and '
-                  'the attention stays uniform; use e.g. 256.')
-    _positive('attention.num_locations', attention.get('num_locations'),
-              "Set it to H*W of the backbone's feature map (49 for 7x7).",
-              allow_none=True)
+        _positive(
+            'attention.hidden_channels', attention.get('hidden_channels', 1),
+            'With 0 hidden channels every attention score is 0 and '
+            'the attention stays uniform; use e.g. 256.')
+    _positive(
+        'attention.num_locations',
+        attention.get('num_locations'),
+        "Set it to H*W of the backbone's feature map (49 for 7x7).",
+        allow_none=True)
     dropout = options.get('dropout_ratio', 0.0)
     if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(

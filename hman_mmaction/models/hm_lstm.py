@@ -143,8 +143,8 @@ class SequenceLinear:
 
     def __init__(self, linear: nn.Linear):
         self.linear = linear
-        self.deferred = (torch.is_grad_enabled()
-                         and linear.weight.requires_grad)
+        self.deferred = (
+            torch.is_grad_enabled() and linear.weight.requires_grad)
         if self.deferred:
             self.stash = _StepStash()
             self.token = _WeightGradSink.apply(linear.weight, linear.bias,
@@ -327,8 +327,8 @@ class HMLSTM(nn.Module):
                 state, bounds = self.step(x, state)
                 hidden.append(torch.stack(state.h, dim=1))
                 boundaries.append(bounds.z)
-        return (torch.stack(hidden, dim=1), state,
-                torch.stack(boundaries, dim=2))
+        return (torch.stack(hidden,
+                            dim=1), state, torch.stack(boundaries, dim=2))
 
     def output_features(self, hidden: torch.Tensor) -> torch.Tensor:
         """Output module over ``hidden`` ``[..., L, H]`` -> ``[..., out]``."""

@@ -161,9 +161,9 @@ class HMANHead(BaseHead):
         self.rnn = MODELS.build(rnn, default_args=dict(input_size=D))
         L, H = self.rnn.num_layers, self.rnn.hidden_size
         detectors = getattr(self.rnn, 'num_detectors', L)
-        rates = (list(bnd_target_rate) if isinstance(
-            bnd_target_rate, (list, tuple)) else [bnd_target_rate] *
-                 detectors)
+        rates = (
+            list(bnd_target_rate) if isinstance(bnd_target_rate, (list, tuple))
+            else [bnd_target_rate] * detectors)
         if len(rates) != detectors or not all(0 <= r <= 1 for r in rates):
             raise ValueError(
                 f'HMANHead bnd_target_rate must be one rate in [0, 1] or '
@@ -171,13 +171,13 @@ class HMANHead(BaseHead):
                 f'detector: the top layer has none unless '
                 f'rnn.top_boundary=True), got {bnd_target_rate!r}')
         self.register_buffer(
-            'bnd_target_rate', torch.tensor(rates, dtype=torch.float32),
+            'bnd_target_rate',
+            torch.tensor(rates, dtype=torch.float32),
             persistent=False)
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
-            default_args=dict(
-                feat_channels=D, query_channels=query_channels))
+            default_args=dict(feat_channels=D, query_channels=query_channels))
         if init_state == 'mean':
             self.init_h = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
             self.init_c = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
@@ -259,8 +259,9 @@ class HMANHead(BaseHead):
         and the projection still to apply to each glimpse (or ``None``)."""
         if self._folds_projection():
             feats = self._raw_views(x)
-            proj = (self.feat_proj
-                    if isinstance(self.feat_proj, nn.Linear) else None)
+            proj = (
+                self.feat_proj
+                if isinstance(self.feat_proj, nn.Linear) else None)
             keys = self.attention.precompute(feats, input_proj=proj)
             frames = feats.mean(dim=2)  # [V, T, C]
             if proj is not None:
@@ -292,15 +293,14 @@ class HMANHead(BaseHead):
         height, width = x.shape[-2:]
         feats, keys, frames, mean, proj = self._attention_inputs(x)
         state = self._initial_state_from_mean(mean)
-        hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [],
-                                                            [], [])
+        hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [], [],
+                                                            [])
         glimpses = []
         if proj is not None:
             proj = SequenceLinear(proj)
         with self._rnn_sequence():
             for t in range(self.num_segments):
-                glance = self.attention(feats[t], keys[t],
-                                        self._query(state))
+                glance = self.attention(feats[t], keys[t], self._query(state))
                 glimpse = (
                     glance.glimpse if proj is None else proj(glance.glimpse))
                 state, step_bounds = self.rnn.step(glimpse, state)
@@ -320,8 +320,8 @@ class HMANHead(BaseHead):
             step_scores = step_scores + self.fc_glimpse(
                 glimpses if self.dropout is None else self.dropout(glimpses))
         cls_scores = (
-            step_scores.mean(dim=1)
-            if self.temporal_pool == 'mean' else step_scores[:, -1])
+            step_scores.mean(
+                dim=1) if self.temporal_pool == 'mean' else step_scores[:, -1])
         views = mean.shape[0]
         return HMANOutputs(
             cls_scores=cls_scores,
@@ -361,7 +361,8 @@ class HMANHead(BaseHead):
         scores = self.fc_aux(frame_means).mean(dim=1).float()
         labels = torch.stack([x.gt_label for x in data_samples])
         return self.aux_loss_weight * nn.functional.cross_entropy(
-            scores, labels.reshape(-1).to(scores.device))
+            scores,
+            labels.reshape(-1).to(scores.device))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:

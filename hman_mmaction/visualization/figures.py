@@ -56,9 +56,10 @@ def grid_layout(num_steps: int, max_cols: int = 8) -> Tuple[int, int]:
     return math.ceil(num_steps / cols), cols
 
 
-def attention_grid_size(num_steps: int, max_cols: int = 8, dpi: int = 100,
-                        panel_inches: float = PANEL_INCHES
-                        ) -> Tuple[int, int]:
+def attention_grid_size(num_steps: int,
+                        max_cols: int = 8,
+                        dpi: int = 100,
+                        panel_inches: float = PANEL_INCHES) -> Tuple[int, int]:
     """``(width, height)`` in pixels of the grid PNG (Agg truncates
     inches * dpi)."""
     rows, cols = grid_layout(num_steps, max_cols)
@@ -73,16 +74,21 @@ def _save(fig: Figure, path: str, dpi: int) -> str:
     return path
 
 
-def plot_attention_grid(trace: HMANTrace, frames: np.ndarray, path: str,
-                        max_cols: int = 8, dpi: int = 100,
+def plot_attention_grid(trace: HMANTrace,
+                        frames: np.ndarray,
+                        path: str,
+                        max_cols: int = 8,
+                        dpi: int = 100,
                         panel_inches: float = PANEL_INCHES) -> str:
     """Write the grid of ``frames`` (``[T, H, W, 3]`` RGB, the frames of
     ``trace.frame_inds``) with their attention maps to ``path`` (PNG)."""
-    return _save(attention_grid_figure(trace, frames, max_cols, panel_inches),
-                 path, dpi)
+    return _save(
+        attention_grid_figure(trace, frames, max_cols, panel_inches), path,
+        dpi)
 
 
-def attention_grid_figure(trace: HMANTrace, frames: np.ndarray,
+def attention_grid_figure(trace: HMANTrace,
+                          frames: np.ndarray,
                           max_cols: int = 8,
                           panel_inches: float = PANEL_INCHES) -> Figure:
     """The figure of :func:`plot_attention_grid`."""
@@ -102,16 +108,18 @@ def attention_grid_figure(trace: HMANTrace, frames: np.ndarray,
     for t in range(trace.num_steps):
         row, col = divmod(t, cols)
         inset = GAP * panel_inches
-        ax = fig.add_axes([
-            (col * panel_inches + inset) / width,
-            1 - (row * cell_h + cell_h - inset) / total_h,
-            (panel_inches - 2 * inset) / width,
-            (panel_inches - 2 * inset) / total_h
-        ])
+        ax = fig.add_axes([(col * panel_inches + inset) / width,
+                           1 - (row * cell_h + cell_h - inset) / total_h,
+                           (panel_inches - 2 * inset) / width,
+                           (panel_inches - 2 * inset) / total_h])
         ax.imshow(
-            attention_overlay(frames[t], trace.attention[t],
-                              trace.crop_quadruple, trace.flip,
-                              mark_cell=hard, thickness=thickness))
+            attention_overlay(
+                frames[t],
+                trace.attention[t],
+                trace.crop_quadruple,
+                trace.flip,
+                mark_cell=hard,
+                thickness=thickness))
         ax.set_axis_off()
         z = ''.join('|' if trace.boundaries[layer, t] > 0.5 else '.'
                     for layer in range(trace.num_layers))
@@ -120,23 +128,30 @@ def attention_grid_figure(trace: HMANTrace, frames: np.ndarray,
             f't={t} f={trace.frame_inds[t]} z={z}\n'
             f'{pred["class_name"]} {pred["score"]:.2f} '
             f'H={entropy[t] / uniform:.2f}',
-            fontsize=MIN_FONT, pad=2)
-    fig.text(0.5 * GAP, (legend - 0.06) / total_h,
-             '\n'.join(_legend_lines(width)), fontsize=MIN_FONT, va='top',
-             ha='left', color='#333333')
+            fontsize=MIN_FONT,
+            pad=2)
+    fig.text(
+        0.5 * GAP, (legend - 0.06) / total_h,
+        '\n'.join(_legend_lines(width)),
+        fontsize=MIN_FONT,
+        va='top',
+        ha='left',
+        color='#333333')
     return fig
 
 
-def plot_boundaries(trace: HMANTrace, path: str,
-                    frames: Optional[np.ndarray] = None, dpi: int = 100,
+def plot_boundaries(trace: HMANTrace,
+                    path: str,
+                    frames: Optional[np.ndarray] = None,
+                    dpi: int = 100,
                     width_inches: Optional[float] = None,
                     changes: Optional[Sequence[int]] = None) -> str:
     """Write the per-layer boundary timeline (with the temperatures beneath
     and, if given, the sampled ``frames`` above and the ground-truth
     motion ``changes`` (steps, see :mod:`.ground_truth`) as dashed lines)
     to ``path`` (PNG)."""
-    return _save(boundary_figure(trace, frames, width_inches, changes), path,
-                 dpi)
+    return _save(
+        boundary_figure(trace, frames, width_inches, changes), path, dpi)
 
 
 def _frame_extent(t: int, frame_shape, ax, fig) -> Tuple[float, ...]:
@@ -156,7 +171,8 @@ def _frame_extent(t: int, frame_shape, ax, fig) -> Tuple[float, ...]:
             0.5 + h_units / 2)
 
 
-def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
+def boundary_figure(trace: HMANTrace,
+                    frames: Optional[np.ndarray] = None,
                     width_inches: Optional[float] = None,
                     changes: Optional[Sequence[int]] = None) -> Figure:
     """The figure of :func:`plot_boundaries`."""
@@ -167,8 +183,14 @@ def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
                                            bool(taus), width_inches)
     fig = Figure(figsize=(width, height))
     grid = fig.add_gridspec(
-        len(heights), 1, height_ratios=heights, hspace=0.25, left=0.14,
-        right=0.98, top=0.92, bottom=0.55 / height)
+        len(heights),
+        1,
+        height_ratios=heights,
+        hspace=0.25,
+        left=0.14,
+        right=0.98,
+        top=0.92,
+        bottom=0.55 / height)
     axes = [fig.add_subplot(grid[i]) for i in range(len(heights))]
     for ax in axes[1:]:
         ax.sharex(axes[0])
@@ -179,8 +201,10 @@ def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
         for t in range(T):
             # aspect='auto' with an extent of the frame's own aspect ratio:
             # the axis is shared with the rows below, so 'equal' cannot be
-            ax.imshow(frames[t], extent=_frame_extent(t, frames[t].shape, ax,
-                                                      fig), aspect='auto')
+            ax.imshow(
+                frames[t],
+                extent=_frame_extent(t, frames[t].shape, ax, fig),
+                aspect='auto')
         ax.set_ylim(0, 1)
         ax.set_yticks([])
         ax.set_ylabel('frames', fontsize=MIN_FONT + 1)
@@ -190,14 +214,20 @@ def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
         ax = axes[row]
         z = trace.boundaries[layer]
         for index, (first, last) in enumerate(step_runs(z)):
-            ax.axvspan(first - 0.5, last + 0.5,
-                       color=SEGMENT_COLOURS[index % 2], lw=0)
+            ax.axvspan(
+                first - 0.5,
+                last + 0.5,
+                color=SEGMENT_COLOURS[index % 2],
+                lw=0)
         ax.bar(steps, z, width=0.25, color='#c0392b')
         ax.set_ylim(0, 1.05)
         ax.set_yticks([])
-        ax.set_ylabel(f'layer {layer + 1}\nz', fontsize=MIN_FONT + 1,
-                      rotation=0,
-                      ha='right', va='center')
+        ax.set_ylabel(
+            f'layer {layer + 1}\nz',
+            fontsize=MIN_FONT + 1,
+            rotation=0,
+            ha='right',
+            va='center')
         row += 1
     if changes:
         mark_changes(axes[row - L:row], changes)
@@ -219,17 +249,20 @@ def boundary_figure(trace: HMANTrace, frames: Optional[np.ndarray] = None,
     k = int(trace.pred_score.argmax())
     fig.suptitle(
         f'boundaries per layer, top first; prediction: {trace.label(k)} '
-        f'({trace.pred_score[k]:.2f})', fontsize=MIN_FONT + 2)
+        f'({trace.pred_score[k]:.2f})',
+        fontsize=MIN_FONT + 2)
     return fig
 
 
 def _row_heights(num_layers, with_frames, with_taus):
-    return ([1.2] if with_frames else []) + [0.55] * num_layers + (
-        [1.1] if with_taus else [])
+    return ([1.2] if with_frames else
+            []) + [0.55] * num_layers + ([1.1] if with_taus else [])
 
 
-def boundary_figure_inches(num_steps: int, num_layers: int,
-                           with_frames: bool, with_taus: bool,
+def boundary_figure_inches(num_steps: int,
+                           num_layers: int,
+                           with_frames: bool,
+                           with_taus: bool,
                            width_inches: Optional[float] = None
                            ) -> Tuple[float, float]:
     """``(width, height)`` in inches of :func:`plot_boundaries`' figure:

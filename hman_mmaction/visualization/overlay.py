@@ -28,8 +28,9 @@ def unflip(attention: np.ndarray, flip: Optional[str]) -> np.ndarray:
     return attention
 
 
-def crop_box(frame_hw: Tuple[int, int],
-             crop_quadruple: Sequence[float] = (0, 0, 1, 1)) -> Box:
+def crop_box(
+    frame_hw: Tuple[int, int], crop_quadruple: Sequence[float] = (0, 0, 1, 1)
+) -> Box:
     """Pixel box ``(x0, y0, x1, y1)`` (exclusive ends) the model saw."""
     height, width = frame_hw
     x, y, w, h = crop_quadruple
@@ -39,7 +40,8 @@ def crop_box(frame_hw: Tuple[int, int],
     return x0, y0, x1, y1
 
 
-def cell_box(cell: Sequence[int], grid_hw: Tuple[int, int],
+def cell_box(cell: Sequence[int],
+             grid_hw: Tuple[int, int],
              frame_hw: Tuple[int, int],
              crop_quadruple: Sequence[float] = (0, 0, 1, 1),
              flip: Optional[str] = None) -> Box:
@@ -56,7 +58,8 @@ def cell_box(cell: Sequence[int], grid_hw: Tuple[int, int],
             int(round(x0 + (col + 1) * cw)), int(round(y0 + (row + 1) * ch)))
 
 
-def attention_on_frame(attention: np.ndarray, frame_hw: Tuple[int, int],
+def attention_on_frame(attention: np.ndarray,
+                       frame_hw: Tuple[int, int],
                        crop_quadruple: Sequence[float] = (0, 0, 1, 1),
                        flip: Optional[str] = None,
                        smooth: bool = True) -> np.ndarray:
@@ -75,7 +78,8 @@ def attention_on_frame(attention: np.ndarray, frame_hw: Tuple[int, int],
     return np.clip(heat, 0.0, 1.0)
 
 
-def blend_heat(frame_rgb: np.ndarray, heat: np.ndarray,
+def blend_heat(frame_rgb: np.ndarray,
+               heat: np.ndarray,
                alpha: float = 0.5) -> np.ndarray:
     """RGB frame with the heat drawn over it in the JET colour map,
     ``out = (1 - alpha * heat) * frame + alpha * heat * colour``."""
@@ -86,8 +90,10 @@ def blend_heat(frame_rgb: np.ndarray, heat: np.ndarray,
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def draw_box(frame_rgb: np.ndarray, box: Box,
-             colour=(255, 255, 255), thickness: int = 1) -> np.ndarray:
+def draw_box(frame_rgb: np.ndarray,
+             box: Box,
+             colour=(255, 255, 255),
+             thickness: int = 1) -> np.ndarray:
     """A copy of the frame with the box outlined (the hard-attention
     cell)."""
     out = np.ascontiguousarray(frame_rgb).copy()
@@ -97,20 +103,25 @@ def draw_box(frame_rgb: np.ndarray, box: Box,
     return out
 
 
-def attention_overlay(frame_rgb: np.ndarray, attention: np.ndarray,
-                      crop_quadruple=(0, 0, 1, 1), flip=None,
-                      mark_cell: bool = False, alpha: float = 0.5,
+def attention_overlay(frame_rgb: np.ndarray,
+                      attention: np.ndarray,
+                      crop_quadruple=(0, 0, 1, 1),
+                      flip=None,
+                      mark_cell: bool = False,
+                      alpha: float = 0.5,
                       thickness: int = 1) -> np.ndarray:
     """Frame + heat map of one step; with ``mark_cell`` the cell of the
     largest weight is outlined (hard attention: the chosen cell)."""
     frame_hw = frame_rgb.shape[:2]
-    heat = attention_on_frame(attention, frame_hw, crop_quadruple, flip,
-                              smooth=not mark_cell)
+    heat = attention_on_frame(
+        attention, frame_hw, crop_quadruple, flip, smooth=not mark_cell)
     out = blend_heat(frame_rgb, heat, alpha)
     if mark_cell:
         grid = attention.shape
         flat = int(np.asarray(attention).argmax())
         cell = (flat // grid[1], flat % grid[1])
-        out = draw_box(out, cell_box(cell, grid, frame_hw, crop_quadruple,
-                                     flip), thickness=thickness)
+        out = draw_box(
+            out,
+            cell_box(cell, grid, frame_hw, crop_quadruple, flip),
+            thickness=thickness)
     return out

@@ -107,8 +107,8 @@ class HMANTrace:
     def hard_attention(self) -> bool:
         """Every step's weights are one-hot (``GumbelHardAttention``)."""
         flat = self.attention.reshape(self.num_steps, -1)
-        return bool(np.all((flat == 0) | (flat == 1))
-                    and np.allclose(flat.sum(1), 1))
+        return bool(
+            np.all((flat == 0) | (flat == 1)) and np.allclose(flat.sum(1), 1))
 
     def attended_cells(self) -> List[List[int]]:
         """``[row, col]`` of the largest weight at every step."""
@@ -128,8 +128,12 @@ class HMANTrace:
         out = []
         for t, scores in enumerate(self.step_scores):
             k = int(scores.argmax())
-            out.append(dict(step=t, class_index=k, class_name=self.label(k),
-                            score=float(scores[k])))
+            out.append(
+                dict(
+                    step=t,
+                    class_index=k,
+                    class_name=self.label(k),
+                    score=float(scores[k])))
         return out
 
     def segments(self, layer: int = -1) -> List[dict]:
@@ -142,8 +146,9 @@ class HMANTrace:
     def step_of_frame(self, frame: int) -> int:
         """The step whose frame span holds ``frame`` (see
         :mod:`.segments`)."""
-        return max(0, int(np.searchsorted(self.frame_inds, frame,
-                                          side='right')) - 1)
+        return max(
+            0,
+            int(np.searchsorted(self.frame_inds, frame, side='right')) - 1)
 
     # -------------------------------------------------------------- json
     def to_dict(self) -> dict:
@@ -160,13 +165,14 @@ class HMANTrace:
             flip=self.flip,
             hard_attention=self.hard_attention,
             class_names=self.class_names,
-            prediction=dict(class_index=k, class_name=self.label(k),
-                            score=float(self.pred_score[k])),
+            prediction=dict(
+                class_index=k,
+                class_name=self.label(k),
+                score=float(self.pred_score[k])),
             attention=_jsonable(self.attention),
             attended_cells=self.attended_cells(),
             attention_entropy=_jsonable(self.attention_entropy()),
-            max_attention_entropy=math.log(
-                self.attention[0].size),
+            max_attention_entropy=math.log(self.attention[0].size),
             boundaries=_jsonable(self.boundaries.astype(int)),
             tau_attention=_jsonable(self.tau_attention),
             tau_boundary=_jsonable(self.tau_boundary),

@@ -33,8 +33,7 @@ from .video import read_frames, write_annotated_video
 
 
 def load_class_names(path: Optional[str],
-                     num_classes: Optional[int] = None
-                     ) -> Optional[List[str]]:
+                     num_classes: Optional[int] = None) -> Optional[List[str]]:
     """One name per non-empty line; checked against ``num_classes``."""
     if path is None:
         return None
@@ -57,8 +56,11 @@ def output_paths(out_dir: str, video: str) -> dict:
         json=osp.join(out_dir, f'{stem}_hman.json'))
 
 
-def run_model(config, checkpoint: Optional[str], video: str,
-              class_names: Optional[str] = None, device: str = 'cpu',
+def run_model(config,
+              checkpoint: Optional[str],
+              video: str,
+              class_names: Optional[str] = None,
+              device: str = 'cpu',
               cfg_options: Optional[dict] = None) -> HMANTrace:
     """Build the model, run it on ``video``, return its trace."""
     from mmaction.apis import init_recognizer
@@ -81,8 +83,11 @@ def run_model(config, checkpoint: Optional[str], video: str,
     return HMANTrace.from_sample(sample, names)
 
 
-def write_outputs(trace: HMANTrace, video: str, out_dir: str,
-                  info: Optional[dict] = None, progress: bool = True,
+def write_outputs(trace: HMANTrace,
+                  video: str,
+                  out_dir: str,
+                  info: Optional[dict] = None,
+                  progress: bool = True,
                   dpi: int = 100,
                   gt_segments: Optional[List[list]] = None) -> dict:
     """Write the four outputs of ``trace`` (see module doc); returns their
@@ -95,13 +100,14 @@ def write_outputs(trace: HMANTrace, video: str, out_dir: str,
     print_log(f'attention grid -> {paths["attention_grid"]}', 'current')
     changes = (None if gt_segments is None else change_steps(
         trace.frame_inds, gt_segments))
-    plot_boundaries(trace, paths['boundaries'], frames=frames, dpi=dpi,
-                    changes=changes)
+    plot_boundaries(
+        trace, paths['boundaries'], frames=frames, dpi=dpi, changes=changes)
     print_log(f'boundary timeline -> {paths["boundaries"]}', 'current')
-    written = write_annotated_video(trace, video, paths['video'],
-                                    progress=progress)
-    print_log(f'annotated video ({written["frames"]} frames) -> '
-              f'{paths["video"]}', 'current')
+    written = write_annotated_video(
+        trace, video, paths['video'], progress=progress)
+    print_log(
+        f'annotated video ({written["frames"]} frames) -> '
+        f'{paths["video"]}', 'current')
     record = dict(info or {}, video=video, outputs=paths)
     record.update(trace.to_dict())
     if gt_segments is not None:
@@ -112,22 +118,27 @@ def write_outputs(trace: HMANTrace, video: str, out_dir: str,
     return paths
 
 
-def visualize_video(config, checkpoint: Optional[str], video: str,
-                    out_dir: str, class_names: Optional[str] = None,
-                    device: str = 'cpu', cfg_options: Optional[dict] = None,
+def visualize_video(config,
+                    checkpoint: Optional[str],
+                    video: str,
+                    out_dir: str,
+                    class_names: Optional[str] = None,
+                    device: str = 'cpu',
+                    cfg_options: Optional[dict] = None,
                     progress: bool = True) -> dict:
     """Run the model on ``video`` and write the four outputs to
     ``out_dir``; returns ``dict(paths..., trace=HMANTrace)``."""
     trace = run_model(config, checkpoint, video, class_names, device,
                       cfg_options)
-    info = dict(config=config if isinstance(config, str) else None,
-                checkpoint=checkpoint,
-                pipeline='val_dataloader.dataset.pipeline (single view)')
+    info = dict(
+        config=config if isinstance(config, str) else None,
+        checkpoint=checkpoint,
+        pipeline='val_dataloader.dataset.pipeline (single view)')
     segments = segments_for_video(video)
     if segments is not None:
         print_log(f'ground-truth segments of {video}: {segments}', 'current')
-    paths = write_outputs(trace, video, out_dir, info, progress,
-                          gt_segments=segments)
+    paths = write_outputs(
+        trace, video, out_dir, info, progress, gt_segments=segments)
     k = int(trace.pred_score.argmax())
     print_log(
         f'prediction: {trace.label(k)} ({trace.pred_score[k]:.3f}); '

@@ -6,7 +6,8 @@ import torch
 from tests.helpers import run_python, single_process_group_env
 
 pytestmark = pytest.mark.skipif(
-    torch.cuda.is_available(), reason='the CPU path is only taken without '
+    torch.cuda.is_available(),
+    reason='the CPU path is only taken without '
     'CUDA')
 
 INIT_DIST = '''
@@ -31,8 +32,8 @@ print('WRAPPED', type(wrapped).__name__, wrapped.device_ids)
 
 
 def test_pytorch_launcher_fails_on_cpu_without_the_fix():
-    result = run_python(INIT_DIST, disable=['cpu_launcher'],
-                        env=single_process_group_env())
+    result = run_python(
+        INIT_DIST, disable=['cpu_launcher'], env=single_process_group_env())
     assert result.returncode != 0
 
 
@@ -44,14 +45,16 @@ def test_pytorch_launcher_initialises_gloo_on_cpu():
 
 
 def test_mmengine_ddp_wrapper_rejects_a_cpu_model():
-    result = run_python(WRAP_MODEL.format(wrapper='MMDistributedDataParallel'),
-                        env=single_process_group_env())
+    result = run_python(
+        WRAP_MODEL.format(wrapper='MMDistributedDataParallel'),
+        env=single_process_group_env())
     assert result.returncode != 0
     assert 'device_ids' in result.stderr
 
 
 def test_device_agnostic_ddp_wraps_a_cpu_model():
-    result = run_python(WRAP_MODEL.format(wrapper='DeviceAgnosticDDP'),
-                        env=single_process_group_env())
+    result = run_python(
+        WRAP_MODEL.format(wrapper='DeviceAgnosticDDP'),
+        env=single_process_group_env())
     assert result.returncode == 0, result.stderr
     assert 'WRAPPED DeviceAgnosticDDP None' in result.stdout

@@ -12,8 +12,8 @@ print('IMPORTED', mmaction.models.Recognizer2D.__name__)
 '''
 
 needs_broken_wheel = pytest.mark.skipif(
-    not drn_is_missing() and 'mmaction.models.localizers.drn' not in
-    __import__('sys').modules,
+    not drn_is_missing()
+    and 'mmaction.models.localizers.drn' not in __import__('sys').modules,
     reason='this mmaction2 install ships localizers/drn')
 
 
@@ -47,7 +47,8 @@ def test_building_drn_explains_what_is_missing():
 
 def test_import_fails_without_importlib_metadata_and_no_fix():
     result = run_python(
-        IMPORT_MODELS, disable=['importlib_metadata'],
+        IMPORT_MODELS,
+        disable=['importlib_metadata'],
         block=['importlib_metadata'])
     assert result.returncode != 0
     assert "No module named 'importlib_metadata'" in result.stderr

@@ -14,8 +14,8 @@ print('HEAD', cfg.model.cls_head.type, 'BACKBONE', cfg.model.backbone.type)
 
 
 def test_mmaction_base_fails_without_pkg_resources_and_no_fix():
-    result = run_python(LOAD_CONFIG, disable=['pkg_resources'],
-                        block=['pkg_resources'])
+    result = run_python(
+        LOAD_CONFIG, disable=['pkg_resources'], block=['pkg_resources'])
     assert result.returncode != 0
     assert "No module named 'pkg_resources'" in result.stderr
 
@@ -27,8 +27,9 @@ def test_mmaction_base_resolves_without_pkg_resources_with_the_fix():
 
 
 def test_replacements_find_mmaction2_like_mmengine_did():
-    import mmaction
     import os.path as osp
+
+    import mmaction
     assert package_metadata.is_installed('mmaction2')
     assert not package_metadata.is_installed('surely-not-installed-pkg')
     assert package_metadata.package2module('mmaction2') == 'mmaction'

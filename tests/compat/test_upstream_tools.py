@@ -18,8 +18,8 @@ import zipfile
 import mmaction
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
 from tests.helpers import REPO, make_tiny_dataset
@@ -40,8 +40,8 @@ def site_dir(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def tiny_dataset(tmp_path_factory):
-    return make_tiny_dataset(tmp_path_factory.mktemp('synthetic_actions'),
-                             train=3, val=2, test=2)
+    return make_tiny_dataset(
+        tmp_path_factory.mktemp('synthetic_actions'), train=3, val=2, test=2)
 
 
 def run_upstream(tool, args, site=None, cwd=REPO):
@@ -53,9 +53,14 @@ def run_upstream(tool, args, site=None, cwd=REPO):
             f'runpy.run_path({osp.join(TOOLS, tool)!r}, run_name="__main__")')
     env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
     env.pop('HMAN_COMPAT_DISABLE', None)
-    return subprocess.run([sys.executable, '-c', code], cwd=cwd, env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, errors='replace', timeout=300)
+    return subprocess.run([sys.executable, '-c', code],
+                          cwd=cwd,
+                          env=env,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT,
+                          text=True,
+                          errors='replace',
+                          timeout=300)
 
 
 def data_options(root):
@@ -67,11 +72,17 @@ def test_the_wheel_installs_the_hook_next_to_the_package(tmp_path):
     source.mkdir()
     for name in ('setup.py', 'README.md', '_hman_mmaction_imports.py', PTH):
         shutil.copy(osp.join(REPO, name), source / name)
-    shutil.copytree(osp.join(REPO, 'hman_mmaction'), source / 'hman_mmaction',
-                    ignore=shutil.ignore_patterns('__pycache__'))
-    subprocess.run([sys.executable, '-m', 'pip', 'wheel', str(source),
-                    '--no-deps', '--no-build-isolation', '-q', '-w',
-                    str(tmp_path)], check=True, cwd=source,
+    shutil.copytree(
+        osp.join(REPO, 'hman_mmaction'),
+        source / 'hman_mmaction',
+        ignore=shutil.ignore_patterns('__pycache__'))
+    subprocess.run([
+        sys.executable, '-m', 'pip', 'wheel',
+        str(source), '--no-deps', '--no-build-isolation', '-q', '-w',
+        str(tmp_path)
+    ],
+                   check=True,
+                   cwd=source,
                    capture_output=True)
     [wheel] = [p for p in os.listdir(tmp_path) if p.endswith('.whl')]
     names = zipfile.ZipFile(tmp_path / wheel).namelist()
@@ -91,24 +102,33 @@ def test_the_hook_provides_only_the_missing_modules():
             'from mmaction.models.localizers.drn.drn import DRN\n'
             'from mmaction.registry import MODELS\n'
             'assert MODELS.get("DRN") is DRN\n')
-    result = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+    result = subprocess.run([sys.executable, '-c', code],
+                            cwd=REPO,
                             env=dict(os.environ, PYTHONPATH=REPO),
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True,
+                            text=True,
+                            timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_confusion_matrix_tool_runs_with_our_config(
-        site_dir, tiny_dataset, tmp_path):
-    predictions = [dict(pred_score=torch.eye(12)[i % 12],
-                        gt_label=torch.tensor([i % 12])) for i in range(6)]
+def test_confusion_matrix_tool_runs_with_our_config(site_dir, tiny_dataset,
+                                                    tmp_path):
+    predictions = [
+        dict(
+            pred_score=torch.eye(12)[i % 12], gt_label=torch.tensor([i % 12]))
+        for i in range(6)
+    ]
     with open(tmp_path / 'predictions.pkl', 'wb') as f:
         pickle.dump(predictions, f)
-    args = [DEMO, str(tmp_path / 'predictions.pkl'), '--out',
-            str(tmp_path / 'cm.pkl')] + data_options(tiny_dataset.root)
+    args = [
+        DEMO,
+        str(tmp_path / 'predictions.pkl'), '--out',
+        str(tmp_path / 'cm.pkl')
+    ] + data_options(tiny_dataset.root)
     without = run_upstream('analysis_tools/confusion_matrix.py', args)
     assert without.returncode != 0 and DRN_ERROR in without.stdout
-    result = run_upstream('analysis_tools/confusion_matrix.py', args,
-                          site=site_dir)
+    result = run_upstream(
+        'analysis_tools/confusion_matrix.py', args, site=site_dir)
     assert result.returncode == 0, result.stdout[-3000:]
     with open(tmp_path / 'cm.pkl', 'rb') as f:
         matrix = pickle.load(f)
@@ -123,8 +143,8 @@ def test_reparameterize_tool_reads_our_config_and_checkpoint(
     args = [DEMO, str(checkpoint), str(tmp_path / 'deploy.pth')]
     without = run_upstream('convert/reparameterize_model.py', args)
     assert DRN_ERROR in without.stdout
-    result = run_upstream('convert/reparameterize_model.py', args,
-                          site=site_dir)
+    result = run_upstream(
+        'convert/reparameterize_model.py', args, site=site_dir)
     assert DRN_ERROR not in result.stdout
     # the model loaded; ResNet has no re-parameterisable blocks, which the
     # tool itself reports
@@ -140,9 +160,12 @@ def test_check_videos_tool_accepts_our_config_and_finds_a_broken_video(
     with open(root / 'train_list_videos.txt', 'a') as f:
         f.write('train/broken.mp4 1\n')
     report = tmp_path / 'invalid.txt'
-    result = run_upstream('analysis_tools/check_videos.py', [
-        DEMO, '--split', 'train', '--nproc', '1', '--output-file',
-        str(report)] + data_options(root), site=site_dir)
+    result = run_upstream(
+        'analysis_tools/check_videos.py', [
+            DEMO, '--split', 'train', '--nproc', '1', '--output-file',
+            str(report)
+        ] + data_options(root),
+        site=site_dir)
     assert result.returncode == 0, result.stdout[-3000:]
     assert 'Checked 4 videos, 1 are corrupted/missing.' in result.stdout
     assert report.read_text().strip().endswith('broken.mp4')

@@ -16,9 +16,8 @@ from mmengine.optim import build_optim_wrapper
 from tests.helpers import REPO
 
 CONFIGS = sorted(
-    osp.relpath(path, REPO)
-    for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                          recursive=True)
+    osp.relpath(path, REPO) for path in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if f'{os.sep}_base_{os.sep}' not in path)
 HEAD_TYPES = {'HMANHead', 'TSNHead'}
 
@@ -52,13 +51,14 @@ def test_each_split_has_its_own_config_and_no_environment_variable_changes_it(
         dataset, monkeypatch):
     monkeypatch.setenv(f'{dataset.upper()}_SPLIT', '3')  # the old switch
     for split in (1, 2, 3):
-        [path] = glob.glob(osp.join(REPO, 'configs', 'hman',
-                                    f'hman_*_{dataset}-split{split}-rgb.py'))
+        [path] = glob.glob(
+            osp.join(REPO, 'configs', 'hman',
+                     f'hman_*_{dataset}-split{split}-rgb.py'))
         cfg = Config.fromfile(path)
         assert cfg.split == split
         for loader, part in (('train_dataloader', 'train'),
-                             ('val_dataloader', 'val'),
-                             ('test_dataloader', 'val')):
+                             ('val_dataloader', 'val'), ('test_dataloader',
+                                                         'val')):
             assert cfg[loader].dataset.ann_file == (
                 f'data/{dataset}/{dataset}_{part}_split_{split}_videos.txt')
             assert cfg[loader].dataset.data_prefix.video == \
@@ -72,20 +72,23 @@ def test_dataset_bases_only_add_the_data_to_the_shared_pipeline_base():
     base = osp.join(REPO, 'configs', '_base_', 'datasets')
     for name in ('ucf101_tsn-1x1x16-rgb.py', 'hmdb51_tsn-1x1x16-rgb.py'):
         with open(osp.join(base, name)) as f:
-            code = [line for line in f
-                    if line.strip() and not line.startswith('#')]
+            code = [
+                line for line in f if line.strip() and not line.startswith('#')
+            ]
         assert len(code) <= 16, name
         assert not any('pipeline' in line for line in code[1:]), name
 
 
 def test_configs_define_no_functions():
-    for path in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                          recursive=True):
+    for path in glob.glob(
+            osp.join(REPO, 'configs', '**', '*.py'), recursive=True):
         with open(path) as f:
             tree = ast.parse(f.read())
-        defs = [type(node).__name__ for node in ast.walk(tree)
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                     ast.Lambda, ast.ClassDef))]
+        defs = [
+            type(node).__name__ for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                                 ast.Lambda, ast.ClassDef))
+        ]
         assert not defs, (path, defs)
 
 
@@ -98,10 +101,10 @@ def test_hmdb51_config_targets_51_classes_and_its_own_lists():
 
 def test_baselines_are_configurations_of_the_same_components():
     main = Config.fromfile(osp.join(REPO, 'configs', 'hman_ucf101.py'))
-    [attlstm] = glob.glob(osp.join(REPO, 'configs', 'baselines',
-                                   'attlstm_*ucf101*.py'))
-    [tsn] = glob.glob(osp.join(REPO, 'configs', 'baselines',
-                               'tsn_*ucf101*.py'))
+    [attlstm] = glob.glob(
+        osp.join(REPO, 'configs', 'baselines', 'attlstm_*ucf101*.py'))
+    [tsn
+     ] = glob.glob(osp.join(REPO, 'configs', 'baselines', 'tsn_*ucf101*.py'))
     attlstm, tsn = Config.fromfile(attlstm), Config.fromfile(tsn)
     assert attlstm.model.cls_head.type == 'HMANHead'
     assert attlstm.model.cls_head.rnn.boundary.type == 'NoBoundary'
@@ -129,8 +132,7 @@ def tiny_batch(cfg, num_videos=2, size=64):
 
 
 TRAINABLE = [
-    path for path in CONFIGS
-    if '/cached/' not in path.replace(os.sep, '/')
+    path for path in CONFIGS if '/cached/' not in path.replace(os.sep, '/')
 ]
 
 

@@ -25,8 +25,9 @@ def readme_rows():
         if len(cells) != 11 or '±' not in cells[5]:
             continue
         config = re.search(r'\(\.\./(.+?)\)', cells[8]).group(1)
-        rows[config] = dict(top1=cells[5].split('±')[0].strip(),
-                            order=cells[6].split('±')[0].strip())
+        rows[config] = dict(
+            top1=cells[5].split('±')[0].strip(),
+            order=cells[6].split('±')[0].strip())
     return rows
 
 

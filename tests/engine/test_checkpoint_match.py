@@ -6,8 +6,8 @@ naming what was not loaded."""
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
@@ -19,8 +19,8 @@ TSN = 'configs/demo/tsn_demo.py'
 
 @pytest.fixture(scope='module')
 def tiny_dataset(tmp_path_factory):
-    return make_tiny_dataset(tmp_path_factory.mktemp('synthetic_actions'),
-                             train=2, val=2, test=2)
+    return make_tiny_dataset(
+        tmp_path_factory.mktemp('synthetic_actions'), train=2, val=2, test=2)
 
 
 @pytest.fixture(scope='module')
@@ -67,8 +67,8 @@ def test_load_from_for_training_warns_naming_what_was_not_loaded(
     from hman_mmaction.engine.runner import HMANRunner
     from tests.robustness.conftest import captured_log
     cfg = Config.fromfile(HMAN)
-    cfg.merge_from_dict(dict(o.split('=', 1)
-                             for o in config_overrides(tiny_dataset.root)))
+    cfg.merge_from_dict(
+        dict(o.split('=', 1) for o in config_overrides(tiny_dataset.root)))
     cfg.work_dir = str(tmp_path)
     cfg.load_from = checkpoints[TSN]
     runner = HMANRunner.from_cfg(cfg)  # runner_type of the configs

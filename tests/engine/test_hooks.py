@@ -22,13 +22,17 @@ def head_with_schedules():
                 hidden_size=6,
                 num_layers=3,  # layers 1 and 2 have detectors
                 boundary=dict(
-                    type='HardSigmoidBoundary', slope=1.0, slope_max=5.0,
+                    type='HardSigmoidBoundary',
+                    slope=1.0,
+                    slope_max=5.0,
                     slope_rate=0.5)),
             attention=dict(
                 type='GumbelHardAttention',
                 hidden_channels=4,
                 temperature=dict(
-                    type='AnnealedTemperature', tau_0=1.0, tau_min=0.1,
+                    type='AnnealedTemperature',
+                    tau_0=1.0,
+                    tau_min=0.1,
                     rate=0.01))))
 
 

@@ -31,8 +31,10 @@ class TinyRecognizer(nn.Module):
 
 def batches(count=6, size=8):
     generator = torch.Generator().manual_seed(1)
-    return [torch.randn(size, 3, generator=generator) * (k + 1) + k
-            for k in range(count)]
+    return [
+        torch.randn(size, 3, generator=generator) * (k + 1) + k
+        for k in range(count)
+    ]
 
 
 def test_statistics_are_the_average_over_the_batches():
@@ -53,8 +55,8 @@ def test_hook_restores_the_random_states_and_skips_frozen_layers():
     model = TinyRecognizer()
     model.train()
     model.frozen.eval()
-    runner = SimpleNamespace(model=model, train_dataloader=batches(),
-                             epoch=0, max_epochs=3)
+    runner = SimpleNamespace(
+        model=model, train_dataloader=batches(), epoch=0, max_epochs=3)
     hook = HOOKS.build(dict(type='PreciseBNHook', num_batches=3))
 
     def draws():

@@ -2,11 +2,11 @@
 frames are not whole sequences of the head's ``num_segments`` frames is
 refused before it runs, naming both numbers."""
 import pytest
+from mmaction.registry import MODELS
 from mmengine.config import Config
 
 from hman_mmaction.engine.runner import HMANRunner
 from hman_mmaction.engine.view_check import check_sequence_views
-from mmaction.registry import MODELS
 
 HMAN = 'configs/hman_demo.py'
 
@@ -21,8 +21,8 @@ def demo(tmp_path, loader, **sampler):
 
 
 def test_testing_with_16_frames_for_an_8_frame_head_is_refused(tmp_path):
-    runner = HMANRunner.from_cfg(demo(tmp_path, 'test_dataloader',
-                                      num_clips=16))
+    runner = HMANRunner.from_cfg(
+        demo(tmp_path, 'test_dataloader', num_clips=16))
     with pytest.raises(ValueError) as info:
         runner.test()  # refused before any data is read
     message = str(info.value)
@@ -31,17 +31,18 @@ def test_testing_with_16_frames_for_an_8_frame_head_is_refused(tmp_path):
 
 
 def test_validation_during_training_is_checked_too(tmp_path):
-    runner = HMANRunner.from_cfg(demo(tmp_path, 'val_dataloader',
-                                      num_clips=4))
+    runner = HMANRunner.from_cfg(demo(tmp_path, 'val_dataloader', num_clips=4))
     with pytest.raises(ValueError, match=r'val_dataloader.*4 frames'):
         runner.train()
 
 
-@pytest.mark.parametrize('sampler', [
-    dict(num_clips=8),
-    dict(num_clips=8, twice_sample=True),  # two whole views
-    dict(num_clips=1, clip_len=8),  # one dense clip of 8 frames
-])
+@pytest.mark.parametrize(
+    'sampler',
+    [
+        dict(num_clips=8),
+        dict(num_clips=8, twice_sample=True),  # two whole views
+        dict(num_clips=1, clip_len=8),  # one dense clip of 8 frames
+    ])
 def test_whole_sequences_pass(sampler):
     cfg = Config.fromfile(HMAN)
     model = MODELS.build(cfg.model)

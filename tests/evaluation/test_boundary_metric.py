@@ -35,8 +35,11 @@ def _maximum_matching(boundaries, changes, tolerance):
     slots = steps + [None] * len(changes)  # None: the change stays unmatched
     best = 0
     for perm in itertools.permutations(slots, len(changes)):
-        best = max(best, sum(b is not None and abs(b - c) <= tolerance
-                             for b, c in zip(perm, changes)))
+        best = max(
+            best,
+            sum(
+                b is not None and abs(b - c) <= tolerance
+                for b, c in zip(perm, changes)))
     return best
 
 
@@ -59,8 +62,8 @@ def test_greedy_matching_equals_brute_force_maximum_matching():
     rng = np.random.default_rng(0)
     for _ in range(300):
         z = rng.random(8) < 0.4
-        changes = sorted(rng.choice(8, size=rng.integers(0, 4),
-                                    replace=False).tolist())
+        changes = sorted(
+            rng.choice(8, size=rng.integers(0, 4), replace=False).tolist())
         for tolerance in (0, 1, 2):
             assert match_count(z, changes, tolerance) == _maximum_matching(
                 z, changes, tolerance), (z, changes, tolerance)
@@ -98,8 +101,9 @@ def test_random_baseline_is_rate_matched_and_deterministic():
         assert scores[f'l1_random_{key}'] == pytest.approx(3 / 8, abs=0.01)
         assert scores[f'l2_random_{key}'] == scores[f'l2_{key}']
     assert scores['l1_f1'] == 0
-    assert boundary_scores(*args, random_draws=50) == boundary_scores(
-        *args, random_draws=50)
+    assert boundary_scores(
+        *args, random_draws=50) == boundary_scores(
+            *args, random_draws=50)
 
 
 def test_every_view_is_scored_with_its_own_frames():
@@ -112,16 +116,18 @@ def test_every_view_is_scored_with_its_own_frames():
     z[1, 0, 0] = 1
     scores = boundary_scores([z], [inds], [segments], random_draws=1)
     assert scores['views'] == 2 and scores['l1_f1'] == pytest.approx(0.5)
-    first = boundary_scores([z], [inds], [segments], random_draws=1,
+    first = boundary_scores([z], [inds], [segments],
+                            random_draws=1,
                             views='first')
     assert first['views'] == 1 and first['l1_f1'] == 1.0
 
 
 def _sample(**fields):
-    base = dict(boundaries=torch.tensor([[0., 0., 0., 1., 0., 0., 0., 0.]]),
-                frame_inds=np.array(INDS),
-                gt_segments=[[0, 10, 'up'], [10, 32, 'left']],
-                pred_score=torch.ones(12))
+    base = dict(
+        boundaries=torch.tensor([[0., 0., 0., 1., 0., 0., 0., 0.]]),
+        frame_inds=np.array(INDS),
+        gt_segments=[[0, 10, 'up'], [10, 32, 'left']],
+        pred_score=torch.ones(12))
     base.update(fields)
     return {k: v for k, v in base.items() if v is not None}
 

@@ -3,8 +3,8 @@ recognizer checkpoint (random weights, saved like mmengine does) and a
 feature store extracted from them."""
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from hman_mmaction.features import extract_features
 from tests.helpers import make_tiny_dataset
@@ -18,8 +18,9 @@ def demo_config(root, **head) -> Config:
     for split in ('train', 'val', 'test'):
         loader = cfg[f'{split}_dataloader']
         loader.update(batch_size=4, num_workers=0, persistent_workers=False)
-        loader.dataset.update(ann_file=f'{root}/{split}_list_videos.txt',
-                              data_prefix=dict(video=f'{root}/videos'))
+        loader.dataset.update(
+            ann_file=f'{root}/{split}_list_videos.txt',
+            data_prefix=dict(video=f'{root}/videos'))
     cfg.model.cls_head.update(head)
     return cfg
 
@@ -40,14 +41,18 @@ def demo_checkpoint(tiny_videos, tmp_path_factory):
     torch.manual_seed(0)
     model = MODELS.build(demo_config(tiny_videos.root).model)
     model.init_weights()
-    return save_checkpoint(
-        model, tmp_path_factory.mktemp('ckpt') / 'demo.pth')
+    return save_checkpoint(model, tmp_path_factory.mktemp('ckpt') / 'demo.pth')
 
 
 @pytest.fixture(scope='session')
 def demo_store(tiny_videos, demo_checkpoint, tmp_path_factory):
     """All three splits, 2 seeded views of every training video."""
     out = str(tmp_path_factory.mktemp('store') / 'demo')
-    extract_features(demo_config(tiny_videos.root), demo_checkpoint, out,
-                     views=2, batch_size=4, progress=False)
+    extract_features(
+        demo_config(tiny_videos.root),
+        demo_checkpoint,
+        out,
+        views=2,
+        batch_size=4,
+        progress=False)
     return out

@@ -2,9 +2,9 @@
 with the same (frozen) backbone computes on the same frames."""
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmaction.registry import MODELS
 
 from hman_mmaction.features import CachedFeatureRecognizer, extract_features
 from tests.features.conftest import demo_config
@@ -39,8 +39,13 @@ def twins(tiny_videos, demo_checkpoint, tmp_path_factory):
     e2e_cfg = demo_config(tiny_videos.root, **head)
     e2e_cfg.train_dataloader.dataset.pipeline = e2e_cfg.val_pipeline
     store = str(tmp_path_factory.mktemp('store') / 'val_sampling')
-    extract_features(e2e_cfg, demo_checkpoint, store,
-                     splits=['train', 'test'], batch_size=4, progress=False)
+    extract_features(
+        e2e_cfg,
+        demo_checkpoint,
+        store,
+        splits=['train', 'test'],
+        batch_size=4,
+        progress=False)
     e2e = MODELS.build(e2e_cfg.model)
     e2e.load_state_dict(torch.load(demo_checkpoint)['state_dict'])
     e2e.cls_head.init_weights()
@@ -65,24 +70,24 @@ def test_first_training_iteration_loss_equals_end_to_end_frozen_backbone(
     e2e.train()
     e2e.backbone.eval()  # frozen: BN uses its running statistics
     cached.train()
-    batch_e, batch_c = first_batch(e2e_cfg, 'train'), first_batch(
-        c_cfg, 'train')
+    batch_e, batch_c = first_batch(e2e_cfg,
+                                   'train'), first_batch(c_cfg, 'train')
     data_e = e2e.data_preprocessor(batch_e, True)
     data_c = cached.data_preprocessor(batch_c, True)
     assert data_c['inputs'].dtype == torch.float32
-    assert [int(s.gt_label) for s in data_e['data_samples']] == [
-        int(s.gt_label) for s in data_c['data_samples']]
+    assert [int(s.gt_label) for s in data_e['data_samples']
+            ] == [int(s.gt_label) for s in data_c['data_samples']]
     torch.manual_seed(1)  # the same Gumbel noise in both heads
     loss_e = e2e(**data_e, mode='loss')
     torch.manual_seed(1)
     loss_c = cached(**data_c, mode='loss')
-    torch.testing.assert_close(loss_c['loss_cls'], loss_e['loss_cls'],
-                               rtol=0, atol=1e-3)
+    torch.testing.assert_close(
+        loss_c['loss_cls'], loss_e['loss_cls'], rtol=0, atol=1e-3)
     # not trivially equal: the same head on other clips' features (the
     # batch rolled by one) gives a clearly different loss
     torch.manual_seed(1)
-    loss_other = cached(data_c['inputs'].roll(1, 0), data_c['data_samples'],
-                        mode='loss')
+    loss_other = cached(
+        data_c['inputs'].roll(1, 0), data_c['data_samples'], mode='loss')
     assert abs(loss_other['loss_cls'] - loss_e['loss_cls']) > 1e-2
     # and the scores track the features, clip by clip
     with torch.no_grad():
@@ -105,8 +110,8 @@ def test_multi_view_test_predictions_equal_end_to_end(twins):
     assert len(pred_e) == len(pred_c) == 4
     for a, b in zip(pred_e, pred_c):
         assert int(a.gt_label) == int(b.gt_label)
-        torch.testing.assert_close(b.pred_score, a.pred_score, rtol=0,
-                                   atol=2e-3)
+        torch.testing.assert_close(
+            b.pred_score, a.pred_score, rtol=0, atol=2e-3)
 
 
 def test_recognizer_rejects_a_backbone_and_a_channel_mismatch():

@@ -38,8 +38,15 @@ extract_features(cfg, {checkpoint!r}, {out!r}, splits=['train'], views=2,
 
 
 def extract(cfg, checkpoint, out, **kwargs):
-    return extract_features(cfg, checkpoint, out, splits=['train'], views=2,
-                            batch_size=2, progress=False, **kwargs)
+    return extract_features(
+        cfg,
+        checkpoint,
+        out,
+        splits=['train'],
+        views=2,
+        batch_size=2,
+        progress=False,
+        **kwargs)
 
 
 def manifest(out):
@@ -67,16 +74,19 @@ def test_sigkill_mid_extraction_resumes_to_identical_bytes(
     cfg.dump(config)
     killed = str(tmp_path / 'killed')
 
-    result = run_python(KILLED.format(config=config,
-                                      checkpoint=demo_checkpoint, out=killed))
+    result = run_python(
+        KILLED.format(config=config, checkpoint=demo_checkpoint, out=killed))
     assert result.returncode == -9, result.stderr[-3000:]
     assert manifest(killed)['splits']['train']['complete'] == 4  # 2 batches
     with pytest.raises(IncompleteStoreError, match='rerun'):
         CachedFeatureDataset(killed, 'train')
 
     commits = []
-    extract(cfg, demo_checkpoint, killed,
-            on_commit=lambda done, total: commits.append(done))
+    extract(
+        cfg,
+        demo_checkpoint,
+        killed,
+        on_commit=lambda done, total: commits.append(done))
     assert commits == [6, 8, 10, 12, 14, 16]  # resumed at clip 4, in order
     assert read_bytes(osp.join(killed, 'train.npy')) == read_bytes(
         osp.join(whole, 'train.npy'))
@@ -115,7 +125,7 @@ def test_stand_in_for_an_unreadable_video_is_not_cached(
         broken = f.readline().split()[0]
     (root / 'videos' / broken).write_bytes(b'not an mp4' * 100)
     cfg = demo_config(str(root))
-    cfg.train_dataloader.dataset.update(type='CheckedVideoDataset',
-                                        skip_broken_videos=True)
+    cfg.train_dataloader.dataset.update(
+        type='CheckedVideoDataset', skip_broken_videos=True)
     with pytest.raises(RuntimeError, match='stand-in sample for video 0'):
         extract(cfg, demo_checkpoint, str(tmp_path / 'store'))

@@ -5,9 +5,9 @@ import math
 
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.runner import Runner
-from mmaction.registry import MODELS
 
 CONFIGS = {
     'hman_soft': 'configs/cached/hman_demo.py',

@@ -10,8 +10,7 @@ def build(attention, **extra):
 
 @pytest.mark.parametrize('score', ['content', 'bilinear', 'location'])
 def test_soft_attention_glimpse_is_the_weighted_mean_of_locations(score):
-    attention = build(dict(type='SoftAttention', score=score,
-                           num_locations=9))
+    attention = build(dict(type='SoftAttention', score=score, num_locations=9))
     feats = torch.randn(2, 3, 9, 8)
     keys = attention.precompute(feats)
     step = attention(feats[:, 0], None if keys is None else keys[:, 0],
@@ -46,8 +45,8 @@ def test_unknown_score_lists_the_choices():
 
 
 def test_location_score_rejects_a_feature_map_of_another_size():
-    attention = build(dict(type='SoftAttention', score='location',
-                           num_locations=49))
+    attention = build(
+        dict(type='SoftAttention', score='location', num_locations=49))
     with pytest.raises(ValueError, match='num_locations=49'):
         attention.precompute(torch.randn(2, 3, 16, 8))
 
@@ -85,5 +84,5 @@ def test_gumbel_hard_attention_eval_modes(mode):
 
 
 def test_gumbel_hard_attention_rejects_unknown_eval_mode():
-    with pytest.raises(ValueError, match="eval_mode"):
+    with pytest.raises(ValueError, match='eval_mode'):
         build(dict(type='GumbelHardAttention', eval_mode='best'))

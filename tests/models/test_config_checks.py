@@ -4,9 +4,13 @@ import pytest
 import torch
 from mmaction.registry import MODELS
 
-HEAD = dict(type='HMANHead', num_classes=4, in_channels=6, num_segments=2,
-            rnn=dict(type='HMLSTM', hidden_size=4, num_layers=2),
-            attention=dict(type='SoftAttention', hidden_channels=3))
+HEAD = dict(
+    type='HMANHead',
+    num_classes=4,
+    in_channels=6,
+    num_segments=2,
+    rnn=dict(type='HMLSTM', hidden_size=4, num_layers=2),
+    attention=dict(type='SoftAttention', hidden_channels=3))
 
 
 def build(**changes):
@@ -51,8 +55,9 @@ def test_misspelt_key_names_hmanhead_and_the_nearest_key_with_its_place():
 def test_misspelt_key_of_the_head_itself_and_inside_a_sub_config():
     with pytest.raises(TypeError, match=r'cls_head\.dropout_ratio'):
         build(dropout_ration=0.1)
-    with pytest.raises(TypeError, match=r'rnn\.hiden_size.*'
-                       r'cls_head\.rnn\.hidden_size'):
+    with pytest.raises(
+            TypeError, match=r'rnn\.hiden_size.*'
+            r'cls_head\.rnn\.hidden_size'):
         build(**{'rnn.hiden_size': 8})
 
 

@@ -12,21 +12,33 @@ from hman_mmaction.models.hm_lstm import SequenceLinear
 
 NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
 SOFT = dict(type='SoftAttention', hidden_channels=7)
-HARD = dict(type='GumbelHardAttention', hidden_channels=7,
-            temperature=dict(type='AdaptiveTemperature'))
+HARD = dict(
+    type='GumbelHardAttention',
+    hidden_channels=7,
+    temperature=dict(type='AdaptiveTemperature'))
 BILINEAR = dict(type='SoftAttention', score='bilinear')
 HARD_BILINEAR = dict(HARD, score='bilinear')
-RNN = dict(type='HMLSTM', hidden_size=8, num_layers=2,
-           boundary=dict(type='GumbelBoundary',
-                         temperature=dict(type='AdaptiveTemperature')))
+RNN = dict(
+    type='HMLSTM',
+    hidden_size=8,
+    num_layers=2,
+    boundary=dict(
+        type='GumbelBoundary', temperature=dict(type='AdaptiveTemperature')))
 
 
 def build_head(attention, feat_channels):
     torch.manual_seed(0)
-    head = MODELS.build(dict(
-        type='HMANHead', num_classes=NUM_CLASSES, in_channels=C,
-        num_segments=T, rnn=RNN, attention=attention,
-        feat_channels=feat_channels, att_reg_weight=0.5, dropout_ratio=0.0))
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=NUM_CLASSES,
+            in_channels=C,
+            num_segments=T,
+            rnn=RNN,
+            attention=attention,
+            feat_channels=feat_channels,
+            att_reg_weight=0.5,
+            dropout_ratio=0.0))
     head.init_weights()
     nn.init.normal_(head.fc_cls.weight)  # not ~0, so gradients are sizeable
     return head.train()
@@ -47,8 +59,8 @@ def reference_run(head, x):
         state, _ = head.rnn.step(glance.glimpse, state)
         hidden.append(torch.stack(state.h, dim=1))
         weights.append(glance.weights)
-    step_scores = head.fc_cls(head.rnn.output_features(
-        torch.stack(hidden, dim=1)))
+    step_scores = head.fc_cls(
+        head.rnn.output_features(torch.stack(hidden, dim=1)))
     return step_scores.mean(1), torch.stack(weights, 1)
 
 
@@ -56,8 +68,10 @@ def grads(head, x, loss):
     head.zero_grad()
     x.grad = None
     loss.backward()
-    named = {n: p.grad.clone() for n, p in head.named_parameters()
-             if p.grad is not None}
+    named = {
+        n: p.grad.clone()
+        for n, p in head.named_parameters() if p.grad is not None
+    }
     named['input'] = x.grad.clone()
     return named
 
@@ -83,8 +97,8 @@ def test_fast_head_matches_plain_formulation_values_and_gradients(
     assert set(fast_grads) == set(ref_grads)
     for name, grad in ref_grads.items():
         assert grad.abs().sum() > 0, name
-        assert torch.allclose(fast_grads[name], grad, rtol=1e-4,
-                              atol=1e-5), name
+        assert torch.allclose(
+            fast_grads[name], grad, rtol=1e-4, atol=1e-5), name
 
 
 def test_sequence_linear_gives_the_gradients_of_a_linear_per_step():
@@ -103,8 +117,9 @@ def test_sequence_linear_gives_the_gradients_of_a_linear_per_step():
             h = torch.tanh(apply(x) + h)
             outs.append(h)
         sum((o * c).sum() for o, c in zip(outs, cotangents)).backward()
-        return ([linear.weight.grad.clone(), linear.bias.grad.clone()] +
-                [x.grad.clone() for x in xs], outs)
+        return ([linear.weight.grad.clone(),
+                 linear.bias.grad.clone()] + [x.grad.clone()
+                                              for x in xs], outs)
 
     plain, plain_out = run(linear)
     sequence = SequenceLinear(linear)
@@ -129,8 +144,8 @@ def test_sequence_linear_under_bf16_autocast_matches_linear():
         out.float().sum().backward()
         assert linear.weight.grad.dtype == torch.float32
         assert x.grad.dtype == torch.float32
-        results.append((out.float(), linear.weight.grad.clone(),
-                        x.grad.clone()))
+        results.append(
+            (out.float(), linear.weight.grad.clone(), x.grad.clone()))
     for a, b in zip(*results):
         assert torch.allclose(a, b, atol=1e-2, rtol=1e-2)
 

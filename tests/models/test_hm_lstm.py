@@ -5,11 +5,19 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 
 
-def build_hmlstm(boundary, input_size=5, hidden_size=6, num_layers=3,
+def build_hmlstm(boundary,
+                 input_size=5,
+                 hidden_size=6,
+                 num_layers=3,
                  **kwargs):
     return MODELS.build(
-        dict(type='HMLSTM', input_size=input_size, hidden_size=hidden_size,
-             num_layers=num_layers, boundary=boundary, **kwargs))
+        dict(
+            type='HMLSTM',
+            input_size=input_size,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            boundary=boundary,
+            **kwargs))
 
 
 def copy_lstm_weights(lstm: nn.LSTM, hmlstm) -> None:
@@ -21,8 +29,9 @@ def copy_lstm_weights(lstm: nn.LSTM, hmlstm) -> None:
     for layer, cell in enumerate(hmlstm.cells):
         w_ih = getattr(lstm, f'weight_ih_l{layer}')
         w_hh = getattr(lstm, f'weight_hh_l{layer}')
-        bias = (getattr(lstm, f'bias_ih_l{layer}') +
-                getattr(lstm, f'bias_hh_l{layer}'))
+        bias = (
+            getattr(lstm, f'bias_ih_l{layer}') +
+            getattr(lstm, f'bias_hh_l{layer}'))
         with torch.no_grad():
             for ours, theirs in enumerate(order):
                 rows = slice(ours * H, (ours + 1) * H)
@@ -73,8 +82,8 @@ PATTERN_L2 = [0, 1, 0, 0, 0]
 def scripted_hmlstm():
     # the old top layer with a detector (an ablation), so that its FLUSH
     # can be scripted too
-    hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2,
-                          top_boundary=True)
+    hmlstm = build_hmlstm(
+        dict(type='NoBoundary'), num_layers=2, top_boundary=True)
     hmlstm.boundaries = nn.ModuleList([
         ScriptedBoundary(pattern=PATTERN_L1),
         ScriptedBoundary(pattern=PATTERN_L2)
@@ -93,8 +102,8 @@ def test_forced_boundaries_give_exact_update_copy_flush_per_layer():
     hmlstm = scripted_hmlstm()
     H = hmlstm.hidden_size
     x = torch.randn(3, len(PATTERN_L1), 5)
-    state = hmlstm.initial_state(3, h0=torch.randn(3, 2, H),
-                                 c0=torch.randn(3, 2, H))
+    state = hmlstm.initial_state(
+        3, h0=torch.randn(3, 2, H), c0=torch.randn(3, 2, H))
     z_prev = [0, 0]
     for t in range(x.shape[1]):
         h_prev, c_prev = list(state.h), list(state.c)
@@ -117,8 +126,7 @@ def test_forced_boundaries_give_exact_update_copy_flush_per_layer():
             elif z_below == 1:  # UPDATE
                 expected_c = f * c_prev[layer] + i * g
                 assert torch.allclose(c, expected_c, atol=1e-6)
-                assert torch.allclose(h, o * torch.tanh(expected_c),
-                                      atol=1e-6)
+                assert torch.allclose(h, o * torch.tanh(expected_c), atol=1e-6)
             else:  # COPY: bit-for-bit the previous state
                 assert torch.equal(c, c_prev[layer])
                 assert torch.equal(h, h_prev[layer])
@@ -150,8 +158,8 @@ def test_top_layer_has_no_detector_and_never_flushes_by_default():
 def test_top_layer_copies_while_the_layer_below_is_silent():
     hmlstm = build_hmlstm(dict(type='NoBoundary'), num_layers=2)
     hmlstm.boundaries = nn.ModuleList([ScriptedBoundary(pattern=[0] * 4)])
-    state = hmlstm.initial_state(2, h0=torch.randn(2, 2, 6),
-                                 c0=torch.randn(2, 2, 6))
+    state = hmlstm.initial_state(
+        2, h0=torch.randn(2, 2, 6), c0=torch.randn(2, 2, 6))
     top_h, top_c = state.h[1], state.c[1]
     for x in torch.randn(4, 2, 5):
         state, _ = hmlstm.step(x, state)
@@ -162,8 +170,8 @@ def test_output_projection_has_the_fan_in_of_one_layer():
     """Each ``W_out^l`` is initialised as ``nn.Linear(H, out)``: bound
     1/sqrt(H), std 1/sqrt(3H) (not sqrt(out) times smaller)."""
     torch.manual_seed(0)
-    hmlstm = build_hmlstm(dict(type='NoBoundary'), input_size=8,
-                          hidden_size=64, num_layers=2)
+    hmlstm = build_hmlstm(
+        dict(type='NoBoundary'), input_size=8, hidden_size=64, num_layers=2)
     weight = hmlstm.output_proj.detach()
     assert weight.abs().max() <= 64**-0.5
     assert abs(weight.std().item() / (3 * 64)**-0.5 - 1) < 0.05
@@ -185,8 +193,10 @@ def test_pattern_exercises_every_operation_in_both_layers():
 
 def test_gumbel_boundaries_are_binary_and_reach_the_boundary_logits():
     hmlstm = build_hmlstm(
-        dict(type='GumbelBoundary', temperature=dict(
-            type='AdaptiveTemperature')), num_layers=2)
+        dict(
+            type='GumbelBoundary',
+            temperature=dict(type='AdaptiveTemperature')),
+        num_layers=2)
     hidden, _, boundaries = hmlstm(torch.randn(8, 12, 5))
     assert set(boundaries.unique().tolist()) <= {0.0, 1.0}
     assert boundaries.shape == (8, 2, 12)
@@ -208,8 +218,13 @@ def test_hard_sigmoid_boundary_is_deterministic_sign_of_logit():
 @pytest.mark.parametrize('output, size', [('gated', 7), ('top', 6)])
 def test_output_module_shapes(output, size):
     hmlstm = MODELS.build(
-        dict(type='HMLSTM', input_size=5, hidden_size=6, num_layers=2,
-             output=output, output_size=7))
+        dict(
+            type='HMLSTM',
+            input_size=5,
+            hidden_size=6,
+            num_layers=2,
+            output=output,
+            output_size=7))
     hidden, _, _ = hmlstm(torch.randn(2, 4, 5))
     assert hmlstm.output_features(hidden).shape == (2, 4, size)
     assert hmlstm.output_size == size

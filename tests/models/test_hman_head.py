@@ -7,17 +7,25 @@ from mmaction.structures import ActionDataSample
 NUM_CLASSES, C, T, HW = 5, 16, 4, 3
 
 SOFT = dict(type='SoftAttention')
-HARD = dict(type='GumbelHardAttention',
-            temperature=dict(type='AdaptiveTemperature'))
+HARD = dict(
+    type='GumbelHardAttention', temperature=dict(type='AdaptiveTemperature'))
 GUMBEL_RNN = dict(
-    type='HMLSTM', hidden_size=8, num_layers=2,
-    boundary=dict(type='GumbelBoundary',
-                  temperature=dict(type='AdaptiveTemperature')))
+    type='HMLSTM',
+    hidden_size=8,
+    num_layers=2,
+    boundary=dict(
+        type='GumbelBoundary', temperature=dict(type='AdaptiveTemperature')))
 
 
 def build_head(attention=SOFT, rnn=GUMBEL_RNN, **kwargs):
-    cfg = dict(type='HMANHead', num_classes=NUM_CLASSES, in_channels=C,
-               num_segments=T, rnn=rnn, attention=attention, **kwargs)
+    cfg = dict(
+        type='HMANHead',
+        num_classes=NUM_CLASSES,
+        in_channels=C,
+        num_segments=T,
+        rnn=rnn,
+        attention=attention,
+        **kwargs)
     head = MODELS.build(cfg)
     head.init_weights()
     return head
@@ -48,8 +56,9 @@ def test_loss_logs_diagnostics_without_summing_them():
             'tau_bnd_l1'} <= set(losses)
     # the top layer has no detector: nothing to log for it
     assert not {'bnd_rate_l2', 'tau_bnd_l2'} & set(losses)
-    assert not any('loss' in key for key in
-                   ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
+    assert not any(
+        'loss' in key
+        for key in ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
     assert 'loss_att' not in losses  # att_reg_weight defaults to 0
 
 
@@ -57,7 +66,7 @@ def test_attention_penalty_is_sharma_doubly_stochastic_term():
     head = build_head(att_reg_weight=2.0)
     alpha = torch.softmax(torch.randn(3, T, HW, HW).flatten(2), -1)
     coverage = alpha.sum(1)
-    expected = 2.0 * ((1 - coverage) ** 2).sum(1).mean()
+    expected = 2.0 * ((1 - coverage)**2).sum(1).mean()
     assert torch.allclose(
         head.attention_penalty(alpha.view(3, T, HW, HW)), expected)
 
@@ -99,8 +108,8 @@ def test_predict_attaches_extras_with_the_stated_shapes():
     predictions = head.predict(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
     for prediction in predictions:
         assert prediction.attention_map.shape == (T, HW, HW)
-        assert torch.allclose(prediction.attention_map.sum((1, 2)),
-                              torch.ones(T))
+        assert torch.allclose(
+            prediction.attention_map.sum((1, 2)), torch.ones(T))
         assert prediction.boundaries.shape == (2, T)
         assert prediction.tau_attention.shape == (T, )
         assert prediction.tau_boundary.shape == (2, T)
@@ -139,25 +148,31 @@ def test_invalid_choices_name_the_option(option, value):
 @pytest.mark.parametrize('pool', ['mean', 'last'])
 @pytest.mark.parametrize('query', ['all', 'top'])
 def test_config_variants_build_and_run(pool, query):
-    head = build_head(temporal_pool=pool, attention_query=query,
-                      init_state='zeros', feat_channels=12)
+    head = build_head(
+        temporal_pool=pool,
+        attention_query=query,
+        init_state='zeros',
+        feat_channels=12)
     assert head(torch.randn(2 * T, C, HW, HW)).shape == (2, NUM_CLASSES)
 
 
 def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
-    head = build_head(bnd_reg_weight=3.0, bnd_target_rate=[0.5, 0.25],
-                      rnn=dict(type='HMLSTM', hidden_size=6, num_layers=2,
-                               top_boundary=True))
+    head = build_head(
+        bnd_reg_weight=3.0,
+        bnd_target_rate=[0.5, 0.25],
+        rnn=dict(
+            type='HMLSTM', hidden_size=6, num_layers=2, top_boundary=True))
     z = torch.zeros(2, 2, T)
     z[:, 0, :2] = 1  # layer 1 fires at half the steps, layer 2 never
-    expected = 3.0 * ((0.5 - 0.5) ** 2 + (0.0 - 0.25) ** 2)
+    expected = 3.0 * ((0.5 - 0.5)**2 + (0.0 - 0.25)**2)
     assert head.boundary_penalty(z).item() == pytest.approx(expected)
 
     losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
     assert 'loss_bnd' in losses
     losses['loss_bnd'].backward()  # the gradient reaches the detectors
-    grads = [p.grad for n, p in head.rnn.named_parameters()
-             if n.startswith('cells')]
+    grads = [
+        p.grad for n, p in head.rnn.named_parameters() if n.startswith('cells')
+    ]
     assert any(g is not None and g.abs().sum() > 0 for g in grads)
 
 
@@ -170,12 +185,15 @@ def test_boundary_target_rate_must_fit_the_layers():
     # on by default (the detectors collapse without it), off with mu = 0 and
     # for NoBoundary (nothing learned to keep alive)
     assert 'loss_bnd' in build_head().loss(feats, samples([0, 1]))
-    assert 'loss_bnd' not in build_head(bnd_reg_weight=0.0).loss(
-        feats, samples([0, 1]))
-    no_boundary = dict(type='HMLSTM', hidden_size=6, num_layers=2,
-                       boundary=dict(type='NoBoundary'))
-    assert 'loss_bnd' not in build_head(rnn=no_boundary).loss(
-        feats, samples([0, 1]))
+    assert 'loss_bnd' not in build_head(
+        bnd_reg_weight=0.0).loss(feats, samples([0, 1]))
+    no_boundary = dict(
+        type='HMLSTM',
+        hidden_size=6,
+        num_layers=2,
+        boundary=dict(type='NoBoundary'))
+    assert 'loss_bnd' not in build_head(
+        rnn=no_boundary).loss(feats, samples([0, 1]))
 
 
 def test_aux_loss_is_tsn_consensus_on_frame_features_and_training_only():
@@ -184,8 +202,8 @@ def test_aux_loss_is_tsn_consensus_on_frame_features_and_training_only():
     losses = head.loss(feats, samples([0, 1]))
     frames = feats.detach().reshape(2, T, C, -1).mean(-1)  # [V, T, C]
     scores = head.fc_aux(frames).mean(1)
-    expected = 0.5 * torch.nn.functional.cross_entropy(
-        scores, torch.tensor([0, 1]))
+    expected = 0.5 * torch.nn.functional.cross_entropy(scores,
+                                                       torch.tensor([0, 1]))
     torch.testing.assert_close(losses['loss_aux'], expected)
     losses['loss_aux'].backward()
     assert feats.grad.abs().sum() > 0  # the backbone gets TSN's gradient

@@ -11,9 +11,9 @@ from-scratch recipe."""
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
                                                       class_names,
@@ -59,9 +59,10 @@ def signal(config, clips, seed, **head):
     model.cls_head.fc_cls.register_forward_hook(keep)
     losses = model(inputs, samples, mode='loss')
     sum(v for k, v in losses.items() if 'loss' in k).backward()
-    grad = torch.sqrt(sum(p.grad.pow(2).sum()
-                          for n, p in model.named_parameters()
-                          if n.startswith('backbone') and p.grad is not None))
+    grad = torch.sqrt(
+        sum(
+            p.grad.pow(2).sum() for n, p in model.named_parameters()
+            if n.startswith('backbone') and p.grad is not None))
     return grad.item(), logits['y'].std().item()
 
 
@@ -96,7 +97,8 @@ def test_the_old_initialisation_fails_the_bound(clips):
     inputs, labels = clips
     samples = [ActionDataSample().set_gt_label(label) for label in labels]
     model(inputs, samples, mode='loss')['loss_cls'].backward()
-    grad = torch.sqrt(sum(p.grad.pow(2).sum()
-                          for n, p in model.named_parameters()
-                          if n.startswith('backbone')))
+    grad = torch.sqrt(
+        sum(
+            p.grad.pow(2).sum() for n, p in model.named_parameters()
+            if n.startswith('backbone')))
     assert grad < 0.05 * tsn_grad

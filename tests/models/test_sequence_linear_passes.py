@@ -45,8 +45,8 @@ def test_input_only_passes_leave_the_weight_gradient_of_a_linear():
         expected = weight_grads(linear, xs, False, input_pass)
         got = weight_grads(linear, xs, True, input_pass)
         for a, b in zip(expected, got):
-            torch.testing.assert_close(b, a, atol=1e-6, rtol=1e-5,
-                                       msg=input_pass.__name__)
+            torch.testing.assert_close(
+                b, a, atol=1e-6, rtol=1e-5, msg=input_pass.__name__)
 
 
 def test_weight_only_grad_then_backward_is_not_doubled():
@@ -59,8 +59,8 @@ def test_weight_only_grad_then_backward_is_not_doubled():
     linear.zero_grad()
     loss.backward()
     torch.testing.assert_close(dw, expected, atol=1e-6, rtol=1e-5)
-    torch.testing.assert_close(linear.weight.grad, expected, atol=1e-6,
-                               rtol=1e-5)
+    torch.testing.assert_close(
+        linear.weight.grad, expected, atol=1e-6, rtol=1e-5)
 
 
 def test_head_saliency_pass_keeps_cell_and_projection_gradients():
@@ -68,11 +68,16 @@ def test_head_saliency_pass_keeps_cell_and_projection_gradients():
     ``autograd.grad(loss, x)`` then ``loss.backward()`` gives every
     parameter the gradient of a single ``loss.backward()``."""
     torch.manual_seed(0)
-    head = MODELS.build(dict(
-        type='HMANHead', num_classes=3, in_channels=6, num_segments=3,
-        feat_channels=5, dropout_ratio=0.0,
-        rnn=dict(type='HMLSTM', hidden_size=4, num_layers=2),
-        attention=dict(type='SoftAttention', hidden_channels=4))).eval()
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=3,
+            in_channels=6,
+            num_segments=3,
+            feat_channels=5,
+            dropout_ratio=0.0,
+            rnn=dict(type='HMLSTM', hidden_size=4, num_layers=2),
+            attention=dict(type='SoftAttention', hidden_channels=4))).eval()
     x = torch.randn(2 * 3, 6, 2, 2, requires_grad=True)
 
     def param_grads(saliency_first):
@@ -82,12 +87,14 @@ def test_head_saliency_pass_keeps_cell_and_projection_gradients():
         if saliency_first:
             torch.autograd.grad(loss, x, retain_graph=True)
         loss.backward()
-        return {n: p.grad.clone() for n, p in head.named_parameters()
-                if p.grad is not None}
+        return {
+            n: p.grad.clone()
+            for n, p in head.named_parameters() if p.grad is not None
+        }
 
     single, after_saliency = param_grads(False), param_grads(True)
     assert any(n.startswith('rnn.cells') for n in single)
     assert 'feat_proj.weight' in single
     for name, grad in single.items():
-        torch.testing.assert_close(after_saliency[name], grad, atol=1e-6,
-                                   rtol=1e-5, msg=name)
+        torch.testing.assert_close(
+            after_saliency[name], grad, atol=1e-6, rtol=1e-5, msg=name)

@@ -30,8 +30,11 @@ def test_annealed_temperature_value_is_saved_in_the_state_dict():
 
 def test_adaptive_temperature_is_bounded_by_tau_max_and_starts_at_tau_init():
     tau = MODELS.build(
-        dict(type='AdaptiveTemperature', in_features=8, tau_max=2.0,
-             tau_init=0.7))
+        dict(
+            type='AdaptiveTemperature',
+            in_features=8,
+            tau_max=2.0,
+            tau_init=0.7))
     assert torch.allclose(tau(torch.randn(5, 8)), torch.tensor(0.7))
     torch.nn.init.normal_(tau.proj.weight, std=10.0)
     values = tau(torch.randn(1000, 8) * 10)
@@ -41,5 +44,9 @@ def test_adaptive_temperature_is_bounded_by_tau_max_and_starts_at_tau_init():
 
 def test_adaptive_temperature_rejects_tau_init_above_tau_max():
     with pytest.raises(ValueError, match='tau_init < tau_max'):
-        MODELS.build(dict(type='AdaptiveTemperature', in_features=2,
-                          tau_max=1.0, tau_init=1.5))
+        MODELS.build(
+            dict(
+                type='AdaptiveTemperature',
+                in_features=2,
+                tau_max=1.0,
+                tau_init=1.5))

@@ -56,8 +56,8 @@ def dirty_dataset(tiny_dataset, tmp_path):
     good = str(root / 'videos' / 'train' / '00000.mp4')
     os.makedirs(root / 'videos' / 'broken')
     for kind in BROKEN_KINDS:
-        write_broken_video(str(root / 'videos' / 'broken' / f'{kind}.mp4'),
-                           kind, good)
+        write_broken_video(
+            str(root / 'videos' / 'broken' / f'{kind}.mp4'), kind, good)
     for split in ('train', 'test'):
         with open(root / f'{split}_list_videos.txt', 'a') as f:
             for kind in BROKEN_KINDS:
@@ -89,14 +89,15 @@ def run_tool(args, env=None, timeout=600):
     broken files) become U+FFFD instead of failing the test."""
     full_env = dict(os.environ)
     full_env.update(env or {})
-    return subprocess.run([sys.executable] + list(args),
-                          cwd=REPO,
-                          env=full_env,
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          errors='replace',
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable] + list(args),
+        cwd=REPO,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors='replace',
+        timeout=timeout)
 
 
 def fault_config(hook):

@@ -4,8 +4,8 @@ bad line (file, line number, why, the fix), or skipped and logged with
 import re
 
 import pytest
-from mmengine.config import Config
 from mmaction.registry import DATASETS
+from mmengine.config import Config
 
 from hman_mmaction.datasets import AnnotationError, CheckedVideoDataset
 from tests.helpers import data_overrides, run_tool
@@ -40,12 +40,13 @@ def mixed_lines():
 
 def build(ann_file, root, **kwargs):
     return DATASETS.build(
-        dict(type='CheckedVideoDataset',
-             ann_file=ann_file,
-             data_prefix=dict(video=f'{root}/videos'),
-             pipeline=[],
-             num_classes=12,
-             **kwargs))
+        dict(
+            type='CheckedVideoDataset',
+            ann_file=ann_file,
+            data_prefix=dict(video=f'{root}/videos'),
+            pipeline=[],
+            num_classes=12,
+            **kwargs))
 
 
 def test_every_bad_line_is_listed_in_one_error_naming_file_line_and_fix(
@@ -123,11 +124,12 @@ def test_training_stops_before_the_first_iteration_on_a_bad_list(
         f'train_dataloader.dataset.ann_file={ann_file}',
         'train_cfg.max_epochs=1'
     ]
-    result = run_tool([
-        'tools/train.py', 'configs/hman_demo.py', '--work-dir',
-        str(tmp_path / 'work'), '--cfg-options'
-    ] + options,
-                      timeout=300)
+    result = run_tool(
+        [
+            'tools/train.py', 'configs/hman_demo.py', '--work-dir',
+            str(tmp_path / 'work'), '--cfg-options'
+        ] + options,
+        timeout=300)
     assert result.returncode != 0
     assert 'AnnotationError' in result.stdout
     assert f'{ann_file}: 2 invalid line(s) of 5' in result.stdout

@@ -6,8 +6,8 @@ import re
 import shutil
 
 import pytest
-from mmengine.config import DictAction
 from mmaction.registry import DATASETS
+from mmengine.config import DictAction
 
 from hman_mmaction.datasets import AnnotationError
 from tests.helpers import REPO
@@ -36,12 +36,16 @@ def test_a_path_with_spaces_loads_from_a_tab_separated_list(
         tiny_dataset, tmp_path):
     videos = tmp_path / 'my videos'
     videos.mkdir()
-    shutil.copy(osp.join(tiny_dataset.root, 'videos', 'train', '00000.mp4'),
-                videos / 'clip one.mp4')
+    shutil.copy(
+        osp.join(tiny_dataset.root, 'videos', 'train', '00000.mp4'),
+        videos / 'clip one.mp4')
     spaced = tmp_path / 'spaces.txt'
     spaced.write_text('clip one.mp4 3\n')
-    cfg = dict(type='VideoDataset', data_prefix=dict(video=str(videos)),
-               pipeline=[], num_classes=12)
+    cfg = dict(
+        type='VideoDataset',
+        data_prefix=dict(video=str(videos)),
+        pipeline=[],
+        num_classes=12)
     with pytest.raises(AnnotationError, match=r"delimiter='\\t'"):
         DATASETS.build(dict(cfg, ann_file=str(spaced)))
     tabbed = tmp_path / 'tabs.txt'
@@ -53,14 +57,16 @@ def test_a_path_with_spaces_loads_from_a_tab_separated_list(
 
 def test_the_robustness_doc_names_only_existing_tests_and_modules():
     doc = read_doc()
-    named = set(re.findall(r'`((?:tests|hman_mmaction|configs|tools)/'
-                           r'[\w/.-]+\.(?:py|md))`', doc))
+    named = set(
+        re.findall(
+            r'`((?:tests|hman_mmaction|configs|tools)/'
+            r'[\w/.-]+\.(?:py|md))`', doc))
     assert len(named) > 10
     missing = [p for p in named if not osp.exists(osp.join(REPO, p))]
     assert not missing, missing
     for item in ('FitFrameSize', 'config_checks', 'view_check',
                  'CheckpointMismatchError', 'hman_mmaction_imports.pth',
                  'check_videos.py', 'MissingAnnotationFileError',
-                 'persistent_workers=False', 'backward(inputs=...)',
-                 'aspect', 'analyze_logs.py'):
+                 'persistent_workers=False', 'backward(inputs=...)', 'aspect',
+                 'analyze_logs.py'):
         assert item in doc, item

@@ -22,13 +22,17 @@ ITERS_PER_EPOCH = 4  # 8 train videos, batch 2
 
 
 def train(root, work_dir, epochs, resume=False):
-    options = data_overrides(root, batch_size=2) + [
-        f'train_cfg.max_epochs={epochs}', 'default_hooks.logger.interval=1',
-        'log_processor.window_size=1', 'randomness.seed=0'
-    ]
-    result = run_tool(['tools/train.py', DEMO, '--work-dir',
-                       str(work_dir)] + (['--resume'] if resume else []) +
-                      ['--cfg-options'] + options, timeout=400)
+    options = data_overrides(
+        root, batch_size=2) + [
+            f'train_cfg.max_epochs={epochs}',
+            'default_hooks.logger.interval=1', 'log_processor.window_size=1',
+            'randomness.seed=0'
+        ]
+    result = run_tool(
+        ['tools/train.py', DEMO, '--work-dir',
+         str(work_dir)] + (['--resume'] if resume else []) +
+        ['--cfg-options'] + options,
+        timeout=400)
     assert result.returncode == 0, result.stdout[-3000:]
     return result.stdout
 
@@ -66,13 +70,14 @@ def test_config_default_workers_resume_exactly_after_validation(
 def test_resume_with_persistent_train_workers_says_it_is_not_exact(
         tiny_dataset, tmp_path):
     cfg = Config.fromfile(osp.join(REPO, DEMO))
-    cfg.merge_from_dict(dict(o.split('=', 1)
-                             for o in config_overrides(tiny_dataset.root)))
+    cfg.merge_from_dict(
+        dict(o.split('=', 1) for o in config_overrides(tiny_dataset.root)))
     cfg.train_dataloader.persistent_workers = True
     cfg.work_dir = str(tmp_path)
     cfg.resume = True
     runner = HMANRunner.from_cfg(cfg)
     with captured_log() as log:
         runner.load_or_resume()
-    assert any('persistent_workers=True' in line and 'not in the checkpoint'
-               in line for line in log)
+    assert any(
+        'persistent_workers=True' in line and 'not in the checkpoint' in line
+        for line in log)

@@ -8,9 +8,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from mmaction.registry import MODELS
 from mmengine.config import Config
 from mmengine.dataset import Compose
-from mmaction.registry import MODELS
 
 from hman_mmaction.datasets import batch_input_bytes
 from hman_mmaction.datasets.synthetic_actions import write_mp4
@@ -19,19 +19,21 @@ from tests.robustness.conftest import captured_log
 
 DEMO = osp.join(REPO, 'configs', 'hman_demo.py')
 # resize steps that end in a fixed size, or that bound it (FitFrameSize)
-SIZING = {'Resize', 'FitFrameSize', 'CenterCrop', 'ThreeCrop', 'TenCrop',
-          'MultiScaleCrop', 'RandomResizedCrop'}
+SIZING = {
+    'Resize', 'FitFrameSize', 'CenterCrop', 'ThreeCrop', 'TenCrop',
+    'MultiScaleCrop', 'RandomResizedCrop'
+}
 VIDEO_CONFIGS = sorted(
-    osp.relpath(p, REPO)
-    for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
+    osp.relpath(p, REPO) for p in glob.glob(
+        osp.join(REPO, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p and '/cached/' not in p)
 
 
 @pytest.fixture(scope='module')
 def full_hd_video(tmp_path_factory):
     path = str(tmp_path_factory.mktemp('fullhd') / 'phone.mp4')
-    frames = np.random.RandomState(0).randint(0, 255, (8, 1080, 1920, 3),
-                                              dtype=np.uint8)
+    frames = np.random.RandomState(0).randint(
+        0, 255, (8, 1080, 1920, 3), dtype=np.uint8)
     write_mp4(path, frames, 10)
     return path
 
@@ -45,15 +47,17 @@ def test_every_video_pipeline_sizes_frames_after_decoding(config):
         assert SIZING & set(steps[decode + 1:]), (config, loader, steps)
 
 
-@pytest.mark.parametrize('loader', ['train_dataloader', 'val_dataloader',
-                                    'test_dataloader'])
+@pytest.mark.parametrize(
+    'loader', ['train_dataloader', 'val_dataloader', 'test_dataloader'])
 def test_a_full_hd_video_in_the_demo_data_becomes_64x64_and_is_named(
         full_hd_video, loader):
     cfg = Config.fromfile(DEMO)
     pipeline = Compose(cfg[loader].dataset.pipeline)
     with captured_log() as log:
-        sample = pipeline(dict(filename=full_hd_video, label=0,
-                               start_index=0, modality='RGB'))
+        sample = pipeline(
+            dict(
+                filename=full_hd_video, label=0, start_index=0,
+                modality='RGB'))
     assert tuple(sample['inputs'].shape[-2:]) == (64, 64)
     warning = '\n'.join(log)
     assert full_hd_video in warning and '1920x1080' in warning
@@ -67,11 +71,15 @@ def test_the_padded_demo_batch_stays_small(full_hd_video, tiny_dataset):
     cfg = Config.fromfile(DEMO)
     pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
     small = osp.join(tiny_dataset.root, 'videos', 'train', '00000.mp4')
-    batch = [pipeline(dict(filename=f, label=0, start_index=0,
-                           modality='RGB')) for f in (small, full_hd_video)]
+    batch = [
+        pipeline(dict(filename=f, label=0, start_index=0, modality='RGB'))
+        for f in (small, full_hd_video)
+    ]
     preprocessor = MODELS.build(cfg.model.data_preprocessor)
-    data = preprocessor(dict(inputs=[b['inputs'] for b in batch],
-                             data_samples=[b['data_samples'] for b in batch]))
+    data = preprocessor(
+        dict(
+            inputs=[b['inputs'] for b in batch],
+            data_samples=[b['data_samples'] for b in batch]))
     inputs = data['inputs']
     assert tuple(inputs.shape[-2:]) == (64, 64)
     batch_size = cfg.train_dataloader.batch_size

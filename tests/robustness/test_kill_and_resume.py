@@ -25,15 +25,16 @@ KILL_AFTER = 7  # iterations; checkpoints every 2 -> iter_6 is the latest
 def options(root, extra=()):
     """Seeded, deterministic, every loss logged raw, a checkpoint every 2
     iterations (mid-epoch), validation every epoch."""
-    return data_overrides(root, batch_size=2) + [
-        f'train_cfg.max_epochs={MAX_EPOCHS}',
-        'default_hooks.logger.interval=1', 'log_processor.window_size=1',
-        'default_hooks.checkpoint.interval=2',
-        'default_hooks.checkpoint.by_epoch=False',
-        'default_hooks.checkpoint.max_keep_ckpts=-1',
-        'default_hooks.checkpoint.save_best=None', 'randomness.seed=0',
-        'randomness.deterministic=True'
-    ] + list(extra)
+    return data_overrides(
+        root, batch_size=2) + [
+            f'train_cfg.max_epochs={MAX_EPOCHS}',
+            'default_hooks.logger.interval=1', 'log_processor.window_size=1',
+            'default_hooks.checkpoint.interval=2',
+            'default_hooks.checkpoint.by_epoch=False',
+            'default_hooks.checkpoint.max_keep_ckpts=-1',
+            'default_hooks.checkpoint.save_best=None', 'randomness.seed=0',
+            'randomness.deterministic=True'
+        ] + list(extra)
 
 
 def train_args(root, work_dir, extra=(), resume=False, config=DEMO):

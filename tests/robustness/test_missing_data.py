@@ -13,8 +13,12 @@ from hman_mmaction.datasets.checked_video_dataset import (
 
 def build(ann_file, prefix):
     return DATASETS.build(
-        dict(type='VideoDataset', ann_file=ann_file,
-             data_prefix=dict(video=prefix), pipeline=[], num_classes=12))
+        dict(
+            type='VideoDataset',
+            ann_file=ann_file,
+            data_prefix=dict(video=prefix),
+            pipeline=[],
+            num_classes=12))
 
 
 def test_a_missing_annotation_file_names_path_working_dir_and_fix(

@@ -7,8 +7,8 @@ import math
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from hman_mmaction.models.gumbel import binary_concrete, gumbel_softmax
 from tests.helpers import data_overrides
@@ -21,10 +21,11 @@ PRECISIONS = [
 ] + ([('cuda', torch.float16)] if torch.cuda.is_available() else [])
 precisions = pytest.mark.parametrize(
     'device,dtype', PRECISIONS + ([] if torch.cuda.is_available() else [
-        pytest.param('cuda',
-                     torch.float16,
-                     marks=pytest.mark.skip(reason='fp16 autocast needs '
-                                            'CUDA'))
+        pytest.param(
+            'cuda',
+            torch.float16,
+            marks=pytest.mark.skip(reason='fp16 autocast needs '
+                                   'CUDA'))
     ]))
 
 
@@ -71,10 +72,11 @@ def test_binary_concrete_is_finite_with_finite_gradients(device, dtype, tau):
 @pytest.mark.parametrize('tau', TAUS)
 def test_gumbel_boundary_module_is_finite(device, dtype, tau):
     boundary = MODELS.build(
-        dict(type='GumbelBoundary',
-             in_features=8,
-             tau_min=0.01,
-             temperature=dict(type='FixedTemperature', tau=tau))).to(device)
+        dict(
+            type='GumbelBoundary',
+            in_features=8,
+            tau_min=0.01,
+            temperature=dict(type='FixedTemperature', tau=tau))).to(device)
     boundary.train()
     z_hat = extreme_logits((N, ), device, dtype)
     state = torch.randn(N, 8, device=device)
@@ -88,9 +90,10 @@ def test_gumbel_boundary_module_is_finite(device, dtype, tau):
 @precisions
 def test_adaptive_temperature_at_huge_states_stays_finite(device, dtype):
     boundary = MODELS.build(
-        dict(type='GumbelBoundary',
-             in_features=8,
-             temperature=dict(type='AdaptiveTemperature'))).to(device).train()
+        dict(
+            type='GumbelBoundary',
+            in_features=8,
+            temperature=dict(type='AdaptiveTemperature'))).to(device).train()
     torch.nn.init.constant_(boundary.temperature.proj.weight, 1.0)
     z_hat = extreme_logits((N, ), device, dtype)
     state = (torch.randn(N, 8, device=device) * 1e4).to(dtype)
@@ -105,11 +108,12 @@ def test_adaptive_temperature_at_huge_states_stays_finite(device, dtype):
 @pytest.mark.parametrize('tau', TAUS)
 def test_gumbel_hard_attention_module_is_finite(device, dtype, tau):
     attention = MODELS.build(
-        dict(type='GumbelHardAttention',
-             feat_channels=4,
-             query_channels=6,
-             hidden_channels=8,
-             temperature=dict(type='FixedTemperature', tau=tau))).to(device)
+        dict(
+            type='GumbelHardAttention',
+            feat_channels=4,
+            query_channels=6,
+            hidden_channels=8,
+            temperature=dict(type='FixedTemperature', tau=tau))).to(device)
     attention.train()
     logits = extreme_logits((N, 9), device, dtype)
     attention.logits = lambda keys_t, query: logits.float()
@@ -123,12 +127,13 @@ def test_gumbel_hard_attention_module_is_finite(device, dtype, tau):
 
 def test_the_demo_trains_with_amp_on_cpu_with_finite_losses(
         tiny_dataset, tmp_path):
-    result = run_tool([
-        'tools/train.py', 'configs/hman_demo.py', '--amp', '--work-dir',
-        str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1',
-        'default_hooks.logger.interval=1', 'log_processor.window_size=1'
-    ] + data_overrides(tiny_dataset.root, batch_size=2),
-                      timeout=300)
+    result = run_tool(
+        [
+            'tools/train.py', 'configs/hman_demo.py', '--amp', '--work-dir',
+            str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1',
+            'default_hooks.logger.interval=1', 'log_processor.window_size=1'
+        ] + data_overrides(tiny_dataset.root, batch_size=2),
+        timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
     assert 'BF16AmpOptimWrapper' in result.stdout
     log = glob.glob(str(tmp_path / '*' / 'vis_data' / 'scalars.json'))[0]

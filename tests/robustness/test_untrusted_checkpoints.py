@@ -31,8 +31,9 @@ def evil(tmp_path):
     marker = tmp_path / 'payload_ran'
     path = tmp_path / 'evil.pth'
     torch.save(
-        dict(meta=dict(epoch=1, iter=4),
-             state_dict=RunsShellCommand(f'touch {marker}')), path)
+        dict(
+            meta=dict(epoch=1, iter=4),
+            state_dict=RunsShellCommand(f'touch {marker}')), path)
     return str(path), marker
 
 

@@ -8,9 +8,9 @@ import pickle
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import DATASETS, METRICS
 from mmaction.structures import ActionDataSample
+from mmengine.config import Config
 
 from hman_mmaction.datasets import BrokenVideoError
 from tests.helpers import data_overrides
@@ -25,13 +25,14 @@ def build(root, split='train', **kwargs):
     pipeline = DATA_CFG.train_pipeline if split == 'train' else \
         DATA_CFG.val_pipeline
     return DATASETS.build(
-        dict(type='CheckedVideoDataset',
-             ann_file=f'{root}/{split}_list_videos.txt',
-             data_prefix=dict(video=f'{root}/videos'),
-             pipeline=pipeline,
-             num_classes=12,
-             test_mode=split != 'train',
-             **kwargs))
+        dict(
+            type='CheckedVideoDataset',
+            ann_file=f'{root}/{split}_list_videos.txt',
+            data_prefix=dict(video=f'{root}/videos'),
+            pipeline=pipeline,
+            num_classes=12,
+            test_mode=split != 'train',
+            **kwargs))
 
 
 @pytest.mark.parametrize('kind', BROKEN_KINDS)
@@ -70,11 +71,12 @@ def test_at_test_time_the_stand_in_keeps_the_broken_clips_label(dirty_dataset):
 def short_dataset(root, tmp_path):
     write_short_video(str(root / 'videos' / 'short.mp4'), frames=3)
     (tmp_path / 'short.txt').write_text('short.mp4 4\n')
-    return dict(ann_file=str(tmp_path / 'short.txt'),
-                data_prefix=dict(video=str(root / 'videos')),
-                pipeline=DATA_CFG.train_pipeline,
-                num_classes=12,
-                type='CheckedVideoDataset')
+    return dict(
+        ann_file=str(tmp_path / 'short.txt'),
+        data_prefix=dict(video=str(root / 'videos')),
+        pipeline=DATA_CFG.train_pipeline,
+        num_classes=12,
+        type='CheckedVideoDataset')
 
 
 def test_a_video_shorter_than_num_segments_repeats_frames_with_a_warning(
@@ -127,18 +129,20 @@ def train_then_test(root, work_dir):
         'val_dataloader.dataset.skip_broken_videos=True',
         'test_dataloader.dataset.skip_broken_videos=True'
     ]
-    train = run_tool([
-        'tools/train.py', 'configs/hman_demo.py', '--work-dir',
-        str(work_dir), '--cfg-options'
-    ] + options,
-                     timeout=300)
+    train = run_tool(
+        [
+            'tools/train.py', 'configs/hman_demo.py', '--work-dir',
+            str(work_dir), '--cfg-options'
+        ] + options,
+        timeout=300)
     dump = str(work_dir / 'preds.pkl')
-    test = run_tool([
-        'tools/test.py', 'configs/hman_demo.py',
-        str(work_dir / 'epoch_1.pth'), '--work-dir',
-        str(work_dir), '--dump', dump, '--cfg-options'
-    ] + options,
-                    timeout=300)
+    test = run_tool(
+        [
+            'tools/test.py', 'configs/hman_demo.py',
+            str(work_dir / 'epoch_1.pth'), '--work-dir',
+            str(work_dir), '--dump', dump, '--cfg-options'
+        ] + options,
+        timeout=300)
     return train, test, dump
 
 

@@ -4,9 +4,9 @@ import json
 import os.path as osp
 
 import torch
+from mmaction.registry import HOOKS
 from mmengine.dist import all_reduce, get_rank
 from mmengine.hooks import Hook
-from mmaction.registry import HOOKS
 
 
 @HOOKS.register_module()
@@ -15,7 +15,10 @@ class GlobalLossRecorder(Hook):
     def before_train(self, runner):
         self.losses = []
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None):
         loss = outputs['loss'].detach().clone().to(torch.float64)
         all_reduce(loss, op='mean')
@@ -23,6 +26,5 @@ class GlobalLossRecorder(Hook):
 
     def after_train(self, runner):
         if get_rank() == 0:
-            with open(osp.join(runner.work_dir, 'global_loss.json'),
-                      'w') as f:
+            with open(osp.join(runner.work_dir, 'global_loss.json'), 'w') as f:
                 json.dump(self.losses, f)

@@ -56,8 +56,12 @@ def test_pair_accuracy_rejects_mismatched_shapes():
 
 
 def test_plateau_exit_is_the_first_window_below_nine_tenths_of_ln_c():
-    rows = [dict(iter=5, loss_cls=2.5), dict(iter=10, loss_cls=2.3),
-            dict(iter=15, loss_cls=2.2), dict(iter=20, loss_cls=1.0)]
+    rows = [
+        dict(iter=5, loss_cls=2.5),
+        dict(iter=10, loss_cls=2.3),
+        dict(iter=15, loss_cls=2.2),
+        dict(iter=20, loss_cls=1.0)
+    ]
     assert plateau_exit(rows, 12) == 15  # 0.9 ln 12 = 2.236
     assert plateau_exit(rows[:2], 12) is None
 
@@ -75,18 +79,38 @@ def test_boundary_layers_read_the_metric_keys():
 
 
 def test_results_table_reports_boundaries_only_for_learned_detectors():
+
     def run(model, top1, exit_, rates, f1):
-        layers = [dict(layer=1, rate=0.25, precision=f1, recall=f1, f1=f1,
-                       random_f1=0.2)] if rates else []
-        return dict(task='flat', recipe='pretrained', model=model, name=model,
-                    epochs=4, top1=top1, order_acc=1.0, plateau_exit=exit_,
-                    train_rates=rates, boundaries=dict(layers=layers))
-    results = [run('hman', 0.9, 35, {'bnd_rate_l1': 0.3}, 0.5),
-               run('hman', 0.7, None, {'bnd_rate_l1': 0.2}, 0.3),
-               run('tsn', 0.5, 25, {}, 0.0)]
+        layers = [
+            dict(
+                layer=1,
+                rate=0.25,
+                precision=f1,
+                recall=f1,
+                f1=f1,
+                random_f1=0.2)
+        ] if rates else []
+        return dict(
+            task='flat',
+            recipe='pretrained',
+            model=model,
+            name=model,
+            epochs=4,
+            top1=top1,
+            order_acc=1.0,
+            plateau_exit=exit_,
+            train_rates=rates,
+            boundaries=dict(layers=layers))
+
+    results = [
+        run('hman', 0.9, 35, {'bnd_rate_l1': 0.3}, 0.5),
+        run('hman', 0.7, None, {'bnd_rate_l1': 0.2}, 0.3),
+        run('tsn', 0.5, 25, {}, 0.0)
+    ]
     args = argparse.Namespace(pretrain_epochs=6)
-    table = results_table(results, args, dict(
-        flat=dict(classes=12, pairs=6, segments=8))).splitlines()
+    table = results_table(
+        results, args,
+        dict(flat=dict(classes=12, pairs=6, segments=8))).splitlines()
     hman = [line for line in table if line.startswith('| hman')][0]
     cells = [c.strip() for c in hman.strip('|').split('|')]
     assert cells[1:5] == ['2', '80.0 ± 14.1', '100.0 ± 0.0', '35/—']
@@ -98,24 +122,27 @@ def test_results_table_reports_boundaries_only_for_learned_detectors():
 
 
 @pytest.mark.slow
-def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
-        tmp_path):
+def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(tmp_path):
     out, js = tmp_path / 'results.md', tmp_path / 'results.json'
     result = run_tool([
         'tools/benchmark_accuracy.py', '--tasks', 'flat', '--models',
         'hman_soft', 'tsn', '--seeds', '0', '--pretrain-epochs', '1',
         '--head-epochs', '1', '--scratch-epochs', '1', '--train', '8',
         '--test', '6', '--spec', 'num_frames=16', '--batch-size', '4',
-        '--workers', '0', '--data-root', str(tmp_path / 'data'),
-        '--work-dir', str(tmp_path / 'work'), '--out', str(out),
-        '--json', str(js)
+        '--workers', '0', '--data-root',
+        str(tmp_path / 'data'), '--work-dir',
+        str(tmp_path / 'work'), '--out',
+        str(out), '--json',
+        str(js)
     ])
     assert result.returncode == 0, result.stdout[-3000:]
     text = out.read_text()
     assert '**flat task, pretrained recipe**' in text
     assert '**flat task, scratch recipe**' in text
-    zoo = [line for line in text.splitlines()
-           if line.startswith('| 1x1x8 | 32x32 |')]
+    zoo = [
+        line for line in text.splitlines()
+        if line.startswith('| 1x1x8 | 32x32 |')
+    ]
     assert len(zoo) == 2 and 'R18-2stage + TSN' in zoo[1]
     report = json.loads(js.read_text())
     assert len(report['runs']) == 4

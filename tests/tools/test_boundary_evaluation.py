@@ -5,13 +5,12 @@ import re
 
 import pytest
 import torch
-from mmengine.config import Config
 from mmaction.registry import MODELS
+from mmengine.config import Config
 
 from tests.helpers import REPO, data_overrides, run_tool
 
 DEMO = 'configs/hman_demo.py'
-
 
 # the config form of --boundaries (docs/boundaries.md)
 CONFIG = """_base_ = [{demo!r}]
@@ -40,9 +39,10 @@ def test_test_tool_prints_boundary_metrics_per_layer(how, tiny_dataset,
         config = tmp_path / 'hman_demo_boundaries.py'
         config.write_text(CONFIG.format(demo=osp.join(REPO, DEMO)))
         args = [str(config), str(checkpoint)]
-    result = run_tool(['tools/test.py'] + args + [
-        '--work-dir', str(tmp_path / 'test'), '--cfg-options'
-    ] + data_overrides(tiny_dataset.root))
+    result = run_tool(
+        ['tools/test.py'] + args +
+        ['--work-dir', str(tmp_path / 'test'), '--cfg-options'] +
+        data_overrides(tiny_dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]
     assert 'acc/top1' in result.stdout
     layers = cfg.model.cls_head.rnn.num_layers
@@ -58,9 +58,10 @@ def test_enable_boundary_evaluation_sets_head_pipeline_and_evaluator():
     from hman_mmaction.evaluation import enable_boundary_evaluation
     cfg = enable_boundary_evaluation(Config.fromfile(DEMO))
     assert cfg.model.cls_head.test_cfg.return_extras is True
-    pack = [t for t in cfg.test_dataloader.dataset.pipeline
-            if t.type == 'PackActionInputs'][0]
+    pack = [
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t.type == 'PackActionInputs'
+    ][0]
     assert {'frame_inds', 'gt_segments'} <= set(pack.meta_keys)
-    assert [e['type'] for e in cfg.test_evaluator] == [
-        'RobustAccMetric', 'BoundaryMetric'
-    ]
+    assert [e['type'] for e in cfg.test_evaluator
+            ] == ['RobustAccMetric', 'BoundaryMetric']

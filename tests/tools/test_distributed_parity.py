@@ -30,9 +30,9 @@ def options(dataset, per_rank_batch):
         'train_dataloader.dataset.pipeline.1.test_mode=True',
         'train_dataloader.sampler.shuffle=False',
         'default_hooks.checkpoint.save_best=None'
-    ] + data_overrides(dataset.root, batch_size=4) + [
-        f'train_dataloader.batch_size={per_rank_batch}'
-    ]
+    ] + data_overrides(
+        dataset.root,
+        batch_size=4) + [f'train_dataloader.batch_size={per_rank_batch}']
 
 
 def test_two_processes_match_one_process_with_the_same_global_batch(
@@ -40,22 +40,26 @@ def test_two_processes_match_one_process_with_the_same_global_batch(
     env = dict(PYTHONPATH=REPO)
     CONFIG = str(tmp_path / 'recording.py')
     (tmp_path / 'recording.py').write_text(RECORDING)
-    single = run_tool(['tools/train.py', CONFIG, '--work-dir',
-                       str(tmp_path / 'one')] + options(tiny_dataset, 4),
-                      env=env)
+    single = run_tool(
+        ['tools/train.py', CONFIG, '--work-dir',
+         str(tmp_path / 'one')] + options(tiny_dataset, 4),
+        env=env)
     assert single.returncode == 0, single.stdout[-4000:]
-    double = run_tool([
-        '-m', 'torch.distributed.run', '--nproc_per_node=2',
-        f'--master_port={free_port()}', 'tools/train.py', CONFIG,
-        '--launcher', 'pytorch', '--work-dir', str(tmp_path / 'two')
-    ] + options(tiny_dataset, 2), env=env)
+    double = run_tool(
+        [
+            '-m', 'torch.distributed.run', '--nproc_per_node=2',
+            f'--master_port={free_port()}', 'tools/train.py', CONFIG,
+            '--launcher', 'pytorch', '--work-dir',
+            str(tmp_path / 'two')
+        ] + options(tiny_dataset, 2),
+        env=env)
     assert double.returncode == 0, double.stdout[-4000:]
 
     one = json.loads((tmp_path / 'one' / 'global_loss.json').read_text())
     two = json.loads((tmp_path / 'two' / 'global_loss.json').read_text())
     assert len(one) == len(two) == 4  # 8 videos / global batch 4, 2 epochs
-    assert torch.allclose(torch.tensor(one), torch.tensor(two), rtol=1e-4,
-                          atol=1e-5), (one, two)
+    assert torch.allclose(
+        torch.tensor(one), torch.tensor(two), rtol=1e-4, atol=1e-5), (one, two)
     assert one[-1] != one[0]  # the model did train
 
     weights = [
@@ -63,5 +67,5 @@ def test_two_processes_match_one_process_with_the_same_global_batch(
                    weights_only=True)['state_dict'] for run in ('one', 'two')
     ]
     for key, value in weights[0].items():
-        assert torch.allclose(value.float(), weights[1][key].float(),
-                              rtol=1e-3, atol=1e-5), key
+        assert torch.allclose(
+            value.float(), weights[1][key].float(), rtol=1e-3, atol=1e-5), key

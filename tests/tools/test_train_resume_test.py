@@ -12,15 +12,15 @@ CONFIGS = {
     'attlstm': 'configs/demo/attlstm_demo.py',
     'tsn': 'configs/demo/tsn_demo.py',
 }
-UPSTREAM_TEST = osp.join(osp.dirname(mmaction.__file__), '.mim', 'tools',
-                         'test.py')
+UPSTREAM_TEST = osp.join(
+    osp.dirname(mmaction.__file__), '.mim', 'tools', 'test.py')
 
 
 def train(config, dataset, work_dir, epochs, *extra):
     result = run_tool([
-        'tools/train.py', config, '--work-dir', str(work_dir), *extra,
-        '--cfg-options', f'train_cfg.max_epochs={epochs}',
-        'default_hooks.logger.interval=1'
+        'tools/train.py', config, '--work-dir',
+        str(work_dir), *extra, '--cfg-options',
+        f'train_cfg.max_epochs={epochs}', 'default_hooks.logger.interval=1'
     ] + data_overrides(dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]
     return result.stdout
@@ -43,8 +43,9 @@ def test_train_checkpoint_resume_and_multiview_test(name, tiny_dataset,
 
     # mmaction2's test protocol: 2 clips per video (twice_sample)
     result = run_tool([
-        'tools/test.py', config, str(tmp_path / 'epoch_2.pth'),
-        '--work-dir', str(tmp_path / 'test'), '--dump',
+        'tools/test.py', config,
+        str(tmp_path / 'epoch_2.pth'), '--work-dir',
+        str(tmp_path / 'test'), '--dump',
         str(tmp_path / 'predictions.pkl'), '--show-dir',
         str(tmp_path / 'show'), '--cfg-options'
     ] + data_overrides(tiny_dataset.root))

@@ -31,13 +31,15 @@ def make_ucf101_layout(root):
         os.makedirs(os.path.join(root, 'videos', name))
         for group in (1, 2):
             relative = f'{name}/v_{name}_g{group:02d}_c01.avi'
-            write_avi(os.path.join(root, 'videos', relative),
-                      seed=label * 10 + group)
+            write_avi(
+                os.path.join(root, 'videos', relative),
+                seed=label * 10 + group)
             split = 'train' if group == 1 else 'val'
             lines[split].append(f'{relative} {label}\n')
     for split, rows in lines.items():
-        with open(os.path.join(root, f'ucf101_{split}_split_1_videos.txt'),
-                  'w') as f:
+        with open(
+                os.path.join(root, f'ucf101_{split}_split_1_videos.txt'),
+                'w') as f:
             f.writelines(rows[:1])  # 1 video per list: ResNet-50 on CPU
 
 
@@ -46,8 +48,8 @@ def test_hman_ucf101_config_trains_one_iteration_on_the_ucf101_layout(
     root = tmp_path / 'ucf101'
     make_ucf101_layout(str(root))
     options = ['model.backbone.pretrained=None']  # no download in tests
-    for loader, split in (('train_dataloader', 'train'),
-                          ('val_dataloader', 'val')):
+    for loader, split in (('train_dataloader', 'train'), ('val_dataloader',
+                                                          'val')):
         options += [
             f'{loader}.dataset.ann_file={root}/ucf101_{split}_split_1_'
             'videos.txt', f'{loader}.dataset.data_prefix.video={root}/videos',

@@ -33,16 +33,18 @@ def test_boundary_frame_strip_keeps_the_frame_aspect(height, width):
     assert len(images) == 6
     for image in images:
         box = image.get_window_extent()
-        assert box.width / box.height == pytest.approx(width / height,
-                                                       rel=0.03)
+        assert box.width / box.height == pytest.approx(
+            width / height, rel=0.03)
 
 
 def test_attention_grid_explains_its_notation():
     trace = make_trace(8)
-    fig = drawn(attention_grid_figure(trace, np.zeros((8, 32, 32, 3),
-                                                      np.uint8)))
-    titles = [t.get_text() for t in texts(fig)
-              if re.match(r't=\d+ f=\d+ z=[|.]+', t.get_text())]
+    fig = drawn(
+        attention_grid_figure(trace, np.zeros((8, 32, 32, 3), np.uint8)))
+    titles = [
+        t.get_text() for t in texts(fig)
+        if re.match(r't=\d+ f=\d+ z=[|.]+', t.get_text())
+    ]
     assert len(titles) == 8  # the notation is used ...
     legend = ' '.join(t.get_text() for t in texts(fig)
                       if t.get_text() not in titles).replace('\n', ' ')
@@ -55,7 +57,8 @@ def test_attention_grid_explains_its_notation():
 def test_no_text_is_smaller_than_8_pt(make):
     trace = make_trace(8, 2, hard=True)
     frames = np.zeros((8, 32, 48, 3), np.uint8)
-    fig = (attention_grid_figure(trace, frames) if make == 'grid' else
-           boundary_figure(trace, frames))
+    fig = (
+        attention_grid_figure(trace, frames)
+        if make == 'grid' else boundary_figure(trace, frames))
     sizes = [t.get_fontsize() for t in texts(drawn(fig))]
     assert sizes and min(sizes) >= MIN_FONT >= 8

@@ -5,13 +5,10 @@ import numpy as np
 import pytest
 
 from hman_mmaction.visualization import (HMANTrace, attention_grid_size,
-                                         attention_on_frame,
-                                         attention_overlay,
+                                         attention_on_frame, attention_overlay,
                                          boundary_figure_inches, cell_box,
-                                         plot_attention_grid,
-                                         plot_boundaries)
-from hman_mmaction.visualization.figures import (GAP, PANEL_INCHES,
-                                                 TITLE_INCHES)
+                                         plot_attention_grid, plot_boundaries)
+from hman_mmaction.visualization.figures import GAP, PANEL_INCHES, TITLE_INCHES
 
 
 def test_cell_box_maps_feature_cells_into_the_crop_of_the_frame():
@@ -20,8 +17,8 @@ def test_cell_box_maps_feature_cells_into_the_crop_of_the_frame():
     assert cell_box((0, 0), (4, 4), (60, 80), crop) == (20, 10, 30, 20)
     assert cell_box((3, 1), (4, 4), (60, 80), crop) == (30, 40, 40, 50)
     # a horizontal flip mirrors the column inside the crop
-    assert cell_box((3, 1), (4, 4), (60, 80), crop, 'horizontal') == (
-        40, 40, 50, 50)
+    assert cell_box((3, 1), (4, 4), (60, 80), crop,
+                    'horizontal') == (40, 40, 50, 50)
 
 
 def test_heat_is_zero_outside_the_crop_and_peaks_on_the_attended_cell():
@@ -59,9 +56,12 @@ def make_trace(steps=8, layers=2, hard=False, seed=0):
     return HMANTrace(
         attention=att,
         boundaries=(rng.random((layers, steps)) > 0.5).astype(np.float32),
-        step_scores=scores, pred_score=scores.mean(0),
-        frame_inds=np.arange(steps) * 3 + 1, total_frames=steps * 3,
-        fps=10.0, tau_attention=np.full(steps, 0.7) if hard else None,
+        step_scores=scores,
+        pred_score=scores.mean(0),
+        frame_inds=np.arange(steps) * 3 + 1,
+        total_frames=steps * 3,
+        fps=10.0,
+        tau_attention=np.full(steps, 0.7) if hard else None,
         tau_boundary=np.full((layers, steps), 0.5))
 
 
@@ -81,13 +81,17 @@ def test_attention_grid_has_one_panel_per_step(tmp_path, steps, max_cols,
     plot_attention_grid(trace, frames, path, max_cols=max_cols, dpi=50)
     image = cv2.imread(path)
     # (matplotlib truncates inches * dpi: allow one pixel of rounding)
-    assert np.allclose(image.shape[1::-1],
-                       attention_grid_size(steps, max_cols, dpi=50), atol=1)
+    assert np.allclose(
+        image.shape[1::-1],
+        attention_grid_size(steps, max_cols, dpi=50),
+        atol=1)
     cell = (PANEL_INCHES + TITLE_INCHES) * 50
     counts = []
     for row in range(rows):
-        y = int((row * (PANEL_INCHES + TITLE_INCHES) + TITLE_INCHES +
-                 PANEL_INCHES / 2) * 50)
+        y = int(
+            (row *
+             (PANEL_INCHES + TITLE_INCHES) + TITLE_INCHES + PANEL_INCHES / 2) *
+            50)
         counts.append(panel_runs(image[y]))
         assert row * cell < y < (row + 1) * cell
     assert sum(counts) == steps
@@ -99,8 +103,8 @@ def test_boundary_plot_has_a_row_per_layer_and_the_stated_size(tmp_path):
     for layers in (1, 3):
         trace = make_trace(6, layers, hard=True)
         path = str(tmp_path / f'bnd{layers}.png')
-        plot_boundaries(trace, path, frames=np.zeros((6, 32, 32, 3),
-                                                     np.uint8), dpi=50)
+        plot_boundaries(
+            trace, path, frames=np.zeros((6, 32, 32, 3), np.uint8), dpi=50)
         w, h = boundary_figure_inches(6, layers, True, True)
         image = cv2.imread(path)
         assert np.allclose(image.shape[:2], (h * 50, w * 50), atol=1)
@@ -123,8 +127,8 @@ def test_boundary_plot_marks_the_ground_truth_changes(tmp_path):
     assert len(lines) == 4  # every change on every layer row
     assert sorted({line.get_xdata()[0] for line in lines}) == [2.5, 4.5]
     # in the figure: pixels of the change colour only when changes are given
-    colour = np.array([int(CHANGE_STYLE['color'][i:i + 2], 16)
-                       for i in (5, 3, 1)])  # BGR
+    colour = np.array(
+        [int(CHANGE_STYLE['color'][i:i + 2], 16) for i in (5, 3, 1)])  # BGR
 
     def has_colour(path):
         image = cv2.imread(path).astype(int)

@@ -9,11 +9,10 @@ import re
 
 import pytest
 import torch
+from mmaction.registry import VISBACKENDS, VISUALIZERS
 from mmengine.config import Config
 
-from mmaction.registry import VISBACKENDS, VISUALIZERS
 from tests.helpers import REPO, data_overrides, make_tiny_dataset, run_tool
-
 from .conftest import HARD
 
 pytestmark = pytest.mark.slow  # a one-epoch training run
@@ -26,13 +25,14 @@ DIAGNOSTICS = ('att_entropy', 'tau_att', 'bnd_rate_l1', 'bnd_rate_l2',
 def tiny_run(tmp_path_factory):
     """One epoch of the hard-attention demo config (adaptive temperatures
     on attention and boundaries) on 8 tiny videos, logging every iter."""
-    data = make_tiny_dataset(tmp_path_factory.mktemp('data'), train=8,
-                             val=4, test=0)
+    data = make_tiny_dataset(
+        tmp_path_factory.mktemp('data'), train=8, val=4, test=0)
     work_dir = tmp_path_factory.mktemp('run')
-    result = run_tool(
-        ['tools/train.py', HARD, '--work-dir', str(work_dir),
-         '--cfg-options', 'train_cfg.max_epochs=1',
-         'default_hooks.logger.interval=1'] + data_overrides(data.root))
+    result = run_tool([
+        'tools/train.py', HARD, '--work-dir',
+        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1'
+    ] + data_overrides(data.root))
     assert result.returncode == 0, result.stdout[-4000:]
     return work_dir, data
 
@@ -107,5 +107,5 @@ def test_commented_tensorboard_block_of_the_runtime_builds():
     # with the block uncommented, the config still loads and keeps it
     cfg = Config.fromstring('\n'.join(lines[:start] + block), '.py')
     assert cfg.visualizer['type'] == 'ActionVisualizer'
-    assert [b['type'] for b in cfg.visualizer['vis_backends']] == [
-        'LocalVisBackend', 'TensorboardVisBackend']
+    assert [b['type'] for b in cfg.visualizer['vis_backends']
+            ] == ['LocalVisBackend', 'TensorboardVisBackend']

@@ -27,13 +27,12 @@ def check_outputs(paths, trace=None):
     assert len(record['frame_inds']) == T
     assert len(record['attention']) == T
     grid_h, grid_w = record['feature_grid']
-    assert all(len(a) == grid_h and len(a[0]) == grid_w
-               for a in record['attention'])
-    assert np.allclose(np.asarray(record['attention']).sum((1, 2)), 1,
-                       atol=1e-4)
+    assert all(
+        len(a) == grid_h and len(a[0]) == grid_w for a in record['attention'])
+    assert np.allclose(
+        np.asarray(record['attention']).sum((1, 2)), 1, atol=1e-4)
     assert len(record['boundaries']) == L
-    assert all(len(z) == T and set(z) <= {0, 1}
-               for z in record['boundaries'])
+    assert all(len(z) == T and set(z) <= {0, 1} for z in record['boundaries'])
     assert np.asarray(record['step_scores']).shape == (T, C)
     assert len(record['step_predictions']) == T
     assert len(record['attended_cells']) == T
@@ -53,8 +52,8 @@ def check_outputs(paths, trace=None):
     grid = cv2.imread(paths['attention_grid'])
     assert np.allclose(grid.shape[1::-1], attention_grid_size(T), atol=1)
     w, h = boundary_figure_inches(T, L, True, True)
-    assert np.allclose(cv2.imread(paths['boundaries']).shape[:2],
-                       (h * 100, w * 100), atol=1)
+    assert np.allclose(
+        cv2.imread(paths['boundaries']).shape[:2], (h * 100, w * 100), atol=1)
     # annotated video: every frame of the original
     assert len(decord.VideoReader(paths['video'])) == NUM_FRAMES
     return record
@@ -65,14 +64,19 @@ def test_tool_writes_the_four_outputs_for_soft_attention(
         video, soft_checkpoint, tmp_path):
     names = tmp_path / 'classnames.txt'
     names.write_text('\n'.join(f'class_{i}' for i in range(C)) + '\n')
-    result = run_tool(['tools/visualize_hman.py', SOFT, soft_checkpoint,
-                       video, '--out', str(tmp_path / 'out'),
-                       '--class-names', str(names)])
+    result = run_tool([
+        'tools/visualize_hman.py', SOFT, soft_checkpoint, video, '--out',
+        str(tmp_path / 'out'), '--class-names',
+        str(names)
+    ])
     assert result.returncode == 0, result.stdout[-3000:]
     stem = osp.join(tmp_path, 'out', 'up_left')
-    record = check_outputs(dict(
-        json=stem + '_hman.json', attention_grid=stem + '_attention.png',
-        boundaries=stem + '_boundaries.png', video=stem + '_annotated.mp4'))
+    record = check_outputs(
+        dict(
+            json=stem + '_hman.json',
+            attention_grid=stem + '_attention.png',
+            boundaries=stem + '_boundaries.png',
+            video=stem + '_annotated.mp4'))
     assert not record['hard_attention']
     assert record['tau_attention'] is None  # soft attention has no tau
     assert record['prediction']['class_name'].startswith('class_')
@@ -81,17 +85,17 @@ def test_tool_writes_the_four_outputs_for_soft_attention(
     assert 'annotated video (20 frames)' in result.stdout
 
 
-def test_hard_attention_json_marks_one_cell_per_step(
-        video, hard_checkpoint, tmp_path):
-    out = visualize_video(HARD, hard_checkpoint, video, str(tmp_path),
-                          progress=False)
+def test_hard_attention_json_marks_one_cell_per_step(video, hard_checkpoint,
+                                                     tmp_path):
+    out = visualize_video(
+        HARD, hard_checkpoint, video, str(tmp_path), progress=False)
     record = check_outputs(out)
     assert record['hard_attention']
     att = np.asarray(record['attention']).reshape(T, -1)
     assert np.all(att.max(1) == 1) and np.all((att == 1).sum(1) == 1)
     width = record['feature_grid'][1]
-    assert [r * width + c for r, c in record['attended_cells']] == list(
-        att.argmax(1))
+    assert [r * width + c
+            for r, c in record['attended_cells']] == list(att.argmax(1))
     assert len(record['tau_attention']) == T  # adaptive temperature per step
     assert record['prediction']['class_name'].isdigit()  # no names: indices
 
@@ -102,16 +106,20 @@ def test_video_of_a_generated_dataset_gets_its_ground_truth_changes(
                                                           generate_dataset,
                                                           segments_for_video)
     from hman_mmaction.evaluation import change_steps
-    spec = SyntheticActionSpec(size=32, num_frames=NUM_FRAMES, fps=FPS,
-                               object_size=5, num_distractors=1)
-    data = generate_dataset(str(tmp_path / 'data'), dict(test=1), spec,
-                            seed=2, progress=False)
+    spec = SyntheticActionSpec(
+        size=32,
+        num_frames=NUM_FRAMES,
+        fps=FPS,
+        object_size=5,
+        num_distractors=1)
+    data = generate_dataset(
+        str(tmp_path / 'data'), dict(test=1), spec, seed=2, progress=False)
     clip = osp.join(data.video_root, 'test', '00000.mp4')
     segments = segments_for_video(clip)
     assert segments is not None and len(segments) == 2
     assert segments_for_video(video) is None  # not in a generated dataset
-    out = visualize_video(SOFT, soft_checkpoint, clip, str(tmp_path / 'out'),
-                          progress=False)
+    out = visualize_video(
+        SOFT, soft_checkpoint, clip, str(tmp_path / 'out'), progress=False)
     record = check_outputs(out)
     assert record['gt_segments'] == segments
     assert record['gt_change_steps'] == change_steps(record['frame_inds'],

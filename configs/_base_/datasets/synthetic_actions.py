@@ -17,8 +17,11 @@ frame_size = 64
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments),
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
@@ -26,8 +29,12 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
@@ -37,8 +44,13 @@ val_pipeline = [
 # video (twice_sample) -> 2 views of num_segments frames, scores averaged.
 test_pipeline = [
     dict(type='DecordInit', **file_client_args),
-    dict(type='SampleFrames', clip_len=1, frame_interval=1,
-         num_clips=num_segments, twice_sample=True, test_mode=True),
+    dict(
+        type='SampleFrames',
+        clip_len=1,
+        frame_interval=1,
+        num_clips=num_segments,
+        twice_sample=True,
+        test_mode=True),
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),

@@ -22,8 +22,8 @@ model = dict(
             boundary=dict(
                 type='GumbelBoundary',
                 temperature=dict(type='AdaptiveTemperature', tau_max=1.0))),
-        attention=dict(type='SoftAttention', score='content',
-                       hidden_channels=256),
+        attention=dict(
+            type='SoftAttention', score='content', hidden_channels=256),
         attention_query='all',
         init_state='mean',
         dropout_ratio=0.5,

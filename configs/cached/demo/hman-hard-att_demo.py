@@ -3,8 +3,7 @@
 # features of the trained demo backbone (model = head only; data = the
 # feature store of configs/cached/_base_/demo_feature_store.py).
 _base_ = [
-    '../../demo/hman-hard-att_demo.py',
-    '../_base_/demo_feature_store.py'
+    '../../demo/hman-hard-att_demo.py', '../_base_/demo_feature_store.py'
 ]
 
 model = dict(**_base_.cached_model, cls_head=_base_.model.cls_head)
