@@ -58,9 +58,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=1e-4),
     clip_grad=dict(max_norm=5, norm_type=2))
 param_scheduler = [
-    # one epoch of warm-up: a 20-iteration one left TSN's training loss
-    # higher after 6 epochs (1.26 against 1.05) and its features worse for
-    # the recurrent heads of recipe (a) (65 % against 97 % top-1)
+    # one epoch of linear warm-up, then cosine decay
     dict(
         type='LinearLR',
         start_factor=0.1,

@@ -99,7 +99,7 @@ def parse_args(argv=None):
     p.add_argument(
         '--pretrain-epochs',
         type=int,
-        default=6,
+        default=10,
         help='epochs of the TSN whose backbone is reused')
     p.add_argument(
         '--head-epochs',

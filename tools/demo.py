@@ -15,7 +15,7 @@ CNN (recipe (a), docs/training_recipes.md).
 
     python tools/demo.py [--config configs/demo/hman_tsn-pretrained_demo.py]
         [--work-dir DIR] [--data-root data/synthetic_actions]
-        [--backbone-epochs 6] [--epochs N] [--cfg-options key=value ...]
+        [--backbone-epochs 10] [--epochs N] [--cfg-options key=value ...]
 
 ``--backbone-epochs 0`` skips step 2 and 3's ``load_from`` (a config that
 trains from scratch, e.g. ``--config configs/hman_demo.py``).
@@ -49,7 +49,7 @@ def parse_args(argv=None):
     p.add_argument(
         '--backbone-epochs',
         type=int,
-        default=6,
+        default=10,
         help='epochs of the TSN whose backbone HM-AN reuses '
         '(0: no pretraining)')
     p.add_argument('--work-dir', default=osp.join('work_dirs', 'hman_demo'))
