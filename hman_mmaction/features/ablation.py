@@ -103,6 +103,7 @@ def train_and_test(config: str,
         config,
         checkpoint,
         work_dir=osp.join(work_dir, 'test'),
+        boundaries=scores_boundaries(config, cfg_options),
         cfg_options=cfg_options)
     result = dict(
         config=config,
@@ -115,6 +116,31 @@ def train_and_test(config: str,
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def scores_boundaries(config: str, cfg_options: Optional[dict]) -> bool:
+    """Whether the test of ``config`` can score boundaries
+    (``BoundaryMetric``): an ``HMANHead`` whose stack has a learned
+    detector, and ground-truth segments for the test split (the list's
+    sidecar, or a feature store extracted from a list that had one)."""
+    from ..datasets.synthetic_actions import segments_path
+    from .store import FeatureStore
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(copy.deepcopy(cfg_options))
+    head = cfg.model.get('cls_head', {})
+    boundary = head.get('rnn', {}).get('boundary', {})
+    if head.get('type') != 'HMANHead' or boundary.get('type') == 'NoBoundary':
+        return False
+    dataset = cfg.test_dataloader.dataset
+    if dataset.get('type') == 'CachedFeatureDataset':
+        store = FeatureStore(dataset.store)
+        if not store.exists:
+            return False
+        segments = store.manifest['splits'].get('test', {}).get('segments')
+        return bool(segments) and any(s for s in segments)
+    ann_file = dataset.get('ann_file')
+    return bool(ann_file) and osp.isfile(segments_path(ann_file))
 
 
 def _head_input(config: str, cfg_options: Optional[dict]):
@@ -173,6 +199,13 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
     for config, results in runs.items():
         top1 = [r['metrics']['acc/top1'] for r in results]
         top5 = [r['metrics'].get('acc/top5', float('nan')) for r in results]
+        boundary = {
+            key: [
+                r['metrics'].get(f'boundary/l1_{key}', float('nan'))
+                for r in results
+            ]
+            for key in ('rate', 'f1', 'random_f1')
+        }
         rows.append(
             dict(
                 config=config,
@@ -181,12 +214,16 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
                 top5=top5,
                 top1_mean_std=format_mean_std(top1),
                 top5_mean_std=format_mean_std(top5),
+                l1_rate=boundary['rate'],
+                l1_f1=boundary['f1'],
+                l1_random_f1=boundary['random_f1'],
                 **costs.get(config, {})))
     return rows
 
 
 HEADERS = ('config', 'seeds', 'test top-1 (%)', 'test top-5 (%)',
-           'head params', 'head ms/clip (1 thread)')
+           'layer-1 boundary rate', 'layer-1 boundary F1 (%)',
+           'random detector F1 (%)', 'head params', 'head ms/clip (1 thread)')
 
 
 def ablation_table(rows: list, title: Optional[str] = None) -> str:
@@ -199,6 +236,9 @@ def ablation_table(rows: list, title: Optional[str] = None) -> str:
         cells.append([
             config_key(row['config']),
             len(row['seeds']), row['top1_mean_std'], row['top5_mean_std'],
+            format_mean_std(row.get('l1_rate', []), percent=False, digits=2),
+            format_mean_std(row.get('l1_f1', [])),
+            format_mean_std(row.get('l1_random_f1', [])),
             NA if params is None else f'{params / 1e3:.1f}k',
             NA if ms is None else f'{ms:.2f}'
         ])

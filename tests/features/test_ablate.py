@@ -37,6 +37,23 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
         assert f'| {row["top1_mean_std"]} |' in body[CONFIGS.index(config)]
     # HM-AN's head is far larger than TSN's linear classifier
     assert rows[0]['head_params'] > 10 * rows[1]['head_params'] > 0
+    # boundary columns: scored for HM-AN (the store has the ground truth),
+    # not for TSN
+    assert 'layer-1 boundary F1 (%)' in lines[0]
+    hman_run = saved['runs'][CONFIGS[0]][0]['metrics']
+    assert 0.0 <= hman_run['boundary/l1_f1'] <= 1.0
+    assert 'boundary/l1_f1' not in saved['runs'][CONFIGS[1]][0]['metrics']
+    assert body[0].split('|')[6].strip() == format_mean_std(
+        [hman_run['boundary/l1_f1']])
+
+
+def test_boundaries_are_scored_only_where_they_exist(demo_store):
+    from hman_mmaction.features.ablation import scores_boundaries
+    store = {'test_dataloader.dataset.store': demo_store}
+    assert scores_boundaries('configs/cached/hman_demo.py', store)
+    assert not scores_boundaries('configs/cached/demo/attlstm_demo.py',
+                                 store)  # NoBoundary: nothing learned
+    assert not scores_boundaries('configs/cached/demo/tsn_demo.py', store)
 
 
 def test_head_costs_use_the_synchronised_round_robin_timer(monkeypatch):

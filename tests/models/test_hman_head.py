@@ -226,3 +226,26 @@ def test_glimpse_residual_adds_a_linear_path_to_every_step():
     torch.testing.assert_close(
         (outputs.step_scores - without.step_scores).detach(), expected)
     assert 'fc_glimpse' not in dict(build_head().named_children())
+
+
+@pytest.mark.parametrize(
+    'logit, sign', [(-2.0, -1), (3.0, 1)],
+    ids=['collapsing-to-never', 'firing-too-often'])
+def test_rate_penalty_pushes_a_collapsing_detector_towards_its_target(
+        logit, sign):
+    """Anti-collapse: with layer 1's boundary logit biased towards "never"
+    (rate below the 0.25 target) the penalty's gradient raises the logit;
+    biased towards "always" it lowers it."""
+    torch.manual_seed(0)
+    head = build_head(bnd_reg_weight=2.0, bnd_target_rate=0.25)
+    H = head.rnn.hidden_size
+    cell = head.rnn.cells[0]
+    with torch.no_grad():
+        cell.weight[4 * H].zero_()  # the logit is the bias alone
+        cell.bias[4 * H] = logit
+    losses = head.loss(torch.randn(8 * T, C, HW, HW), samples([0, 1] * 4))
+    rate = losses['bnd_rate_l1'].item()
+    assert (rate < 0.25) if sign < 0 else (rate > 0.25)
+    losses['loss_bnd'].backward()
+    grad = cell.bias.grad[4 * H].item()
+    assert grad * sign > 0  # gradient descent moves the rate to the target
