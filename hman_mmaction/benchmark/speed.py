@@ -11,6 +11,9 @@ w]`` that require grad (as behind a backbone):
   and depth over the mean-pooled features, a linear classifier on the mean
   over time and cross-entropy.
 
+Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
+forward and training, from the shapes: :mod:`hman_mmaction.benchmark.floor`).
+
 ``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_att`` +
 diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
 
@@ -27,6 +30,8 @@ from typing import Callable, Dict, Optional
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from .floor import head_work
 
 HEAD_VARIANTS = ('hman_soft', 'hman_hard', 'attlstm', 'lstm')
 E2E_VARIANTS = ('hman', 'tsn')
@@ -101,6 +106,7 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     target = labels.to(device)
     samples = _samples(labels, device)
     cases = {mode: {} for mode in MODES}
+    cases['work'] = {}
     for variant in HEAD_VARIANTS:
         if only is not None and variant != only:
             continue
@@ -112,6 +118,7 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
             model = MODELS.build(head_config(s['head_cfg'], variant, s))
             model.init_weights()
         model.to(device)
+        cases['work'][variant] = head_work(variant, model, x, B)
 
         def train(model=model, variant=variant):
             model.train()
@@ -220,7 +227,9 @@ def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
 
 def build_cases(group: str, settings: dict,
                 only: Optional[str] = None) -> Dict[str, Dict[str, Callable]]:
-    """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``."""
+    """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``;
+    the head group also has ``'work'``: ``{variant: {mode: {'flops',
+    'bytes'}}}``."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     if group == 'head':
