@@ -14,9 +14,9 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
 * ``'location'`` (Sharma et al.): ``e_t = W_l h_{t-1}``, one logit per
   location, so ``num_locations`` must be given.
 
-``forward(feats_t, keys_t, query) -> AttentionStep`` with ``feats_t``
-``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or ``None``),
-``query`` ``[N, Q]``.
+``forward(feats_t, keys_t, query, input_proj=None) -> AttentionStep`` with
+``feats_t`` ``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or
+``None``), ``query`` ``[N, Q]``.
 
 Fast form with an input projection ``a = P a' + p`` (``HMANHead``'s
 ``feat_channels``): the weights sum to one over ``K``, so ``sum_k alpha_k (P
@@ -26,7 +26,9 @@ the key weights (one GEMM of ``A x C`` instead of ``D x C`` plus ``A x D`` per
 location) and the head projects the ``[N, C]`` glimpse instead of every
 location. For ``'bilinear'``, ``(P a'_k + p)^T u = a'_k^T (P^T u) + p^T u``
 and the last term is the same for every ``k`` (softmax ignores it), so the
-query ``u = W_b h`` is mapped back to ``C`` channels instead.
+query ``u = W_b h`` is mapped back to ``C`` channels instead: the steps get
+the same ``input_proj`` as ``precompute`` (nothing is kept on the module
+between calls).
 """
 from typing import NamedTuple, Optional
 
@@ -72,8 +74,10 @@ class ContentScore(nn.Module):
             bias = torch.addmv(bias, self.key.weight, input_proj.bias)
         return F.linear(feats, weight, bias)
 
-    def forward(self, keys_t: torch.Tensor,
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: torch.Tensor,
+                query: torch.Tensor,
+                input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
         hidden = torch.tanh(keys_t + self.query(query).unsqueeze(1))
         return self.energy(hidden).squeeze(-1)
 
@@ -101,8 +105,10 @@ class LocationScore(nn.Module):
                 'to H*W of the backbone output for your input size')
         return None
 
-    def forward(self, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
         return self.location(query)
 
 
@@ -114,22 +120,21 @@ class BilinearScore(nn.Module):
     def __init__(self, feat_channels: int, query_channels: int):
         super().__init__()
         self.query = nn.Linear(query_channels, feat_channels, bias=False)
-        self._fold_weight = None
 
     def precompute(self,
                    feats: torch.Tensor,
                    input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
-        """The keys are the features themselves; remembers ``P`` for the
-        steps of this forward (as a plain attribute, not a submodule)."""
-        self.__dict__['_fold_weight'] = (None if input_proj is None else
-                                         input_proj.weight)
+        """The keys are the features themselves (raw ones with
+        ``input_proj``, which the steps then receive too)."""
         return feats
 
-    def forward(self, keys_t: torch.Tensor,
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: torch.Tensor,
+                query: torch.Tensor,
+                input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
         direction = self.query(query)  # [N, D]
-        if self._fold_weight is not None:
-            direction = direction @ self._fold_weight  # [N, C] = P^T u
+        if input_proj is not None:  # raw keys: [N, C] = P^T u
+            direction = direction @ input_proj.weight
         direction = direction.to(keys_t.dtype).unsqueeze(-1)
         return torch.bmm(keys_t, direction).squeeze(-1)
 
@@ -189,12 +194,20 @@ class SoftAttention(nn.Module):
         raw ``[N, T, K, C]`` with ``input_proj``, see the module doc)."""
         return self.score.precompute(feats, input_proj)
 
-    def logits(self, keys_t, query) -> torch.Tensor:
-        return self.score(keys_t, query).float()
+    def logits(self, keys_t, query, input_proj=None) -> torch.Tensor:
+        return self.score(keys_t, query, input_proj).float()
 
-    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> AttentionStep:
-        probs = torch.softmax(self.logits(keys_t, query), dim=-1)
+    def forward(self,
+                feats_t: torch.Tensor,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                input_proj: Optional[nn.Linear] = None) -> AttentionStep:
+        """One step: ``feats_t`` ``[N, K, D]``, ``keys_t`` (``[:, t]`` of
+        :meth:`precompute`), ``query`` ``[N, Q]``; ``input_proj`` when
+        ``feats_t`` and ``keys_t`` are raw features whose keys were
+        precomputed with it (the glimpse is then raw too)."""
+        probs = torch.softmax(
+            self.logits(keys_t, query, input_proj), dim=-1)
         return AttentionStep(attend(feats_t, probs), probs, probs, None)
 
 
@@ -236,9 +249,12 @@ class GumbelHardAttention(SoftAttention):
         self.eval_mode = eval_mode
         self.tau_min = tau_min
 
-    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> AttentionStep:
-        logits = self.logits(keys_t, query)
+    def forward(self,
+                feats_t: torch.Tensor,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                input_proj: Optional[nn.Linear] = None) -> AttentionStep:
+        logits = self.logits(keys_t, query, input_proj)
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
         if self.training or self.eval_mode == 'sample':
