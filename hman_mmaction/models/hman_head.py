@@ -296,7 +296,9 @@ class HMANHead(BaseHead):
         proj = self.feat_proj if isinstance(self.feat_proj,
                                             nn.Linear) else None
         keys = self.attention.precompute(raw, input_proj=proj)
-        frames = raw.mean(dim=2)  # [V, T, C]
+        # sum, then scale the small result: the backward of a sum is an
+        # expand (added in place), that of a mean a full-size division
+        frames = raw.sum(dim=2) * (1.0 / raw.shape[2])  # [V, T, C]
         if proj is not None:
             frames = proj(frames)  # [V, T, D]
         state = self._initial_state(frames.mean(dim=1))
