@@ -159,7 +159,7 @@ def machine_probes(device: str, tiny: bool = False):
     b = torch.randn(n, n, generator=gen).to(device)
     out = torch.empty(n, n, device=device)
     elements = (1 << 18) if tiny else (
-        1 << 28 if device.startswith('cuda') else 1 << 24)
+        1 << 27 if device.startswith('cuda') else 1 << 24)
     src = torch.empty(elements, device=device).uniform_()
     dst = torch.empty_like(src)
 

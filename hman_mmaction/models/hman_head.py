@@ -368,8 +368,11 @@ class HMANHead(BaseHead):
         """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``,
         over the layers with a learned detector."""
         learned = _learned_layers(self.rnn, boundaries.shape[1])
-        rates = boundaries[:, learned].float().mean(dim=(0, 2))
-        targets = self.bnd_target_rate[learned]
+        # integer indices, not a list index (a host-to-device copy)
+        rates = torch.stack([boundaries[:, layer] for layer in learned],
+                            dim=1).float().mean(dim=(0, 2))
+        targets = torch.stack(
+            [self.bnd_target_rate[layer] for layer in learned])
         return self.bnd_reg_weight * (rates - targets).pow(2).sum()
 
     def aux_loss(self, frame_means: torch.Tensor,

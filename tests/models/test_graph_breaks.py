@@ -78,3 +78,51 @@ def test_no_unused_module_state_on_compiled_head():
     compiled = torch.compile(step, fullgraph=True, backend='eager')
     compiled(head, torch.randn(V * T, C, HW, HW), torch.arange(V))
     assert {n: set(vars(m)) for n, m in head.named_modules()} == before
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
+
+
+@CUDA
+def test_training_step_has_no_host_sync_on_cuda():
+    head = build_head('content', 'GumbelHardAttention', 'GumbelBoundary',
+                      True).cuda()
+    x = torch.randn(V * T, C, HW, HW, device='cuda', requires_grad=True)
+    labels = torch.arange(V, device='cuda') % NUM_CLASSES
+    step(head, x, labels)[0].backward()  # lazy initialisations
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode('error')
+    try:
+        loss, _ = step(head, x, labels)
+        loss.backward()
+    finally:
+        torch.cuda.set_sync_debug_mode(0)
+
+
+@CUDA
+@pytest.mark.parametrize('fused', [True, False], ids=['fast', 'reference'])
+def test_training_step_is_cuda_graph_capturable(fused):
+    """Forward, losses and backward captured once and replayed (capture
+    fails on any host sync or host-to-device copy)."""
+    head = build_head('content', 'GumbelHardAttention', 'GumbelBoundary',
+                      fused).cuda()
+    x = torch.randn(V * T, C, HW, HW, device='cuda', requires_grad=True)
+    labels = torch.arange(V, device='cuda') % NUM_CLASSES
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):  # warm-up on a side stream, as the docs ask
+            head.zero_grad(set_to_none=True)
+            step(head, x, labels)[0].backward()
+    torch.cuda.current_stream().wait_stream(side)
+    head.zero_grad(set_to_none=True)
+    x.grad = None
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        loss, _ = step(head, x, labels)
+        loss.backward()
+    graph.replay()
+    torch.cuda.synchronize()
+    captured = {n: p.grad.clone() for n, p in head.named_parameters()
+                if p.grad is not None}
+    assert captured and torch.isfinite(loss)
