@@ -4,6 +4,7 @@ TSN at one or more frame sizes.
 
     python tools/benchmark.py [--device cpu|cuda] [--repeats 5] [--warmup 2]
         [--threads N] [--json OUT.json] [--no-memory] [--skip-e2e] [--tiny]
+        [--reference]
         [--head-batch 8 --head-segments 16 --head-channels 2048 --head-map 7
          --head-hidden 512 --head-layers 2]
         [--head-score content|bilinear|location]
@@ -36,7 +37,8 @@ import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 from hman_mmaction.benchmark.floor import (floor_ms, machine_probes,
                                            machine_rates)
 from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS,
-                                           MODES, build_cases)
+                                           MODES, REFERENCE_VARIANT,
+                                           build_cases)
 from hman_mmaction.benchmark.timing import probe_memory, time_round_robin
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -46,7 +48,9 @@ TARGETS = dict(head_train_vs_floor=1.5, head_train_vs_lstm=2.0,
                e2e_train_vs_tsn=1.05, e2e_infer_vs_tsn=1.05)
 LABELS = dict(
     hman_soft='HM-AN soft', hman_hard='HM-AN Gumbel-hard + adaptive tau',
-    attlstm='Att-LSTM (NoBoundary)', lstm='fused nn.LSTM (mean-pooled)',
+    attlstm='Att-LSTM (NoBoundary)',
+    hman_soft_reference='HM-AN soft, reference loop',
+    lstm='fused nn.LSTM (mean-pooled)',
     hman='Recognizer2D + HM-AN head', tsn='Recognizer2D + TSN head')
 TINY = dict(head_batch=2, head_segments=4, head_channels=32, head_map=3,
             head_hidden=16, head_layers=2, head_feat_channels=16,
@@ -67,6 +71,8 @@ def parse_args(argv=None):
     p.add_argument('--no-memory', action='store_true',
                    help='skip the peak-memory probes')
     p.add_argument('--skip-e2e', action='store_true')
+    p.add_argument('--reference', action='store_true',
+                   help='also time the default head on its reference loop')
     p.add_argument('--tiny', action='store_true',
                    help='tiny sizes (a smoke run in seconds)')
     p.add_argument('--model-config', default=osp.join(
@@ -115,7 +121,8 @@ def settings_from(args) -> dict:
                            args.head_att_channels),
         e2e_batch=args.e2e_batch, e2e_segments=args.e2e_segments,
         e2e_sizes=sorted(set(args.e2e_size)), e2e_repeats=args.e2e_repeats,
-        e2e_depth=args.e2e_depth, head_cfg=head_cfg, tiny=args.tiny)
+        e2e_depth=args.e2e_depth, head_cfg=head_cfg, tiny=args.tiny,
+        head_reference=args.reference)
     if args.tiny:
         s.update(TINY)
     return s
@@ -265,7 +272,9 @@ def main(argv=None):
         timing='median of round-robin repeats, ms',
         memory=None if args.no_memory else memory_note))
     machine = {}
-    report['head'] = run_group('head', HEAD_VARIANTS, 'lstm', s,
+    head_variants = HEAD_VARIANTS + ((REFERENCE_VARIANT, )
+                                     if s['head_reference'] else ())
+    report['head'] = run_group('head', head_variants, 'lstm', s,
                                not args.no_memory, machine)
     report['machine'] = machine
     if not args.skip_e2e:

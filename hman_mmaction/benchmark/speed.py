@@ -7,6 +7,9 @@ w]`` that require grad (as behind a backbone):
   Gumbel boundaries with adaptive temperature);
 * ``hman_hard``: the same with ``GumbelHardAttention`` + adaptive tau;
 * ``attlstm``: the same with ``NoBoundary`` (the Att-LSTM baseline);
+* ``hman_soft_reference`` (with ``--reference``): ``hman_soft`` on the
+  head's reference loop (``fused_sequence=False``), to show what the fast
+  path saves;
 * ``lstm``: the reference, ``torch.nn.LSTM`` (fused) of the same hidden size
   and depth over the mean-pooled features, a linear classifier on the mean
   over time and cross-entropy.
@@ -34,6 +37,8 @@ import torch.nn.functional as F
 from .floor import head_work
 
 HEAD_VARIANTS = ('hman_soft', 'hman_hard', 'attlstm', 'lstm')
+# --reference: the default head on its reference loop (fused_sequence=False)
+REFERENCE_VARIANT = 'hman_soft_reference'
 E2E_VARIANTS = ('hman', 'tsn')
 MODES = ('train', 'infer')
 
@@ -65,9 +70,9 @@ def head_config(base: dict, variant: str, s: dict) -> dict:
             temperature=dict(type='AdaptiveTemperature'))
     elif variant == 'attlstm':
         cfg['rnn']['boundary'] = dict(type='NoBoundary')
-    elif variant != 'hman_soft':
-        raise KeyError(f'unknown head variant {variant!r}; '
-                       f'choose from {HEAD_VARIANTS}')
+    elif variant not in ('hman_soft', REFERENCE_VARIANT):
+        raise KeyError(f'unknown head variant {variant!r}; choose from '
+                       f'{HEAD_VARIANTS + (REFERENCE_VARIANT, )}')
     return cfg
 
 
@@ -107,7 +112,9 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     samples = _samples(labels, device)
     cases = {mode: {} for mode in MODES}
     cases['work'] = {}
-    for variant in HEAD_VARIANTS:
+    variants = HEAD_VARIANTS + ((REFERENCE_VARIANT, ) if s.get(
+        'head_reference') or only == REFERENCE_VARIANT else ())
+    for variant in variants:
         if only is not None and variant != only:
             continue
         torch.manual_seed(0)
@@ -117,6 +124,8 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
         else:
             model = MODELS.build(head_config(s['head_cfg'], variant, s))
             model.init_weights()
+            model.fused_sequence = (model.fused_sequence
+                                    and variant != REFERENCE_VARIANT)
         model.to(device)
         cases['work'][variant] = head_work(variant, model, x, B)
 

@@ -111,3 +111,18 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
         e2e = recognizer_config('hman', tool.e2e_settings(s, 32))
         assert e2e['cls_head']['attention']['score'] == score
         MODELS.build(e2e)
+
+
+def test_reference_flag_times_the_default_head_on_its_reference_loop():
+    """``--reference`` adds the default head with ``fused_sequence=False``;
+    it has the floor of the fast head (same arithmetic)."""
+    from hman_mmaction.benchmark.speed import REFERENCE_VARIANT, build_cases
+    tool = load_tool()
+    s = tool.settings_from(tool.parse_args(['--tiny', '--reference']))
+    cases = build_cases('head', s)
+    assert REFERENCE_VARIANT in cases['train']
+    assert cases['work'][REFERENCE_VARIANT] == cases['work']['hman_soft']
+    cases['train'][REFERENCE_VARIANT]()
+    default = build_cases('head', tool.settings_from(
+        tool.parse_args(['--tiny'])))
+    assert REFERENCE_VARIANT not in default['train']
