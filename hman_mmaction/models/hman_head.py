@@ -60,6 +60,18 @@ from .config import use_fused_sequence
 from .hm_lstm import SequenceLinear
 
 
+class _QueryFold:
+    """``u -> P^T u`` for a projection ``P`` (``[N, D] -> [N, C]``) as a
+    bias-free linear layer of weight ``P^T`` (so that
+    :class:`SequenceLinear` can defer its weight gradient)."""
+
+    def __init__(self, proj: nn.Linear):
+        self.weight, self.bias = proj.weight.t(), None  # [C, D]
+
+    def __call__(self, u: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(u, self.weight)
+
+
 class _Trace:
     """What the steps of one run produce, per step."""
 
@@ -292,27 +304,43 @@ class HMANHead(BaseHead):
         projection and the cells compute their weight gradients once per
         sequence (:class:`SequenceLinear`; a compiler builds its own
         backward from the plain layers)."""
-        raw = self._raw_views(x)  # [V, T, K, C]
+        raw = self._raw_views(x)  # [V, T, K, C], a view of x [V*T, C, K]
         proj = self.feat_proj if isinstance(self.feat_proj,
                                             nn.Linear) else None
+        # The layout the map's gradient is summed in, which the steps, the
+        # sums and the attention's products follow (no other transposing
+        # copy of the map): with keys from a GEMM over every location
+        # (content score), the GEMM's [K, C] rows; else x's own [C, K]
+        # columns (no copy at all).
+        rows = self.attention.keyed
         keys = self.attention.precompute(raw, input_proj=proj)
-        # sum, then scale the small result: the backward of a sum is an
-        # expand (added in place), that of a mean a full-size division
-        frames = raw.sum(dim=2) * (1.0 / raw.shape[2])  # [V, T, C]
+        # a sum scaled on the small result (the backward of a sum is an
+        # expand, added in place; that of a mean a full-size division)
+        # (one view node for the sums and the steps: their gradients meet
+        # in its layout)
+        feats = raw if rows else raw.transpose(2, 3)  # [V, T, K|C, C|K]
+        frames = feats.sum(dim=2 if rows else 3) * (1.0 / raw.shape[2])
         if proj is not None:
             frames = proj(frames)  # [V, T, D]
         state = self._initial_state(frames.mean(dim=1))
-        feat_steps = raw.unbind(1)  # T x [V, K, C]
+        feat_steps = (  # T x [V, K, C]
+            feats.unbind(1) if rows else
+            [step.transpose(1, 2) for step in feats.unbind(1)])
         key_steps = ([None] * len(feat_steps) if keys is None else
-                     feat_steps if keys is raw else keys.unbind(1))
+                     keys.unbind(1) if rows else feat_steps)
         eager = not torch.compiler.is_compiling()
         cells = self.rnn.sequence_cells() if eager else None
-        glimpse_proj = (
-            SequenceLinear(proj) if eager and proj is not None else proj)
+        glimpse_proj = fold_query = proj
+        if proj is not None:
+            fold_query = _QueryFold(proj)  # u -> P^T u
+            if eager:
+                glimpse_proj = SequenceLinear(proj)
+                fold_query = SequenceLinear(fold_query)
         trace = _Trace(frames)
         for t in range(self.num_segments):
             glance = self.attention(feat_steps[t], key_steps[t],
-                                    self._query(state), input_proj=proj)
+                                    self._query(state), fold_query,
+                                    columns=not rows)
             glimpse = (glance.glimpse if proj is None else
                        glimpse_proj(glance.glimpse))  # [V, D]
             state, bounds = self.rnn.step(glimpse, state, cells)
