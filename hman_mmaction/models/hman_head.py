@@ -300,10 +300,12 @@ class HMANHead(BaseHead):
         the keys (one GEMM over all steps and locations); features and keys
         unbound once (indexing ``[:, t]`` would make autograd build a
         full-size zero gradient of the map per step; bilinear keys are the
-        features: one unbind, one gradient); in eager mode the glimpse
-        projection and the cells compute their weight gradients once per
-        sequence (:class:`SequenceLinear`; a compiler builds its own
-        backward from the plain layers)."""
+        features: one unbind, one gradient) in the layout the map's
+        gradient is summed in (no transposing copy without a key GEMM); in
+        eager mode the glimpse projection, the folded bilinear query and
+        the cells compute their weight gradients once per sequence
+        (:class:`SequenceLinear`; a compiler builds its own backward from
+        the plain layers)."""
         raw = self._raw_views(x)  # [V, T, K, C], a view of x [V*T, C, K]
         proj = self.feat_proj if isinstance(self.feat_proj,
                                             nn.Linear) else None
