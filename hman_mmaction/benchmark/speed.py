@@ -7,9 +7,15 @@ w]`` that require grad (as behind a backbone):
   Gumbel boundaries with adaptive temperature);
 * ``hman_hard``: the same with ``GumbelHardAttention`` + adaptive tau;
 * ``attlstm``: the same with ``NoBoundary`` (the Att-LSTM baseline);
+* ``hman_soft_reference`` (with ``--reference``): ``hman_soft`` on the
+  head's reference loop (``fused_sequence=False``), to show what the fast
+  path saves;
 * ``lstm``: the reference, ``torch.nn.LSTM`` (fused) of the same hidden size
   and depth over the mean-pooled features, a linear classifier on the mean
   over time and cross-entropy.
+
+Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
+forward and training, from the shapes: :mod:`hman_mmaction.benchmark.floor`).
 
 ``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_att`` +
 diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
@@ -28,7 +34,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .floor import head_work
+
 HEAD_VARIANTS = ('hman_soft', 'hman_hard', 'attlstm', 'lstm')
+# --reference: the default head on its reference loop (fused_sequence=False)
+REFERENCE_VARIANT = 'hman_soft_reference'
 E2E_VARIANTS = ('hman', 'tsn')
 MODES = ('train', 'infer')
 
@@ -61,9 +71,9 @@ def head_config(base: dict, variant: str, s: dict) -> dict:
             temperature=dict(type='AdaptiveTemperature'))
     elif variant == 'attlstm':
         cfg['rnn']['boundary'] = dict(type='NoBoundary')
-    elif variant != 'hman_soft':
-        raise KeyError(f'unknown head variant {variant!r}; '
-                       f'choose from {HEAD_VARIANTS}')
+    elif variant not in ('hman_soft', REFERENCE_VARIANT):
+        raise KeyError(f'unknown head variant {variant!r}; choose from '
+                       f'{HEAD_VARIANTS + (REFERENCE_VARIANT, )}')
     return cfg
 
 
@@ -103,7 +113,11 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     target = labels.to(device)
     samples = _samples(labels, device)
     cases = {mode: {} for mode in MODES}
-    for variant in HEAD_VARIANTS:
+    cases['work'] = {}
+    variants = HEAD_VARIANTS + (
+        (REFERENCE_VARIANT, )
+        if s.get('head_reference') or only == REFERENCE_VARIANT else ())
+    for variant in variants:
         if only is not None and variant != only:
             continue
         torch.manual_seed(0)
@@ -113,7 +127,10 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
         else:
             model = MODELS.build(head_config(s['head_cfg'], variant, s))
             model.init_weights()
+            model.fused_sequence = (
+                model.fused_sequence and variant != REFERENCE_VARIANT)
         model.to(device)
+        cases['work'][variant] = head_work(variant, model, x, B)
 
         def train(model=model, variant=variant):
             model.train()
@@ -234,7 +251,9 @@ def _e2e_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
 def build_cases(group: str,
                 settings: dict,
                 only: Optional[str] = None) -> Dict[str, Dict[str, Callable]]:
-    """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``."""
+    """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``;
+    the head group also has ``'work'``: ``{variant: {mode: {'flops',
+    'bytes'}}}``."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     if group == 'head':

@@ -1,6 +1,7 @@
 """HM-AN model components, registered in mmaction2's ``MODELS``."""
 from .attention import GumbelHardAttention, SoftAttention
 from .boundary import GumbelBoundary, HardSigmoidBoundary, NoBoundary
+from .config import set_fused_sequence, use_fused_sequence
 from .gumbel import binary_concrete, gumbel_softmax
 from .hm_lstm import HMLSTM
 from .hman_head import HMANHead
@@ -11,5 +12,5 @@ __all__ = [
     'AdaptiveTemperature', 'AnnealedTemperature', 'FixedTemperature',
     'GumbelBoundary', 'GumbelHardAttention', 'HMANHead', 'HMLSTM',
     'HardSigmoidBoundary', 'NoBoundary', 'SoftAttention', 'binary_concrete',
-    'gumbel_softmax'
+    'gumbel_softmax', 'set_fused_sequence', 'use_fused_sequence'
 ]

@@ -14,9 +14,14 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
 * ``'location'`` (Sharma et al.): ``e_t = W_l h_{t-1}``, one logit per
   location, so ``num_locations`` must be given.
 
-``forward(feats_t, keys_t, query) -> AttentionStep`` with ``feats_t``
-``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or ``None``),
-``query`` ``[N, Q]``.
+``forward(feats_t, keys_t, query, fold_query=None) -> AttentionStep`` with
+``feats_t`` ``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or
+``None``), ``query`` ``[N, Q]``. ``columns=True`` says that ``feats_t`` is
+a transposed view of ``[N, D, K]`` matrices (channel-first backbone
+features, what ``HMANHead``'s fast path passes for the bilinear and location
+scores): the products with ``feats_t`` are then taken as ``[D, K]``
+matrices, so that its gradient comes out in that layout, with no
+transposing copy of the map.
 
 Fast form with an input projection ``a = P a' + p`` (``HMANHead``'s
 ``feat_channels``): the weights sum to one over ``K``, so ``sum_k alpha_k (P
@@ -26,9 +31,11 @@ the key weights (one GEMM of ``A x C`` instead of ``D x C`` plus ``A x D`` per
 location) and the head projects the ``[N, C]`` glimpse instead of every
 location. For ``'bilinear'``, ``(P a'_k + p)^T u = a'_k^T (P^T u) + p^T u``
 and the last term is the same for every ``k`` (softmax ignores it), so the
-query ``u = W_b h`` is mapped back to ``C`` channels instead.
+query ``u = W_b h`` is mapped back to ``C`` channels instead: the steps get
+``fold_query``, the map ``u -> P^T u`` (nothing is kept on the module
+between calls).
 """
-from typing import NamedTuple, Optional
+from typing import Callable, NamedTuple, Optional
 
 import torch
 import torch.nn as nn
@@ -47,6 +54,8 @@ class AttentionStep(NamedTuple):
 
 class ContentScore(nn.Module):
     """``e_{t,k} = w^T tanh(W_a a_{t,k} + W_h h_{t-1})``."""
+
+    keyed = True  # keys: a GEMM over every location (precompute)
 
     def __init__(self, feat_channels: int, query_channels: int,
                  hidden_channels: int):
@@ -72,14 +81,19 @@ class ContentScore(nn.Module):
             bias = torch.addmv(bias, self.key.weight, input_proj.bias)
         return F.linear(feats, weight, bias)
 
-    def forward(self, keys_t: torch.Tensor,
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: torch.Tensor,
+                query: torch.Tensor,
+                fold_query: Optional[Callable] = None,
+                columns: bool = False) -> torch.Tensor:
         hidden = torch.tanh(keys_t + self.query(query).unsqueeze(1))
         return self.energy(hidden).squeeze(-1)
 
 
 class LocationScore(nn.Module):
     """``e_t = W_l h_{t-1}`` (Sharma et al.), one logit per location."""
+
+    keyed = False  # no keys
 
     def __init__(self, query_channels: int, num_locations: Optional[int]):
         super().__init__()
@@ -101,8 +115,11 @@ class LocationScore(nn.Module):
                 'to H*W of the backbone output for your input size')
         return None
 
-    def forward(self, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                fold_query: Optional[Callable] = None,
+                columns: bool = False) -> torch.Tensor:
         return self.location(query)
 
 
@@ -111,27 +128,32 @@ class BilinearScore(nn.Module):
     ``P`` (see the module doc) ``e_{t,k} = a'_{t,k}^T P^T W_b h_{t-1}``, up
     to a constant over ``k``."""
 
+    keyed = False  # the keys are the features
+
     def __init__(self, feat_channels: int, query_channels: int):
         super().__init__()
         self.query = nn.Linear(query_channels, feat_channels, bias=False)
-        self._fold_weight = None
 
     def precompute(self,
                    feats: torch.Tensor,
                    input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
-        """The keys are the features themselves; remembers ``P`` for the
-        steps of this forward (as a plain attribute, not a submodule)."""
-        self.__dict__['_fold_weight'] = (None if input_proj is None else
-                                         input_proj.weight)
+        """The keys are the features themselves (raw ones with
+        ``input_proj``: the steps then get ``fold_query``)."""
         return feats
 
-    def forward(self, keys_t: torch.Tensor,
-                query: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                keys_t: torch.Tensor,
+                query: torch.Tensor,
+                fold_query: Optional[Callable] = None,
+                columns: bool = False) -> torch.Tensor:
         direction = self.query(query)  # [N, D]
-        if self._fold_weight is not None:
-            direction = direction @ self._fold_weight  # [N, C] = P^T u
-        direction = direction.to(keys_t.dtype).unsqueeze(-1)
-        return torch.bmm(keys_t, direction).squeeze(-1)
+        if fold_query is not None:  # raw keys: [N, C] = P^T u
+            direction = fold_query(direction)
+        direction = direction.to(keys_t.dtype)
+        if columns:  # [N, 1, C] x [N, C, K]
+            return torch.bmm(direction.unsqueeze(1),
+                             keys_t.transpose(1, 2)).squeeze(1)
+        return torch.bmm(keys_t, direction.unsqueeze(-1)).squeeze(-1)
 
 
 SCORES = ('content', 'bilinear', 'location')
@@ -149,10 +171,16 @@ def build_score(score: str, feat_channels: int, query_channels: int,
                      f'got {score!r}')
 
 
-def attend(feats_t: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """``x_hat = sum_k alpha_k a_k`` as one batched GEMM: ``[N, D]``."""
-    weights = weights.to(feats_t.dtype).unsqueeze(1)
-    return torch.bmm(weights, feats_t).squeeze(1)
+def attend(feats_t: torch.Tensor,
+           weights: torch.Tensor,
+           columns: bool = False) -> torch.Tensor:
+    """``x_hat = sum_k alpha_k a_k`` as one batched GEMM: ``[N, D]``;
+    ``columns``: as ``[N, D, K] x [N, K, 1]`` (see the module doc)."""
+    weights = weights.to(feats_t.dtype)
+    if columns:  # [N, D, K] x [N, K, 1]
+        return torch.bmm(feats_t.transpose(1, 2),
+                         weights.unsqueeze(-1)).squeeze(-1)
+    return torch.bmm(weights.unsqueeze(1), feats_t).squeeze(1)
 
 
 @MODELS.register_module()
@@ -189,13 +217,36 @@ class SoftAttention(nn.Module):
         raw ``[N, T, K, C]`` with ``input_proj``, see the module doc)."""
         return self.score.precompute(feats, input_proj)
 
-    def logits(self, keys_t, query) -> torch.Tensor:
-        return self.score(keys_t, query).float()
+    @property
+    def keyed(self) -> bool:
+        """Whether :meth:`precompute` runs a GEMM over every location
+        (a separate key tensor); else the keys are ``None`` or the features
+        themselves."""
+        return self.score.keyed
 
-    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> AttentionStep:
-        probs = torch.softmax(self.logits(keys_t, query), dim=-1)
-        return AttentionStep(attend(feats_t, probs), probs, probs, None)
+    def logits(self,
+               keys_t,
+               query,
+               fold_query=None,
+               columns=False) -> torch.Tensor:
+        return self.score(keys_t, query, fold_query, columns).float()
+
+    def forward(self,
+                feats_t: torch.Tensor,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                fold_query: Optional[Callable] = None,
+                columns: bool = False) -> AttentionStep:
+        """One step: ``feats_t`` ``[N, K, D]``, ``keys_t`` (``[:, t]`` of
+        :meth:`precompute`), ``query`` ``[N, Q]``. When ``feats_t`` and
+        ``keys_t`` are raw features whose keys were precomputed with
+        ``input_proj`` ``P`` (the glimpse is then raw too), ``fold_query``
+        is the map ``u -> P^T u`` (``[N, D] -> [N, C]``); ``columns``: see
+        the module doc."""
+        probs = torch.softmax(
+            self.logits(keys_t, query, fold_query, columns), dim=-1)
+        return AttentionStep(
+            attend(feats_t, probs, columns), probs, probs, None)
 
 
 @MODELS.register_module()
@@ -236,9 +287,13 @@ class GumbelHardAttention(SoftAttention):
         self.eval_mode = eval_mode
         self.tau_min = tau_min
 
-    def forward(self, feats_t: torch.Tensor, keys_t: Optional[torch.Tensor],
-                query: torch.Tensor) -> AttentionStep:
-        logits = self.logits(keys_t, query)
+    def forward(self,
+                feats_t: torch.Tensor,
+                keys_t: Optional[torch.Tensor],
+                query: torch.Tensor,
+                fold_query: Optional[Callable] = None,
+                columns: bool = False) -> AttentionStep:
+        logits = self.logits(keys_t, query, fold_query, columns)
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
         if self.training or self.eval_mode == 'sample':
@@ -249,4 +304,4 @@ class GumbelHardAttention(SoftAttention):
         else:
             weights = probs
         return AttentionStep(
-            attend(feats_t, weights), weights, probs, tau.squeeze(1))
+            attend(feats_t, weights, columns), weights, probs, tau.squeeze(1))

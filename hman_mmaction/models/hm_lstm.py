@@ -21,14 +21,15 @@ Output module (``output='gated'``): ``g^l = sigmoid(w_g^l . [h^1; ...;
 h^L])``, ``h_out = ReLU(sum_l g^l W_out^l h^l)``; ``output='top'`` uses
 ``h^L``.
 
-Speed: inside ``with hmlstm.sequence():`` (what ``forward`` and ``HMANHead``
-use) the cell GEMMs go through :class:`SequenceLinear`, which computes the
-weight gradient of all steps in one GEMM at the end of the backward pass
-(``dW = sum_t ds_t^T x_t``) instead of one thin ``[4H+1, N] x [N, in]``
-GEMM plus an accumulation per step. Values and gradients are the same.
+Speed: ``step(x, state, cells)`` with the cells of
+:meth:`HMLSTM.sequence_cells` (one set per sequence, what ``forward`` and
+``HMANHead``'s fast path pass; nothing is kept on the module) runs the cell
+GEMMs through :class:`SequenceLinear`, which computes the weight gradient
+of all steps in one GEMM at the end of the backward pass (``dW = sum_t
+ds_t^T x_t``) instead of one thin ``[4H+1, N] x [N, in]`` GEMM plus an
+accumulation per step. Values and gradients are the same.
 """
-from contextlib import contextmanager
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -220,7 +221,6 @@ class HMLSTM(nn.Module):
             self.reset_output_proj()
         else:
             self.output_size = H
-        self._step_cells: Optional[List[SequenceLinear]] = None
 
     def reset_output_proj(self) -> None:
         """Each layer's ``W_out^l`` ``[out, H]`` as the ``nn.Linear(H, out)``
@@ -238,17 +238,11 @@ class HMLSTM(nn.Module):
             if getattr(detector, 'learned', True)
         ]
 
-    @contextmanager
-    def sequence(self) -> Iterator[None]:
-        """Scope of one sequence: steps inside share per-sequence
-        :class:`SequenceLinear` cells (one weight-gradient GEMM per layer for
-        the whole sequence)."""
-        outer = self._step_cells
-        self._step_cells = [SequenceLinear(cell) for cell in self.cells]
-        try:
-            yield
-        finally:
-            self._step_cells = outer
+    def sequence_cells(self) -> List[SequenceLinear]:
+        """Cells for the steps of one sequence (build one set per forward
+        pass and give it to every :meth:`step`): one weight-gradient GEMM
+        per layer for the whole sequence."""
+        return [SequenceLinear(cell) for cell in self.cells]
 
     def initial_state(self,
                       batch_size: int,
@@ -270,12 +264,17 @@ class HMLSTM(nn.Module):
         return HMLSTMState(
             list(h0.unbind(1)), list(c0.unbind(1)), [z0] * self.num_layers)
 
-    def step(self, x: torch.Tensor,
-             state: HMLSTMState) -> Tuple[HMLSTMState, StepBoundaries]:
-        """One time step for all layers; ``x`` ``[N, input_size]``."""
+    def step(self,
+             x: torch.Tensor,
+             state: HMLSTMState,
+             cells: Optional[Sequence] = None
+             ) -> Tuple[HMLSTMState, StepBoundaries]:
+        """One time step for all layers; ``x`` ``[N, input_size]``;
+        ``cells`` from :meth:`sequence_cells` (default: the plain
+        ``nn.Linear`` cells)."""
         H, L = self.hidden_size, self.num_layers
         new_h, new_c, new_z, taus = [], [], [], []
-        cells = self.cells if self._step_cells is None else self._step_cells
+        cells = self.cells if cells is None else cells
         below, z_below = x, None  # z^0 = 1
         for layer in range(L):
             h_prev, c_prev = state.h[layer], state.c[layer]
@@ -322,11 +321,16 @@ class HMLSTM(nn.Module):
             state = self.initial_state(
                 inputs.shape[0], device=inputs.device, dtype=inputs.dtype)
         hidden, boundaries = [], []
-        with self.sequence():
-            for x in inputs.unbind(1):
-                state, bounds = self.step(x, state)
-                hidden.append(torch.stack(state.h, dim=1))
-                boundaries.append(bounds.z)
+        # SequenceLinear is an eager-mode device (its weight gradient comes
+        # from a stash filled in backward); a compiler builds its own
+        # backward from the plain cells
+        cells = (
+            self.cells
+            if torch.compiler.is_compiling() else self.sequence_cells())
+        for x in inputs.unbind(1):
+            state, bounds = self.step(x, state, cells)
+            hidden.append(torch.stack(state.h, dim=1))
+            boundaries.append(bounds.z)
         return (torch.stack(hidden,
                             dim=1), state, torch.stack(boundaries, dim=2))
 

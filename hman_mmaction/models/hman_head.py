@@ -30,16 +30,22 @@ dict also carries detached diagnostics (mmengine logs every key, sums only
 those containing ``loss``): ``att_entropy``, ``tau_att``,
 ``bnd_rate_l<l>`` and ``tau_bnd_l<l>``.
 
-Speed (same values and gradients as the loop above, see
-``tests/models/test_fast_paths.py``): with ``SoftAttention`` or a subclass
-the weights sum to one, so the glimpse is taken on the raw ``C``-channel
-features and the optional projection ``C -> D`` is applied to the ``[V, C]``
-glimpse, its weights folded into the attention keys (one GEMM over all
-steps and locations before the loop); the per-step features and keys are
-unbound once; the projection and the HM-LSTM cells compute their weight
-gradients once per sequence (``SequenceLinear``). No host sync in the loop.
+Speed: ``run`` has two paths side by side, chosen by the head's
+``fused_sequence`` (default from
+:func:`hman_mmaction.models.config.use_fused_sequence`, timm's
+``fused_attn`` pattern) with the same values and gradients
+(``tests/models/test_fast_paths.py``): ``_reference_loop``, the loop above
+as written, and ``_fast_loop``: the weights sum to one, so the glimpse is
+taken on the raw ``C``-channel features and the optional projection ``C ->
+D`` is applied to the ``[V, C]`` glimpse, its weights folded into the
+attention keys (one GEMM over all steps and locations before the loop);
+the per-step features and keys are unbound once; in eager mode the
+projection and the HM-LSTM cells compute their weight gradients once per
+sequence (``SequenceLinear``). Nothing is kept on a module between calls;
+no host sync and no data-dependent Python branch in the step, so the
+training step traces with ``torch.compile(fullgraph=True)``
+(``tests/models/test_graph_breaks.py``).
 """
-from contextlib import nullcontext
 from typing import Dict, NamedTuple, Optional
 
 import torch
@@ -50,8 +56,39 @@ from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
 
 from .attention import SoftAttention
+from .config import use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
 from .hm_lstm import SequenceLinear
+
+
+class _QueryFold:
+    """``u -> P^T u`` for a projection ``P`` (``[N, D] -> [N, C]``) as a
+    bias-free linear layer of weight ``P^T`` (so that
+    :class:`SequenceLinear` can defer its weight gradient)."""
+
+    def __init__(self, proj: nn.Linear):
+        self.weight, self.bias = proj.weight.t(), None  # [C, D]
+
+    def __call__(self, u: torch.Tensor) -> torch.Tensor:
+        return nn.functional.linear(u, self.weight)
+
+
+class _Trace:
+    """What the steps of one run produce, per step."""
+
+    def __init__(self, frames: torch.Tensor):
+        self.frames = frames  # [V, T, D], mean_k a_{t,k}
+        self.hidden, self.glimpses, self.weights, self.probs = [], [], [], []
+        self.bounds, self.tau_att, self.tau_bnd = [], [], []
+
+    def add(self, glance, glimpse, state, bounds) -> None:
+        self.hidden.append(torch.stack(state.h, dim=1))  # [V, L, H]
+        self.glimpses.append(glimpse)
+        self.weights.append(glance.weights)
+        self.probs.append(glance.probs)
+        self.bounds.append(bounds.z)
+        self.tau_att.append(glance.tau)
+        self.tau_bnd.append(bounds.tau)
 
 
 class HMANOutputs(NamedTuple):
@@ -187,6 +224,10 @@ class HMANHead(BaseHead):
             nn.Linear(D, num_classes) if glimpse_residual else None)
         self.fc_aux = (
             nn.Linear(D, num_classes) if aux_loss_weight > 0 else None)
+        # the fast path needs weights that sum to one over the locations
+        # (SoftAttention and its subclasses); others take the reference loop
+        self.fused_sequence = (
+            use_fused_sequence() and isinstance(self.attention, SoftAttention))
 
     def init_weights(self) -> None:
         """Classifier: ``N(0, init_std)`` or, for ``init_std=None``,
@@ -222,14 +263,7 @@ class HMANHead(BaseHead):
         views, C = x.shape[0] // T, x.shape[1]
         return x.reshape(views, T, C, -1).transpose(2, 3)
 
-    def _views(self, x: torch.Tensor) -> torch.Tensor:
-        """``[V*T, C, H, W]`` -> ``a`` ``[V, T, K, D]``."""
-        return self.feat_proj(self._raw_views(x))
-
-    def _initial_state(self, feats: torch.Tensor):
-        return self._initial_state_from_mean(feats.mean(dim=(1, 2)))
-
-    def _initial_state_from_mean(self, mean: torch.Tensor):
+    def _initial_state(self, mean: torch.Tensor):
         """``h_0, c_0`` from the mean feature ``[V, D]`` (or zeros)."""
         views = mean.shape[0]
         L, H = self.rnn.num_layers, self.rnn.hidden_size
@@ -241,99 +275,120 @@ class HMANHead(BaseHead):
             h0=self.init_h(mean).view(views, L, H),
             c0=self.init_c(mean).view(views, L, H))
 
-    def _rnn_sequence(self):
-        """``rnn.sequence()`` when the recurrent stack has one (``HMLSTM``),
-        else a no-op scope."""
-        sequence = getattr(self.rnn, 'sequence', None)
-        return sequence() if sequence is not None else nullcontext()
-
-    def _folds_projection(self) -> bool:
-        """Whether the glimpse may be taken on the raw features and projected
-        afterwards (exact for an affine ``feat_proj`` and weights summing to
-        one, which holds for :class:`SoftAttention` and its subclasses)."""
-        return (isinstance(self.attention, SoftAttention)
-                and isinstance(self.feat_proj, (nn.Linear, nn.Identity)))
-
-    def _attention_inputs(self, x: torch.Tensor):
-        """Per-step features, per-step keys (or ``None``), the mean feature
-        and the projection still to apply to each glimpse (or ``None``)."""
-        if self._folds_projection():
-            feats = self._raw_views(x)
-            proj = (
-                self.feat_proj
-                if isinstance(self.feat_proj, nn.Linear) else None)
-            keys = self.attention.precompute(feats, input_proj=proj)
-            frames = feats.mean(dim=2)  # [V, T, C]
-            if proj is not None:
-                frames = proj(frames)
-            mean = frames.mean(dim=1)
-        else:
-            feats, proj = self._views(x), None
-            keys = self.attention.precompute(feats)
-            frames = feats.mean(dim=2)
-            mean = frames.mean(dim=1)
-        # unbind once: indexing [:, t] in the loop would make autograd build
-        # a full-size zero gradient per step
-        steps = feats.unbind(1)
-        if keys is None:
-            key_steps = [None] * len(steps)
-        elif keys is feats:  # keys are the features (bilinear score): one
-            key_steps = steps  # unbind, one gradient of the [V, T, K, C] map
-        else:
-            key_steps = keys.unbind(1)
-        return steps, key_steps, frames, mean, proj
-
     def _query(self, state) -> torch.Tensor:
         if self.attention_query == 'top':
             return state.h[-1]
         return torch.cat(state.h, dim=-1)
 
-    def run(self, x: torch.Tensor) -> HMANOutputs:
-        """Attention + HM-LSTM over every view of ``x`` (see module doc)."""
-        height, width = x.shape[-2:]
-        feats, keys, frames, mean, proj = self._attention_inputs(x)
-        state = self._initial_state_from_mean(mean)
-        hidden, weights, probs, bounds, tau_att, tau_bnd = ([], [], [], [], [],
-                                                            [])
-        glimpses = []
+    def _reference_loop(self, x: torch.Tensor) -> _Trace:
+        """The recurrence as written (see the module doc): every location
+        projected, keys of the projected features, one ``nn.Linear`` call
+        per cell and step, plain autograd."""
+        feats = self.feat_proj(self._raw_views(x))  # [V, T, K, D]
+        keys = self.attention.precompute(feats)  # [V, T, K, A] or None
+        frames = feats.mean(dim=2)  # [V, T, D]
+        state = self._initial_state(frames.mean(dim=1))
+        trace = _Trace(frames)
+        for t in range(self.num_segments):
+            glance = self.attention(feats[:, t],
+                                    None if keys is None else keys[:, t],
+                                    self._query(state))
+            state, bounds = self.rnn.step(glance.glimpse, state)
+            trace.add(glance, glance.glimpse, state, bounds)
+        return trace
+
+    def _fast_loop(self, x: torch.Tensor) -> _Trace:
+        """Same values and gradients as :meth:`_reference_loop`: the glimpse
+        is taken on the raw ``C`` channels (the attention weights sum to
+        one) and projected to ``D`` once per step, the projection folded into
+        the keys (one GEMM over all steps and locations); features and keys
+        unbound once (indexing ``[:, t]`` would make autograd build a
+        full-size zero gradient of the map per step; bilinear keys are the
+        features: one unbind, one gradient) in the layout the map's
+        gradient is summed in (no transposing copy without a key GEMM); in
+        eager mode the glimpse projection, the folded bilinear query and
+        the cells compute their weight gradients once per sequence
+        (:class:`SequenceLinear`; a compiler builds its own backward from
+        the plain layers)."""
+        raw = self._raw_views(x)  # [V, T, K, C], a view of x [V*T, C, K]
+        proj = self.feat_proj if isinstance(self.feat_proj,
+                                            nn.Linear) else None
+        # The layout the map's gradient is summed in, which the steps, the
+        # sums and the attention's products follow (no other transposing
+        # copy of the map): with keys from a GEMM over every location
+        # (content score), the GEMM's [K, C] rows; else x's own [C, K]
+        # columns (no copy at all).
+        rows = self.attention.keyed
+        keys = self.attention.precompute(raw, input_proj=proj)
+        # a sum scaled on the small result (the backward of a sum is an
+        # expand, added in place; that of a mean a full-size division)
+        # (one view node for the sums and the steps: their gradients meet
+        # in its layout)
+        feats = raw if rows else raw.transpose(2, 3)  # [V, T, K|C, C|K]
+        frames = feats.sum(dim=2 if rows else 3) * (1.0 / raw.shape[2])
         if proj is not None:
-            proj = SequenceLinear(proj)
-        with self._rnn_sequence():
-            for t in range(self.num_segments):
-                glance = self.attention(feats[t], keys[t], self._query(state))
-                glimpse = (
-                    glance.glimpse if proj is None else proj(glance.glimpse))
-                state, step_bounds = self.rnn.step(glimpse, state)
-                hidden.append(torch.stack(state.h, dim=1))
-                glimpses.append(glimpse)
-                weights.append(glance.weights)
-                probs.append(glance.probs)
-                bounds.append(step_bounds.z)
-                tau_att.append(glance.tau)
-                tau_bnd.append(step_bounds.tau)
-        out = self.rnn.output_features(torch.stack(hidden, dim=1))
-        glimpses = torch.stack(glimpses, dim=1)  # [V, T, D]
+            frames = proj(frames)  # [V, T, D]
+        state = self._initial_state(frames.mean(dim=1))
+        feat_steps = (  # T x [V, K, C]
+            feats.unbind(1)
+            if rows else [step.transpose(1, 2) for step in feats.unbind(1)])
+        key_steps = ([None] * len(feat_steps) if keys is None else
+                     keys.unbind(1) if rows else feat_steps)
+        eager = not torch.compiler.is_compiling()
+        cells = self.rnn.sequence_cells() if eager else None
+        glimpse_proj = fold_query = proj
+        if proj is not None:
+            fold_query = _QueryFold(proj)  # u -> P^T u
+            if eager:
+                glimpse_proj = SequenceLinear(proj)
+                fold_query = SequenceLinear(fold_query)
+        trace = _Trace(frames)
+        for t in range(self.num_segments):
+            glance = self.attention(
+                feat_steps[t],
+                key_steps[t],
+                self._query(state),
+                fold_query,
+                columns=not rows)
+            glimpse = (glance.glimpse if proj is None else glimpse_proj(
+                glance.glimpse))  # [V, D]
+            state, bounds = self.rnn.step(glimpse, state, cells)
+            trace.add(glance, glimpse, state, bounds)
+        return trace
+
+    def run(self, x: torch.Tensor) -> HMANOutputs:
+        """Attention + HM-LSTM over every view of ``x`` (see module doc);
+        ``fused_sequence`` picks the fast path or the reference loop."""
+        height, width = x.shape[-2:]
+        if self.fused_sequence:
+            trace = self._fast_loop(x)
+        else:
+            trace = self._reference_loop(x)
+        hidden = torch.stack(trace.hidden, dim=1)  # [V, T, L, H]
+        out = self.rnn.output_features(hidden)  # [V, T, out]
+        glimpses = torch.stack(trace.glimpses, dim=1)  # [V, T, D]
         if self.dropout is not None:
             out = self.dropout(out)
-        step_scores = self.fc_cls(out)
+        step_scores = self.fc_cls(out)  # [V, T, num_classes]
         if self.fc_glimpse is not None:
             step_scores = step_scores + self.fc_glimpse(
                 glimpses if self.dropout is None else self.dropout(glimpses))
         cls_scores = (
             step_scores.mean(
                 dim=1) if self.temporal_pool == 'mean' else step_scores[:, -1])
-        views = mean.shape[0]
+        views = hidden.shape[0]
         return HMANOutputs(
             cls_scores=cls_scores,
             step_scores=step_scores,
-            attention=torch.stack(weights, 1).view(views, -1, height, width),
-            attention_probs=torch.stack(probs, 1).view(views, -1, height,
-                                                       width),
-            boundaries=torch.stack(bounds, dim=2),
+            attention=torch.stack(trace.weights,
+                                  1).view(views, -1, height, width),
+            attention_probs=torch.stack(trace.probs,
+                                        1).view(views, -1, height, width),
+            boundaries=torch.stack(trace.bounds, dim=2),
             glimpses=glimpses,
-            frame_means=frames,
-            tau_attention=_stack_or_none(tau_att, dim=1),
-            tau_boundary=_stack_or_none(tau_bnd, dim=2))
+            frame_means=trace.frames,
+            tau_attention=_stack_or_none(trace.tau_att, dim=1),
+            tau_boundary=_stack_or_none(trace.tau_bnd, dim=2))
 
     def forward(self, x: torch.Tensor, **kwargs) -> torch.Tensor:
         """Class scores ``[V, num_classes]``, one row per view."""
@@ -350,41 +405,90 @@ class HMANHead(BaseHead):
         """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``,
         over the layers with a learned detector."""
         learned = _learned_layers(self.rnn, boundaries.shape[1])
-        rates = boundaries[:, learned].float().mean(dim=(0, 2))
-        targets = self.bnd_target_rate[learned]
+        # integer indices, not a list index (a host-to-device copy)
+        rates = torch.stack([boundaries[:, layer] for layer in learned],
+                            dim=1).float().mean(dim=(0, 2))
+        targets = torch.stack(
+            [self.bnd_target_rate[layer] for layer in learned])
         return self.bnd_reg_weight * (rates - targets).pow(2).sum()
 
     def aux_loss(self, frame_means: torch.Tensor,
-                 data_samples: SampleList) -> torch.Tensor:
+                 labels: torch.Tensor) -> torch.Tensor:
         """``w * CE(mean_t fc_aux(mean_k a_{t,k}), label)``: TSN's
-        consensus loss on the frame features ``[V, T, D]``."""
+        consensus loss on the frame features ``[V, T, D]`` and the labels
+        ``[V]``."""
         scores = self.fc_aux(frame_means).mean(dim=1).float()
-        labels = torch.stack([x.gt_label for x in data_samples])
         return self.aux_loss_weight * nn.functional.cross_entropy(
             scores,
             labels.reshape(-1).to(scores.device))
 
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
+        """Losses and diagnostics of a training batch (see the module doc):
+        the labels gathered from ``data_samples``, then
+        :meth:`loss_by_labels`."""
+        labels = torch.stack([x.gt_label for x in data_samples])
+        return self.loss_by_labels(feats, labels.to(feats.device))
+
+    def loss_by_labels(self, feats: torch.Tensor,
+                       labels: torch.Tensor) -> Dict:
+        """The training step of the head on tensors (forward and every
+        loss; no host sync, traceable with ``torch.compile(fullgraph=True)``):
+        ``feats`` ``[N*T, C, H, W]``, ``labels`` ``[N]`` (or ``[N, 1]``, or
+        ``[N, num_classes]`` soft labels)."""
         outputs = self.run(feats)
-        if outputs.cls_scores.shape[0] != len(data_samples):
+        if outputs.cls_scores.shape[0] != labels.shape[0]:
             raise ValueError(
                 f'HMANHead got {outputs.cls_scores.shape[0]} sequences for '
-                f'{len(data_samples)} training samples: the train pipeline '
+                f'{labels.shape[0]} training samples: the train pipeline '
                 'must sample exactly num_segments frames (one clip) per video')
-        # float32: bf16 scores (CPU --amp) break top_k_accuracy (numpy)
-        losses = self.loss_by_feat(outputs.cls_scores.float(), data_samples)
+        # float32: bf16 scores (CPU --amp) would lose the loss precision
+        losses = self._cls_losses(outputs.cls_scores.float(), labels)
         if self.att_reg_weight > 0:
             losses['loss_att'] = self.attention_penalty(outputs.attention)
         if self.bnd_reg_weight > 0 and _learned_layers(self.rnn, 1):
             losses['loss_bnd'] = self.boundary_penalty(outputs.boundaries)
         if self.fc_aux is not None:
-            losses['loss_aux'] = self.aux_loss(outputs.frame_means,
-                                               data_samples)
+            losses['loss_aux'] = self.aux_loss(outputs.frame_means, labels)
         losses.update(
             training_diagnostics(
                 outputs, _learned_layers(self.rnn,
-                                         outputs.boundaries.shape[1])))
+                                         outputs.boundaries.shape[1]),
+                _temperature_layers(self.rnn)))
+        return losses
+
+    def loss_by_feat(self, cls_scores: torch.Tensor,
+                     data_samples: SampleList) -> Dict:
+        """``BaseHead.loss_by_feat`` with the top-k accuracy computed on the
+        device (the base copies the scores to numpy: a host sync)."""
+        labels = torch.stack([x.gt_label for x in data_samples])
+        return self._cls_losses(cls_scores, labels.to(cls_scores.device))
+
+    def _cls_losses(self, cls_scores: torch.Tensor,
+                    labels: torch.Tensor) -> Dict:
+        """``loss_cls`` and ``top{k}_acc`` as ``BaseHead.loss_by_feat``
+        (same label handling), on tensors."""
+        labels = labels.squeeze()
+        if labels.dim() == 0 or (labels.dim() == 1
+                                 and labels.shape[0] == self.num_classes
+                                 and cls_scores.shape[0] == 1):
+            labels = labels.unsqueeze(0)  # one sample (or one soft label)
+        losses = dict()
+        if cls_scores.shape != labels.shape:  # hard labels
+            accuracy = top_k_accuracy(cls_scores.detach(), labels, self.topk)
+            for k, value in zip(self.topk, accuracy):
+                losses[f'top{k}_acc'] = value
+        if self.label_smooth_eps != 0:
+            if cls_scores.shape != labels.shape:
+                labels = nn.functional.one_hot(
+                    labels, num_classes=self.num_classes)
+            labels = ((1 - self.label_smooth_eps) * labels +
+                      self.label_smooth_eps / self.num_classes)
+        loss_cls = self.loss_cls(cls_scores, labels)
+        if isinstance(loss_cls, dict):
+            losses.update(loss_cls)
+        else:
+            losses['loss_cls'] = loss_cls
         return losses
 
     # ------------------------------------------------------------- predict
@@ -410,6 +514,26 @@ def _learned_layers(rnn, num_layers):
     return list(range(num_layers)) if learned is None else learned
 
 
+def _temperature_layers(rnn):
+    """Layers whose boundary detector has a temperature (known from the
+    modules, so the diagnostics need no look at the values)."""
+    return [
+        layer for layer, detector in enumerate(rnn.boundaries)
+        if getattr(detector, 'temperature', None) is not None
+    ]
+
+
+def top_k_accuracy(scores: torch.Tensor, labels: torch.Tensor,
+                   topk=(1, )) -> list:
+    """Fraction of rows of ``scores`` ``[N, classes]`` whose label ``[N]``
+    is among the ``k`` highest scores, for each ``k`` (mmaction2's
+    ``top_k_accuracy`` on the device: a tensor each, no host sync)."""
+    labels = labels.reshape(-1, 1)
+    ranked = scores.topk(min(max(topk), scores.shape[-1]), dim=-1).indices
+    hits = ranked == labels  # [N, k_max]
+    return [hits[:, :k].any(dim=-1).float().mean() for k in topk]
+
+
 def _stack_or_none(items, dim):
     if any(item is None for item in items):
         return None
@@ -418,9 +542,11 @@ def _stack_or_none(items, dim):
 
 @torch.no_grad()
 def training_diagnostics(outputs: HMANOutputs,
-                         layers=None) -> Dict[str, torch.Tensor]:
+                         layers=None,
+                         tau_layers=None) -> Dict[str, torch.Tensor]:
     """Detached scalars to log: attention entropy, temperatures, boundary
-    rates of ``layers`` (default all; numbered from 1)."""
+    rates of ``layers`` and temperatures of ``tau_layers`` (default all;
+    numbered from 1)."""
     probs = outputs.attention_probs.flatten(2).float()
     entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
     stats = dict(att_entropy=entropy)
@@ -433,9 +559,10 @@ def training_diagnostics(outputs: HMANOutputs,
         stats[f'bnd_rate_l{layer + 1}'] = rates[layer]
     if outputs.tau_boundary is not None:
         taus = outputs.tau_boundary.float().nanmean(dim=(0, 2))
-        for layer, tau in enumerate(taus, start=1):
-            if not torch.isnan(tau):
-                stats[f'tau_bnd_l{layer}'] = tau
+        if tau_layers is None:
+            tau_layers = range(len(taus))
+        for layer in tau_layers:
+            stats[f'tau_bnd_l{layer + 1}'] = taus[layer]
     return stats
 
 

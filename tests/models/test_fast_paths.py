@@ -1,32 +1,37 @@
-"""The fast forms of the head give the values and gradients of the plain
-formulation: the glimpse taken on raw features and projected afterwards
-(projection folded into the attention keys), and the per-sequence weight
-gradient of the recurrent cells (SequenceLinear)."""
+"""The fast path of the head (``fused_sequence=True``) gives the values and
+gradients of its reference loop (``fused_sequence=False``, the formulation
+as written) for every score, both attentions, every boundary kind, with and
+without the input projection; the per-sequence weight gradient of the
+recurrent cells (SequenceLinear) is the per-step one; nothing is kept on a
+module between calls."""
 import pytest
 import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+from hman_mmaction.models.config import set_fused_sequence, use_fused_sequence
 from hman_mmaction.models.hm_lstm import SequenceLinear
 
 NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
+SCORES = ('content', 'bilinear', 'location')
+ATTENTIONS = dict(
+    soft=dict(type='SoftAttention'),
+    hard=dict(
+        type='GumbelHardAttention',
+        temperature=dict(type='AdaptiveTemperature')))
+BOUNDARIES = dict(
+    gumbel=dict(
+        type='GumbelBoundary', temperature=dict(type='AdaptiveTemperature')),
+    hardsigmoid=dict(type='HardSigmoidBoundary', slope=2.0),
+    none=dict(type='NoBoundary'))
 SOFT = dict(type='SoftAttention', hidden_channels=7)
-HARD = dict(
-    type='GumbelHardAttention',
-    hidden_channels=7,
-    temperature=dict(type='AdaptiveTemperature'))
-BILINEAR = dict(type='SoftAttention', score='bilinear')
-HARD_BILINEAR = dict(HARD, score='bilinear')
-RNN = dict(
-    type='HMLSTM',
-    hidden_size=8,
-    num_layers=2,
-    boundary=dict(
-        type='GumbelBoundary', temperature=dict(type='AdaptiveTemperature')))
 
 
-def build_head(attention, feat_channels):
+def build_head(attention,
+               feat_channels,
+               boundary=BOUNDARIES['gumbel'],
+               **kwargs):
     torch.manual_seed(0)
     head = MODELS.build(
         dict(
@@ -34,34 +39,16 @@ def build_head(attention, feat_channels):
             num_classes=NUM_CLASSES,
             in_channels=C,
             num_segments=T,
-            rnn=RNN,
+            rnn=dict(
+                type='HMLSTM', hidden_size=8, num_layers=2, boundary=boundary),
             attention=attention,
             feat_channels=feat_channels,
             att_reg_weight=0.5,
-            dropout_ratio=0.0))
+            dropout_ratio=0.0,
+            **kwargs))
     head.init_weights()
     nn.init.normal_(head.fc_cls.weight)  # not ~0, so gradients are sizeable
     return head.train()
-
-
-def reference_run(head, x):
-    """The plain formulation from public pieces: project every location,
-    keys of the projected features, one ``nn.Linear`` call per cell and
-    step (no SequenceLinear, no folding)."""
-    feats = head._views(x)  # feat_proj applied to all locations
-    keys = head.attention.precompute(feats)
-    state = head._initial_state(feats)
-    hidden, weights = [], []
-    for t in range(T):
-        query = torch.cat(state.h, dim=-1)
-        glance = head.attention(feats[:, t],
-                                None if keys is None else keys[:, t], query)
-        state, _ = head.rnn.step(glance.glimpse, state)
-        hidden.append(torch.stack(state.h, dim=1))
-        weights.append(glance.weights)
-    step_scores = head.fc_cls(
-        head.rnn.output_features(torch.stack(hidden, dim=1)))
-    return step_scores.mean(1), torch.stack(weights, 1)
 
 
 def grads(head, x, loss):
@@ -76,29 +63,76 @@ def grads(head, x, loss):
     return named
 
 
-@pytest.mark.parametrize('feat_channels', [None, 6], ids=['no-proj', 'proj'])
-@pytest.mark.parametrize(
-    'attention', [SOFT, HARD, BILINEAR, HARD_BILINEAR],
-    ids=['soft', 'hard', 'soft-bilinear', 'hard-bilinear'])
-def test_fast_head_matches_plain_formulation_values_and_gradients(
-        attention, feat_channels):
-    head = build_head(attention, feat_channels)
-    x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+def run_path(head, x, fused):
+    head.fused_sequence = fused
     torch.manual_seed(1)  # same Gumbel noise in both runs
-    fast = head.run(x)
-    penalty = head.attention_penalty(fast.attention)
-    fast_grads = grads(head, x, (fast.cls_scores**2).sum() + penalty)
-    torch.manual_seed(1)
-    scores, weights = reference_run(head, x)
-    penalty = head.attention_penalty(weights)
-    ref_grads = grads(head, x, (scores**2).sum() + penalty)
-    assert torch.allclose(fast.cls_scores, scores, atol=1e-5)
-    assert torch.allclose(fast.attention.flatten(2), weights, atol=1e-6)
+    out = head.run(x)
+    loss = (out.cls_scores**2).sum() + head.attention_penalty(out.attention)
+    return out, grads(head, x, loss)
+
+
+@pytest.mark.parametrize('feat_channels', [None, 6], ids=['no-proj', 'proj'])
+@pytest.mark.parametrize('boundary', list(BOUNDARIES))
+@pytest.mark.parametrize('attention', list(ATTENTIONS))
+@pytest.mark.parametrize('score', SCORES)
+def test_fast_path_matches_reference_loop_values_and_gradients(
+        score, attention, boundary, feat_channels):
+    head = build_head(
+        dict(
+            ATTENTIONS[attention],
+            score=score,
+            hidden_channels=7,
+            num_locations=HW * HW), feat_channels, BOUNDARIES[boundary])
+    assert head.fused_sequence  # the default
+    x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+    fast, fast_grads = run_path(head, x, True)
+    ref, ref_grads = run_path(head, x, False)
+    for name in ('cls_scores', 'step_scores', 'attention', 'boundaries',
+                 'glimpses', 'frame_means'):
+        torch.testing.assert_close(
+            getattr(fast, name),
+            getattr(ref, name),
+            rtol=1e-5,
+            atol=1e-5,
+            msg=name)
+    assert fast.boundaries.sum() > 0 or boundary == 'none'
     assert set(fast_grads) == set(ref_grads)
+    params = {n for n, p in head.named_parameters() if p.requires_grad}
+    # every parameter on the path gets a gradient (the temperatures of
+    # soft attention and the location score's keys are not on it)
+    assert 'input' in ref_grads and len(ref_grads) > len(params) // 2
     for name, grad in ref_grads.items():
-        assert grad.abs().sum() > 0, name
-        assert torch.allclose(
-            fast_grads[name], grad, rtol=1e-4, atol=1e-5), name
+        torch.testing.assert_close(
+            fast_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_switch_sets_the_default_of_heads_built_afterwards():
+    assert use_fused_sequence()
+    try:
+        set_fused_sequence(False)
+        assert not build_head(SOFT, 6).fused_sequence
+    finally:
+        set_fused_sequence(True)
+    assert build_head(SOFT, 6).fused_sequence
+
+
+def test_no_state_is_kept_on_modules_between_calls():
+    """A training step leaves every module's attributes as it found them
+    (nothing stored for the next call, e.g. a folded projection)."""
+    for score in SCORES:
+        head = build_head(dict(SOFT, score=score, num_locations=HW * HW), 6)
+        before = {name: dict(vars(m)) for name, m in head.named_modules()}
+        x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+        out = head.run(x)
+        out.cls_scores.sum().backward()
+        after = {name: dict(vars(m)) for name, m in head.named_modules()}
+        assert after.keys() == before.keys()
+        for name, attributes in before.items():
+            assert after[name].keys() == attributes.keys(), (score, name)
+            for key, value in attributes.items():
+                if key.startswith('_') and isinstance(value, dict):
+                    continue  # parameters / buffers / modules / hooks
+                assert after[name][key] is value, (score, name, key)
 
 
 def test_sequence_linear_gives_the_gradients_of_a_linear_per_step():
@@ -160,7 +194,7 @@ def test_sequence_linear_is_plain_linear_without_grad_mode():
 
 
 def test_head_training_step_runs_twice_with_the_same_fast_graph_pieces():
-    """Per-sequence state (stashes) must not leak between iterations."""
+    """Per-sequence pieces (stashes) must not leak between iterations."""
     head = build_head(SOFT, 6)
     x = torch.randn(V * T, C, HW, HW)
     samples = [ActionDataSample().set_gt_label(i) for i in range(V)]
@@ -171,5 +205,4 @@ def test_head_training_step_runs_twice_with_the_same_fast_graph_pieces():
         losses = head.loss(x, samples)
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         seen.append(head.rnn.cells[0].weight.grad.clone())
-    assert head.rnn._step_cells is None
-    assert torch.allclose(seen[0], seen[1])
+    torch.testing.assert_close(seen[0], seen[1])

@@ -116,7 +116,7 @@ def test_gumbel_hard_attention_module_is_finite(device, dtype, tau):
             temperature=dict(type='FixedTemperature', tau=tau))).to(device)
     attention.train()
     logits = extreme_logits((N, 9), device, dtype)
-    attention.logits = lambda keys_t, query: logits.float()
+    attention.logits = lambda keys_t, query, *score_args: logits.float()
     feats = torch.randn(N, 9, 4, device=device, requires_grad=True)
     with torch.autocast(device, dtype=dtype):
         step = attention(feats, None, torch.randn(N, 6, device=device))

@@ -9,6 +9,9 @@ from tests.helpers import load_tool, run_tool
 STATS = {
     'median_ms', 'min_ms', 'mean_ms', 'std_ms', 'repeats', 'ratio', 'peak_mib'
 }
+FLOOR = {
+    'flops', 'bytes', 'compute_ms', 'memory_ms', 'floor_ms', 'floor_ratio'
+}
 
 
 def test_tiny_benchmark_writes_every_figure(tmp_path):
@@ -20,31 +23,49 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     ])
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.loads(out.read_text())
-    assert set(report) == {'meta', 'head', 'end_to_end', 'targets'}
-    for group, variants, reference in (('head', HEAD_VARIANTS, 'lstm'),
-                                       ('end_to_end', E2E_VARIANTS, 'tsn')):
-        assert set(report[group]) == set(variants)
+    assert set(report) == {'meta', 'head', 'machine', 'end_to_end', 'targets'}
+    assert set(report['end_to_end']) == {'32'}  # --tiny: one size
+    for group, variants, reference, stats in ((report['head'], HEAD_VARIANTS,
+                                               'lstm', STATS | FLOOR),
+                                              (report['end_to_end']['32'],
+                                               E2E_VARIANTS, 'tsn', STATS)):
+        assert set(group) == set(variants)
         for variant in variants:
             for mode in MODES:
-                figures = report[group][variant][mode]
-                assert set(figures) == STATS, (group, variant, mode)
+                figures = group[variant][mode]
+                assert set(figures) == stats, (variant, mode)
                 assert figures['repeats'] == 2
                 assert figures['median_ms'] > 0
                 assert figures['peak_mib'] is None  # --no-memory
         for mode in MODES:
-            assert report[group][reference][mode]['ratio'] == 1.0
+            assert group[reference][mode]['ratio'] == 1.0
             for variant in variants:
-                r = report[group][variant][mode]
-                expected = (
-                    r['median_ms'] /
-                    report[group][reference][mode]['median_ms'])
+                r = group[variant][mode]
+                expected = r['median_ms'] / group[reference][mode]['median_ms']
                 assert abs(r['ratio'] - expected) < 1e-9
+    # the floor: work from the shapes, rates measured in the same run
+    for mode in MODES:
+        rates = report['machine'][mode]
+        assert rates['gemm_gflops'] > 0 and rates['stream_gbps'] > 0
+        for variant in HEAD_VARIANTS:
+            r = report['head'][variant][mode]
+            assert r['flops'] > 0 and r['bytes'] > 0
+            assert r['floor_ms'] == max(r['compute_ms'], r['memory_ms'])
+            assert abs(r['compute_ms'] - r['flops'] /
+                       (rates['gemm_gflops'] * 1e6)) < 1e-9
+            assert abs(r['floor_ratio'] -
+                       r['median_ms'] / r['floor_ms']) < 1e-9
+    for variant in HEAD_VARIANTS:  # backward = 2 x forward GEMMs
+        head = report['head'][variant]
+        assert head['train']['flops'] == 3 * head['infer']['flops']
     assert set(report['targets']) == {
-        'head_train_vs_lstm', 'e2e_train_vs_tsn', 'e2e_infer_vs_tsn'
+        'head_train_vs_floor', 'head_train_vs_lstm', 'e2e_train_vs_tsn',
+        'e2e_infer_vs_tsn'
     }
     assert report['meta']['settings']['head_segments'] == 4
     # the printed tables carry every variant
-    for label in ('HM-AN soft', 'Att-LSTM', 'fused nn.LSTM', 'TSN head'):
+    for label in ('HM-AN soft', 'Att-LSTM', 'fused nn.LSTM', 'TSN head',
+                  'x floor', 'GFLOP', 'GEMM'):
         assert label in result.stdout
 
 
@@ -79,6 +100,21 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
             x = torch.randn(s['head_batch'] * s['head_segments'],
                             s['head_channels'], s['head_map'], s['head_map'])
             assert head(x).shape == (s['head_batch'], s['num_classes'])
-        e2e = recognizer_config('hman', s)
+        e2e = recognizer_config('hman', tool.e2e_settings(s, 32))
         assert e2e['cls_head']['attention']['score'] == score
         MODELS.build(e2e)
+
+
+def test_reference_flag_times_the_default_head_on_its_reference_loop():
+    """``--reference`` adds the default head with ``fused_sequence=False``;
+    it has the floor of the fast head (same arithmetic)."""
+    from hman_mmaction.benchmark.speed import REFERENCE_VARIANT, build_cases
+    tool = load_tool('benchmark')
+    s = tool.settings_from(tool.parse_args(['--tiny', '--reference']))
+    cases = build_cases('head', s)
+    assert REFERENCE_VARIANT in cases['train']
+    assert cases['work'][REFERENCE_VARIANT] == cases['work']['hman_soft']
+    cases['train'][REFERENCE_VARIANT]()
+    default = build_cases('head',
+                          tool.settings_from(tool.parse_args(['--tiny'])))
+    assert REFERENCE_VARIANT not in default['train']
