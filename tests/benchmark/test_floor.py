@@ -16,13 +16,24 @@ C, T, V, SIDE = 12, 4, 3, 3
 
 def build_head(score, attention, boundary, feat_channels, query='all'):
     torch.manual_seed(0)
-    head = MODELS.build(dict(
-        type='HMANHead', num_classes=5, in_channels=C, num_segments=T,
-        feat_channels=feat_channels, attention_query=query,
-        rnn=dict(type='HMLSTM', hidden_size=8, num_layers=2,
-                 boundary=dict(type=boundary)),
-        attention=dict(type=attention, score=score, hidden_channels=7,
-                       num_locations=SIDE * SIDE)))
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=5,
+            in_channels=C,
+            num_segments=T,
+            feat_channels=feat_channels,
+            attention_query=query,
+            rnn=dict(
+                type='HMLSTM',
+                hidden_size=8,
+                num_layers=2,
+                boundary=dict(type=boundary)),
+            attention=dict(
+                type=attention,
+                score=score,
+                hidden_channels=7,
+                num_locations=SIDE * SIDE)))
     head.init_weights()
     return head.train()
 
@@ -35,8 +46,7 @@ def counted(fn):
 
 @pytest.mark.parametrize('boundary', ['GumbelBoundary', 'NoBoundary'])
 @pytest.mark.parametrize('feat_channels', [None, 6], ids=['no-proj', 'proj'])
-@pytest.mark.parametrize('attention',
-                         ['SoftAttention', 'GumbelHardAttention'])
+@pytest.mark.parametrize('attention', ['SoftAttention', 'GumbelHardAttention'])
 @pytest.mark.parametrize('score', ['content', 'bilinear', 'location'])
 def test_head_flops_from_shapes_equal_the_counted_flops_of_a_run(
         score, attention, feat_channels, boundary):
@@ -51,11 +61,11 @@ def test_head_flops_from_shapes_equal_the_counted_flops_of_a_run(
 
 
 def test_head_flops_with_the_top_layer_query():
-    head = build_head('content', 'SoftAttention', 'GumbelBoundary', 6,
-                      query='top')
+    head = build_head(
+        'content', 'SoftAttention', 'GumbelBoundary', 6, query='top')
     x = torch.randn(V * T, C, SIDE, SIDE)
-    assert hman_head_flops(head, V, SIDE * SIDE) == counted(
-        lambda: head.run(x))
+    assert hman_head_flops(head, V,
+                           SIDE * SIDE) == counted(lambda: head.run(x))
 
 
 def test_lstm_flops_are_the_gate_gemms_of_every_layer_and_step():
@@ -75,8 +85,8 @@ def test_training_bytes_read_the_input_again_only_when_needed():
     assert work['train']['bytes'] == 3 * x_bytes + 3 * p_bytes
     lstm = MeanPoolLSTM(C, 8, 2, 5, T)
     p_bytes = sum(p.numel() for p in lstm.parameters()) * 4
-    assert head_work('lstm', lstm, x, V)['train']['bytes'] == (
-        2 * x_bytes + 3 * p_bytes)
+    assert head_work('lstm', lstm, x,
+                     V)['train']['bytes'] == (2 * x_bytes + 3 * p_bytes)
 
 
 def test_floor_is_the_slower_of_compute_and_traffic():

@@ -4,7 +4,6 @@ it (it raises on the first break), on both paths, for every score and
 attention and the boundary kinds; the traced step gives the eager values."""
 import pytest
 import torch
-
 from mmaction.registry import MODELS
 
 NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
@@ -12,17 +11,28 @@ NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
 
 def build_head(score, attention, boundary, fused):
     torch.manual_seed(0)
-    attention = dict(type=attention, score=score, hidden_channels=7,
-                     num_locations=HW * HW)
+    attention = dict(
+        type=attention, score=score, hidden_channels=7, num_locations=HW * HW)
     if attention['type'] == 'GumbelHardAttention':
         attention['temperature'] = dict(type='AdaptiveTemperature')
-    head = MODELS.build(dict(
-        type='HMANHead', num_classes=NUM_CLASSES, in_channels=C,
-        num_segments=T, feat_channels=6, attention=attention,
-        rnn=dict(type='HMLSTM', hidden_size=8, num_layers=2,
-                 boundary=dict(type=boundary)),
-        att_reg_weight=0.5, bnd_reg_weight=1.0, aux_loss_weight=0.5,
-        glimpse_residual=True, topk=(1, 5)))
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=NUM_CLASSES,
+            in_channels=C,
+            num_segments=T,
+            feat_channels=6,
+            attention=attention,
+            rnn=dict(
+                type='HMLSTM',
+                hidden_size=8,
+                num_layers=2,
+                boundary=dict(type=boundary)),
+            att_reg_weight=0.5,
+            bnd_reg_weight=1.0,
+            aux_loss_weight=0.5,
+            glimpse_residual=True,
+            topk=(1, 5)))
     head.init_weights()
     head.fused_sequence = fused
     return head.train()
@@ -34,10 +44,9 @@ def step(head, x, labels):
 
 
 @pytest.mark.parametrize('fused', [True, False], ids=['fast', 'reference'])
-@pytest.mark.parametrize('boundary', ['GumbelBoundary', 'NoBoundary',
-                                      'HardSigmoidBoundary'])
-@pytest.mark.parametrize('attention',
-                         ['SoftAttention', 'GumbelHardAttention'])
+@pytest.mark.parametrize(
+    'boundary', ['GumbelBoundary', 'NoBoundary', 'HardSigmoidBoundary'])
+@pytest.mark.parametrize('attention', ['SoftAttention', 'GumbelHardAttention'])
 @pytest.mark.parametrize('score', ['content', 'bilinear', 'location'])
 def test_training_step_compiles_with_fullgraph(score, attention, boundary,
                                                fused):
@@ -123,6 +132,8 @@ def test_training_step_is_cuda_graph_capturable(fused):
         loss.backward()
     graph.replay()
     torch.cuda.synchronize()
-    captured = {n: p.grad.clone() for n, p in head.named_parameters()
-                if p.grad is not None}
+    captured = {
+        n: p.grad.clone()
+        for n, p in head.named_parameters() if p.grad is not None
+    }
     assert captured and torch.isfinite(loss)
