@@ -14,7 +14,7 @@ from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
 from hman_mmaction.engine.runner import HMANRunner
-from tests.helpers import REPO, data_overrides, run_tool
+from tests.helpers import REPO, call_tool, data_overrides
 from tests.robustness.conftest import captured_log
 
 DEMO = 'configs/hman_demo.py'
@@ -28,11 +28,10 @@ def train(root, work_dir, epochs, resume=False):
             'default_hooks.logger.interval=1', 'log_processor.window_size=1',
             'randomness.seed=0'
         ]
-    result = run_tool(
-        ['tools/train.py', DEMO, '--work-dir',
-         str(work_dir)] + (['--resume'] if resume else []) +
-        ['--cfg-options'] + options,
-        timeout=400)
+    result = call_tool('train',
+                       [DEMO, '--work-dir', str(work_dir)] +
+                       (['--resume'] if resume else []) + ['--cfg-options'] +
+                       options)
     assert result.returncode == 0, result.stdout[-3000:]
     return result.stdout
 
