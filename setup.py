@@ -92,10 +92,11 @@ setup(
     ],
     extras_require={
         # the linters of .pre-commit-config.yaml, at its versions
-        # (tests/test_lint.py runs them)
+        # (tests/test_lint.py runs them); pytest-xdist: pytest.ini runs the
+        # suite on two workers
         'tests': [
-            'pytest>=7', 'pytest-timeout', 'flake8==7.1.1', 'isort==5.13.2',
-            'yapf==0.43.0'
+            'pytest>=7', 'pytest-timeout', 'pytest-xdist==3.6.1',
+            'flake8==7.1.1', 'isort==5.13.2', 'yapf==0.43.0'
         ],
         'tensorboard': ['tensorboard'],
     },

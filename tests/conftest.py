@@ -1,13 +1,20 @@
 """Shared test set-up: the plugin is imported (compat fixes + registries)
 and mmaction is the default registry scope, as in every config."""
 import logging
+import os
 
-import pytest
-import torch
-from mmaction.utils import register_all_modules
-from mmengine.registry import DefaultScope
+# One thread per process: `make test` runs the suite on two xdist workers
+# (pytest.ini), each with one intra-op thread, so the two do not fight for
+# the cores; set before torch is imported, inherited by the tools that tests
+# start. An explicit OMP_NUM_THREADS wins.
+os.environ.setdefault('OMP_NUM_THREADS', '1')
 
-import hman_mmaction  # noqa: F401  (applies compat fixes, registers models)
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from mmaction.utils import register_all_modules  # noqa: E402
+from mmengine.registry import DefaultScope  # noqa: E402
+
+import hman_mmaction  # noqa: F401,E402  (compat fixes, registers models)
 
 register_all_modules(init_default_scope=True)
 

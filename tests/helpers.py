@@ -1,10 +1,12 @@
 """Helpers for tests that run code in a fresh interpreter."""
+import itertools
 import os
 import subprocess
 import sys
 import textwrap
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CALLS = itertools.count()  # call_tool's runs in this process
 
 BLOCKER = '''
 import importlib.abc, sys
@@ -53,6 +55,47 @@ def load_tool(name):
     finally:
         sys.path.remove(folder)
     return module
+
+
+def call_tool(name, argv):
+    """``tools/<name>.py``'s ``main(argv)`` in this process: what
+    :func:`run_tool` proves of a tool run, without a new interpreter's
+    imports. Returns a CompletedProcess whose ``stdout`` holds what the run
+    printed and logged, then the traceback of an exception it raised
+    (``returncode`` 1, or a ``SystemExit``'s code).
+
+    A train or test run gets its own ``experiment_name``: mmengine names a
+    run's logger after the config and the second it started, and a second
+    run of the same config within that second would log through the first
+    one's handlers. The tool's thread count is restored afterwards."""
+    import contextlib
+    import io
+    import traceback
+
+    import torch
+    argv = list(argv)
+    if name in ('train', 'test'):
+        argv += [
+            '--cfg-options',
+            f'experiment_name=call{next(_CALLS)}_{os.getpid()}'
+        ]
+    output, returncode, threads = io.StringIO(), 0, torch.get_num_threads()
+    with contextlib.redirect_stdout(output), \
+            contextlib.redirect_stderr(output):
+        try:
+            load_tool(name).main(argv)
+        except SystemExit as error:
+            if isinstance(error.code, int) or error.code is None:
+                returncode = error.code or 0
+            else:
+                print(error.code)
+                returncode = 1
+        except Exception:
+            traceback.print_exc(file=output)
+            returncode = 1
+        finally:
+            torch.set_num_threads(threads)
+    return subprocess.CompletedProcess(argv, returncode, output.getvalue())
 
 
 def run_tool(args, env=None, cwd=None, timeout=600):

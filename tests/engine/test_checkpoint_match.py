@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
-from tests.helpers import data_overrides, make_tiny_dataset, run_tool
+from tests.helpers import call_tool, data_overrides, make_tiny_dataset
 
 HMAN = 'configs/hman_demo.py'
 TSN = 'configs/demo/tsn_demo.py'
@@ -52,10 +52,11 @@ def test_init_recognizer_refuses_the_other_models_checkpoint(
 
 def test_test_tool_refuses_a_tsn_checkpoint_for_the_hman_config(
         checkpoints, tiny_dataset, tmp_path):
-    result = run_tool([
-        'tools/test.py', HMAN, checkpoints[TSN], '--work-dir',
-        str(tmp_path), '--cfg-options'
-    ] + data_overrides(tiny_dataset.root, workers=0))
+    result = call_tool(
+        'test',
+        [HMAN, checkpoints[TSN], '--work-dir',
+         str(tmp_path), '--cfg-options'] +
+        data_overrides(tiny_dataset.root, workers=0))
     assert result.returncode != 0
     assert 'CheckpointMismatchError' in result.stdout
     assert 'cls_head.rnn' in result.stdout

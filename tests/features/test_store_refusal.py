@@ -9,7 +9,7 @@ from hman_mmaction.features import (CachedFeatureDataset, StoreMismatchError,
                                     extract_features)
 from hman_mmaction.features.extract import state_dict_sha256
 from tests.features.conftest import demo_config, save_checkpoint
-from tests.helpers import run_tool
+from tests.helpers import call_tool
 
 
 def test_store_of_another_checkpoint_is_refused(tiny_videos, demo_store,
@@ -43,10 +43,10 @@ def test_store_of_another_backbone_config_is_refused(tiny_videos, demo_store):
 def test_split_with_another_pipeline_is_refused_by_the_cli(
         tiny_videos, demo_store, demo_checkpoint):
     root = tiny_videos.root
-    result = run_tool([
-        'tools/extract_features.py', 'configs/hman_demo.py', demo_checkpoint,
-        '--out', demo_store, '--splits', 'val', '--views', '2', '--batch-size',
-        '4', '--cfg-options',
+    result = call_tool('extract_features', [
+        'configs/hman_demo.py', demo_checkpoint, '--out', demo_store,
+        '--splits', 'val', '--views', '2', '--batch-size', '4',
+        '--cfg-options',
         f'val_dataloader.dataset.ann_file={root}/val_list_videos.txt',
         f'val_dataloader.dataset.data_prefix.video={root}/videos',
         'val_dataloader.dataset.pipeline.1.frame_interval=2'

@@ -8,7 +8,7 @@ from mmaction.registry import DATASETS
 from mmengine.config import Config
 
 from hman_mmaction.datasets import AnnotationError, CheckedVideoDataset
-from tests.helpers import data_overrides, run_tool
+from tests.helpers import call_tool, data_overrides
 from tests.robustness.conftest import captured_log
 
 GOOD = ['train/00000.mp4 2', 'train/00001.mp4 4', 'train/00002.mp4 3']
@@ -124,12 +124,10 @@ def test_training_stops_before_the_first_iteration_on_a_bad_list(
         f'train_dataloader.dataset.ann_file={ann_file}',
         'train_cfg.max_epochs=1'
     ]
-    result = run_tool(
-        [
-            'tools/train.py', 'configs/hman_demo.py', '--work-dir',
-            str(tmp_path / 'work'), '--cfg-options'
-        ] + options,
-        timeout=300)
+    result = call_tool('train', [
+        'configs/hman_demo.py', '--work-dir',
+        str(tmp_path / 'work'), '--cfg-options'
+    ] + options)
     assert result.returncode != 0
     assert 'AnnotationError' in result.stdout
     assert f'{ann_file}: 2 invalid line(s) of 5' in result.stdout

@@ -9,12 +9,13 @@ with persistent workers says that it cannot be exact."""
 import glob
 import json
 import os.path as osp
+import shutil
 
 from mmengine.config import Config
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
 from hman_mmaction.engine.runner import HMANRunner
-from tests.helpers import REPO, data_overrides, run_tool
+from tests.helpers import REPO, call_tool, data_overrides
 from tests.robustness.conftest import captured_log
 
 DEMO = 'configs/hman_demo.py'
@@ -28,11 +29,10 @@ def train(root, work_dir, epochs, resume=False):
             'default_hooks.logger.interval=1', 'log_processor.window_size=1',
             'randomness.seed=0'
         ]
-    result = run_tool(
-        ['tools/train.py', DEMO, '--work-dir',
-         str(work_dir)] + (['--resume'] if resume else []) +
-        ['--cfg-options'] + options,
-        timeout=400)
+    result = call_tool('train',
+                       [DEMO, '--work-dir', str(work_dir)] +
+                       (['--resume'] if resume else []) + ['--cfg-options'] +
+                       options)
     assert result.returncode == 0, result.stdout[-3000:]
     return result.stdout
 
@@ -54,11 +54,16 @@ def test_config_default_workers_resume_exactly_after_validation(
     cfg = Config.fromfile(osp.join(REPO, DEMO))
     assert cfg.train_dataloader.num_workers > 0  # workers included
     assert cfg.train_cfg.val_interval == 1  # validation after epoch 1
-    train(tiny_dataset.root, tmp_path / 'reference', 2)
-    reference = losses(tmp_path / 'reference')
-    interrupted = tmp_path / 'interrupted'
-    log = train(tiny_dataset.root, interrupted, 1)
+    log = train(tiny_dataset.root, tmp_path / 'reference', 2)
     assert 'Epoch(val) [1]' in log  # validation ran after the checkpoint
+    reference = losses(tmp_path / 'reference')
+    # interrupted right after the epoch-1 checkpoint: a work dir holding
+    # only that checkpoint, saved before the validation of epoch 1
+    interrupted = tmp_path / 'interrupted'
+    interrupted.mkdir()
+    shutil.copy(tmp_path / 'reference' / 'epoch_1.pth', interrupted)
+    (interrupted /
+     'last_checkpoint').write_text(str(interrupted / 'epoch_1.pth'))
     log = train(tiny_dataset.root, interrupted, 2, resume=True)
     assert 'resumed epoch: 1' in log
     assert 'Resuming with train_dataloader.persistent_workers' not in log

@@ -1,6 +1,9 @@
 """A training killed with SIGKILL mid-epoch resumes (``--resume``) to the
 very same losses as an uninterrupted run, also when the newest checkpoint
-was cut short, and never trusts a checkpoint it cannot read."""
+was cut short, and never trusts a checkpoint it cannot read.
+
+The killed run is ``python tools/train.py`` in its own process; the
+uninterrupted and the resumed runs call the tool's ``main(argv)`` here."""
 import glob
 import json
 import os
@@ -12,9 +15,10 @@ import sys
 import time
 
 import pytest
+import torch
 
-from tests.helpers import REPO, data_overrides
-from tests.robustness.conftest import fault_config, run_tool
+from tests.helpers import REPO, call_tool, data_overrides
+from tests.robustness.conftest import fault_config
 
 DEMO = 'configs/hman_demo.py'
 ITERS_PER_EPOCH = 4  # 8 train videos, batch 2
@@ -43,6 +47,21 @@ def train_args(root, work_dir, extra=(), resume=False, config=DEMO):
             ['--cfg-options'] + options(root, extra))
 
 
+def train_here(root, work_dir, resume=False):
+    """``tools/train.py``'s ``main(argv)`` in this process; the
+    process-wide switches of ``randomness.deterministic`` are put back."""
+    switches = (torch.are_deterministic_algorithms_enabled(),
+                torch.backends.cudnn.deterministic,
+                torch.backends.cudnn.benchmark)
+    try:
+        return call_tool('train',
+                         train_args(root, work_dir, resume=resume)[1:])
+    finally:
+        torch.use_deterministic_algorithms(switches[0])
+        (torch.backends.cudnn.deterministic,
+         torch.backends.cudnn.benchmark) = switches[1:]
+
+
 def losses(work_dir):
     """``{iteration: loss}`` from every json log in the work dir (a resumed
     run writes a new one; a later value for an iteration wins)."""
@@ -61,7 +80,7 @@ def losses(work_dir):
 def reference(tiny_dataset, tmp_path_factory):
     """Losses of an uninterrupted run."""
     work_dir = tmp_path_factory.mktemp('uninterrupted')
-    result = run_tool(train_args(tiny_dataset.root, work_dir), timeout=400)
+    result = train_here(tiny_dataset.root, work_dir)
     assert result.returncode == 0, result.stdout[-3000:]
     found = losses(work_dir)
     assert sorted(found) == list(range(1, MAX_EPOCHS * ITERS_PER_EPOCH + 1))
@@ -109,7 +128,7 @@ def resume(root, killed, tmp_path):
     shutil.copytree(killed, work_dir)
     last = work_dir / 'last_checkpoint'  # holds an absolute path
     last.write_text(str(work_dir / osp.basename(last.read_text().strip())))
-    result = run_tool(train_args(root, work_dir, resume=True), timeout=400)
+    result = train_here(root, work_dir, resume=True)
     return work_dir, result
 
 

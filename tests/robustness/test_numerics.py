@@ -11,8 +11,7 @@ from mmaction.registry import MODELS
 from mmengine.config import Config
 
 from hman_mmaction.models.gumbel import binary_concrete, gumbel_softmax
-from tests.helpers import data_overrides
-from tests.robustness.conftest import run_tool
+from tests.helpers import call_tool, data_overrides
 
 N = 10_000
 TAUS = [1.0, 0.1, 0.01]
@@ -127,13 +126,11 @@ def test_gumbel_hard_attention_module_is_finite(device, dtype, tau):
 
 def test_the_demo_trains_with_amp_on_cpu_with_finite_losses(
         tiny_dataset, tmp_path):
-    result = run_tool(
-        [
-            'tools/train.py', 'configs/hman_demo.py', '--amp', '--work-dir',
-            str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1',
-            'default_hooks.logger.interval=1', 'log_processor.window_size=1'
-        ] + data_overrides(tiny_dataset.root, batch_size=2),
-        timeout=300)
+    result = call_tool('train', [
+        'configs/hman_demo.py', '--amp', '--work-dir',
+        str(tmp_path), '--cfg-options', 'train_cfg.max_epochs=1',
+        'default_hooks.logger.interval=1', 'log_processor.window_size=1'
+    ] + data_overrides(tiny_dataset.root, batch_size=2))
     assert result.returncode == 0, result.stdout[-3000:]
     assert 'BF16AmpOptimWrapper' in result.stdout
     log = glob.glob(str(tmp_path / '*' / 'vis_data' / 'scalars.json'))[0]

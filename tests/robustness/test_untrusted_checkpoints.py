@@ -9,8 +9,7 @@ import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from hman_mmaction.compat.checkpoint_globals import UntrustedCheckpointError
-from tests.helpers import data_overrides
-from tests.robustness.conftest import run_tool
+from tests.helpers import call_tool, data_overrides
 
 DEMO = 'configs/hman_demo.py'
 
@@ -86,9 +85,9 @@ def test_the_tools_refuse_it(how, evil, tiny_dataset, tmp_path):
     work_dir = tmp_path / 'work'
     options = data_overrides(tiny_dataset.root) + ['train_cfg.max_epochs=1']
     if how == 'test':
-        args = ['tools/test.py', DEMO, path]
+        tool, args = 'test', [DEMO, path]
     else:
-        args = ['tools/train.py', DEMO]
+        tool, args = 'train', [DEMO]
         if how == 'resume':
             args += ['--resume', path]
         elif how == 'auto_resume':  # last_checkpoint names the evil file
@@ -97,9 +96,9 @@ def test_the_tools_refuse_it(how, evil, tiny_dataset, tmp_path):
             args += ['--resume']
         else:
             options.append(f'load_from={path}')
-    result = run_tool(
-        args + ['--work-dir', str(work_dir), '--cfg-options'] + options,
-        timeout=300)
+    result = call_tool(
+        tool,
+        args + ['--work-dir', str(work_dir), '--cfg-options'] + options)
     assert result.returncode != 0
     assert 'UntrustedCheckpointError' in result.stdout
     assert_refused(result.stdout, path)

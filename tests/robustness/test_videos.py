@@ -13,8 +13,8 @@ from mmaction.structures import ActionDataSample
 from mmengine.config import Config
 
 from hman_mmaction.datasets import BrokenVideoError
-from tests.helpers import data_overrides
-from tests.robustness.conftest import (BROKEN_KINDS, captured_log, run_tool,
+from tests.helpers import call_tool, data_overrides
+from tests.robustness.conftest import (BROKEN_KINDS, captured_log,
                                        write_short_video)
 
 DATA_CFG = Config.fromfile('configs/_base_/datasets/synthetic_actions.py')
@@ -129,20 +129,16 @@ def train_then_test(root, work_dir):
         'val_dataloader.dataset.skip_broken_videos=True',
         'test_dataloader.dataset.skip_broken_videos=True'
     ]
-    train = run_tool(
-        [
-            'tools/train.py', 'configs/hman_demo.py', '--work-dir',
-            str(work_dir), '--cfg-options'
-        ] + options,
-        timeout=300)
+    train = call_tool(
+        'train',
+        ['configs/hman_demo.py', '--work-dir',
+         str(work_dir), '--cfg-options'] + options)
     dump = str(work_dir / 'preds.pkl')
-    test = run_tool(
-        [
-            'tools/test.py', 'configs/hman_demo.py',
-            str(work_dir / 'epoch_1.pth'), '--work-dir',
-            str(work_dir), '--dump', dump, '--cfg-options'
-        ] + options,
-        timeout=300)
+    test = call_tool('test', [
+        'configs/hman_demo.py',
+        str(work_dir / 'epoch_1.pth'), '--work-dir',
+        str(work_dir), '--dump', dump, '--cfg-options'
+    ] + options)
     return train, test, dump
 
 

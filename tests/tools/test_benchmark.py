@@ -4,7 +4,7 @@ import json
 
 from hman_mmaction.benchmark.speed import E2E_VARIANTS, HEAD_VARIANTS, MODES
 from hman_mmaction.benchmark.timing import probe_memory
-from tests.helpers import load_tool, run_tool
+from tests.helpers import call_tool, load_tool
 
 STATS = {
     'median_ms', 'min_ms', 'mean_ms', 'std_ms', 'repeats', 'ratio', 'peak_mib'
@@ -16,9 +16,8 @@ FLOOR = {
 
 def test_tiny_benchmark_writes_every_figure(tmp_path):
     out = tmp_path / 'bench.json'
-    result = run_tool([
-        'tools/benchmark.py', '--tiny', '--no-memory', '--threads', '1',
-        '--repeats', '2', '--json',
+    result = call_tool('benchmark', [
+        '--tiny', '--no-memory', '--threads', '1', '--repeats', '2', '--json',
         str(out)
     ])
     assert result.returncode == 0, result.stdout[-3000:]

@@ -1,8 +1,10 @@
 """tools/benchmark_accuracy.py: the pair scores on hand-made predictions and
-one tiny end-to-end run (train + test subprocesses, table and json)."""
+one tiny end-to-end run (pretraining, feature extraction, train + test of
+every run, table and json)."""
 import argparse
 import json
 import math
+import os.path as osp
 
 import pytest
 import torch
@@ -10,7 +12,7 @@ import torch
 from hman_mmaction.benchmark.accuracy import (boundary_layers, pair_accuracy,
                                               plateau_exit, results_table)
 from hman_mmaction.datasets.synthetic_actions import order_swapped_pairs
-from tests.helpers import run_tool
+from tests.helpers import call_tool, load_tool
 
 NAMES = ['up-left', 'left-up', 'up-down', 'down-up', 'up-left-up']
 
@@ -121,22 +123,40 @@ def test_results_table_reports_boundaries_only_for_learned_detectors():
     assert tsn.rstrip(' |').endswith('— | — | — | —')
 
 
+def run_in_process(command, log_path):
+    """The tool's ``run`` (``python tools/<tool>.py ...`` in a subprocess),
+    but the tool's ``main(argv)`` in this process: ten runs without ten
+    interpreter start-ups (tests/tools/test_train_entry_points.py starts
+    the tools as commands). One run at a time (``--jobs 1``): mmengine's
+    current logger and message hub are per process."""
+    tool = osp.splitext(osp.basename(command[0]))[0]
+    result = call_tool(tool, command[1:])
+    with open(log_path, 'w') as f:
+        f.write(result.stdout)
+    if result.returncode:
+        raise RuntimeError(f'{" ".join(command)} failed:\n'
+                           f'{result.stdout[-3000:]}')
+
+
 @pytest.mark.slow
-def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(tmp_path):
+def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
+        tmp_path, monkeypatch, capsys):
     out, js = tmp_path / 'results.md', tmp_path / 'results.json'
-    result = run_tool([
-        'tools/benchmark_accuracy.py', '--tasks', 'flat', '--models',
-        'hman_soft', 'tsn', '--seeds', '0', '--pretrain-epochs', '1',
-        '--head-epochs', '1', '--scratch-epochs', '1', '--train', '8',
-        '--test', '6', '--spec', 'num_frames=16', '--batch-size', '4',
-        '--workers', '0', '--data-root',
+    tool = load_tool('benchmark_accuracy')
+    monkeypatch.setattr(tool, 'run', run_in_process)
+    monkeypatch.chdir(tmp_path)  # the tool changes to the repository
+    tool.main([
+        '--tasks', 'flat', '--models', 'hman_soft', 'tsn', '--seeds', '0',
+        '--pretrain-epochs', '1', '--head-epochs', '1', '--scratch-epochs',
+        '1', '--train', '8', '--test', '6', '--spec', 'num_frames=16',
+        '--batch-size', '4', '--workers', '0', '--jobs', '1', '--data-root',
         str(tmp_path / 'data'), '--work-dir',
         str(tmp_path / 'work'), '--out',
         str(out), '--json',
         str(js)
     ])
-    assert result.returncode == 0, result.stdout[-3000:]
     text = out.read_text()
+    assert text in capsys.readouterr().out  # the table is printed too
     assert '**flat task, pretrained recipe**' in text
     assert '**flat task, scratch recipe**' in text
     zoo = [

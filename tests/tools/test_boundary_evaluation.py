@@ -8,7 +8,7 @@ import torch
 from mmaction.registry import MODELS
 from mmengine.config import Config
 
-from tests.helpers import REPO, data_overrides, run_tool
+from tests.helpers import REPO, call_tool, data_overrides
 
 DEMO = 'configs/hman_demo.py'
 
@@ -39,8 +39,8 @@ def test_test_tool_prints_boundary_metrics_per_layer(how, tiny_dataset,
         config = tmp_path / 'hman_demo_boundaries.py'
         config.write_text(CONFIG.format(demo=osp.join(REPO, DEMO)))
         args = [str(config), str(checkpoint)]
-    result = run_tool(
-        ['tools/test.py'] + args +
+    result = call_tool(
+        'test', args +
         ['--work-dir', str(tmp_path / 'test'), '--cfg-options'] +
         data_overrides(tiny_dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]

@@ -10,7 +10,7 @@ import os.path as osp
 
 import torch
 
-from tests.helpers import REPO, data_overrides, free_port, run_tool
+from tests.helpers import REPO, call_tool, data_overrides, free_port, run_tool
 
 BASE = osp.join(REPO, 'configs', 'demo', 'ablations',
                 'hman-hardsigmoid-bnd_demo.py')
@@ -40,10 +40,10 @@ def test_two_processes_match_one_process_with_the_same_global_batch(
     env = dict(PYTHONPATH=REPO)
     CONFIG = str(tmp_path / 'recording.py')
     (tmp_path / 'recording.py').write_text(RECORDING)
-    single = run_tool(
-        ['tools/train.py', CONFIG, '--work-dir',
-         str(tmp_path / 'one')] + options(tiny_dataset, 4),
-        env=env)
+    single = call_tool(  # in this process; torchrun below starts two
+        'train',
+        [CONFIG, '--work-dir', str(tmp_path / 'one')] +
+        options(tiny_dataset, 4))
     assert single.returncode == 0, single.stdout[-4000:]
     double = run_tool(
         [

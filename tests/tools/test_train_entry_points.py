@@ -1,24 +1,16 @@
 """The demo config trains through our tools/train.py, through mmaction2's
 own tools/train.py (custom_imports), and under torchrun with 2 CPU
-processes."""
+processes, each a command in a fresh interpreter."""
 import glob
 import os.path as osp
 
 import mmaction
 
-from tests.helpers import data_overrides, free_port, run_tool
+from tests.helpers import free_port, run_tool
+from tests.tools.conftest import DEMO, one_epoch
 
-DEMO = 'configs/hman_demo.py'
 UPSTREAM_TRAIN = osp.join(
     osp.dirname(mmaction.__file__), '.mim', 'tools', 'train.py')
-
-
-def one_epoch(dataset, work_dir):
-    return [
-        '--work-dir',
-        str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
-        'default_hooks.logger.interval=1'
-    ] + data_overrides(dataset.root)
 
 
 def assert_trained(result, work_dir):
@@ -27,10 +19,9 @@ def assert_trained(result, work_dir):
     assert 'Epoch(val) [1]' in result.stdout
 
 
-def test_our_train_script_trains_the_demo_config(tiny_dataset, tmp_path):
-    result = run_tool(['tools/train.py', DEMO] +
-                      one_epoch(tiny_dataset, tmp_path))
-    assert_trained(result, tmp_path)
+def test_our_train_script_trains_the_demo_config(demo_run):
+    work_dir, result = demo_run  # python tools/train.py, one epoch
+    assert_trained(result, work_dir)
 
 
 def test_upstream_mmaction_train_script_trains_our_config(

@@ -5,7 +5,7 @@ import os
 import cv2
 import numpy as np
 
-from tests.helpers import run_tool
+from tests.helpers import call_tool
 
 CLASSES = ['ApplyEyeMakeup', 'Archery', 'Basketball']
 
@@ -56,8 +56,8 @@ def test_hman_ucf101_config_trains_one_iteration_on_the_ucf101_layout(
             f'{loader}.batch_size=1', f'{loader}.num_workers=0',
             f'{loader}.persistent_workers=False'
         ]
-    result = run_tool([
-        'tools/train.py', 'configs/hman_ucf101.py', '--work-dir',
+    result = call_tool('train', [
+        'configs/hman_ucf101.py', '--work-dir',
         str(tmp_path / 'work'), '--cfg-options', 'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1'
     ] + options)

@@ -12,7 +12,7 @@ import torch
 from mmaction.registry import VISBACKENDS, VISUALIZERS
 from mmengine.config import Config
 
-from tests.helpers import REPO, data_overrides, make_tiny_dataset, run_tool
+from tests.helpers import REPO, call_tool, data_overrides, make_tiny_dataset
 from .conftest import HARD
 
 pytestmark = pytest.mark.slow  # a one-epoch training run
@@ -28,8 +28,8 @@ def tiny_run(tmp_path_factory):
     data = make_tiny_dataset(
         tmp_path_factory.mktemp('data'), train=8, val=4, test=0)
     work_dir = tmp_path_factory.mktemp('run')
-    result = run_tool([
-        'tools/train.py', HARD, '--work-dir',
+    result = call_tool('train', [
+        HARD, '--work-dir',
         str(work_dir), '--cfg-options', 'train_cfg.max_epochs=1',
         'default_hooks.logger.interval=1'
     ] + data_overrides(data.root))
