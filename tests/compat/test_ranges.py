@@ -41,7 +41,7 @@ def test_every_patch_is_on_inside_its_range(versions):
         'cpu_launcher'
     }),
     ('mmaction2', '1.2.1', {'drn'}),
-    ('mmaction2', '1.3.0', {'drn', 'importlib_metadata'}),
+    ('mmaction2', '1.3.0', {'drn', 'importlib_metadata', 'strict_inference'}),
 ])
 def test_patches_are_off_outside_their_range(versions, distribution, version,
                                              off):
