@@ -109,6 +109,8 @@ def main(argv=None):
 
     import hman_mmaction  # noqa: F401
     from hman_mmaction.apis import inference_hman
+    from hman_mmaction.datasets.synthetic_actions import segments_for_video
+    from hman_mmaction.evaluation.boundary_metric import change_steps
     from hman_mmaction.visualization import (HMANTrace, load_class_names,
                                              plot_attention_grid,
                                              plot_boundaries, read_frames)
@@ -130,8 +132,8 @@ def main(argv=None):
         print(f'test video {index}: label {trace.label(label)}, predicted '
               f'{trace.label(int(trace.pred_score.argmax()))}; attention '
               f'entropy {ratio * uniform:.3f} nats = {ratio:.2f} log K '
-              f'(K={trace.attention[0].size}); top-layer boundaries '
-              f'{trace.boundaries[-1].astype(int).tolist()}')
+              f'(K={trace.attention[0].size}); layer-1 boundaries '
+              f'{trace.boundaries[0].astype(int).tolist()}')
         if chosen is None and (correct or args.index is not None):
             chosen = (index, video, trace)
     if chosen is None:
@@ -143,6 +145,9 @@ def main(argv=None):
     print(f'mean attention entropy over {len(entropies)} videos: '
           f'{np.mean(entropies):.2f} log K')
     frames = read_frames(video, trace.frame_inds)
+    segments = segments_for_video(video)  # ground truth, if generated
+    changes = (None if segments is None else change_steps(
+        trace.frame_inds, segments))
     os.makedirs(args.out, exist_ok=True)
     grid = osp.join(args.out, f'{args.prefix}_attention.png')
     timeline = osp.join(args.out, f'{args.prefix}_boundaries.png')
@@ -151,7 +156,8 @@ def main(argv=None):
             lambda p: plot_attention_grid(trace, frames, p, dpi=args.dpi),
             grid),
         save_small_png(
-            lambda p: plot_boundaries(trace, p, frames=frames, dpi=args.dpi),
+            lambda p: plot_boundaries(
+                trace, p, frames=frames, dpi=args.dpi, changes=changes),
             timeline)
     ]
     print(f'checkpoint {checkpoint}, test video {index} ({video})')
