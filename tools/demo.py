@@ -39,13 +39,12 @@ from hman_mmaction.datasets.synthetic_actions import (config_overrides,
                                                       stale_reason)
 
 BACKBONE_CONFIG = osp.join('configs', 'demo', 'tsn_demo.py')
+DEMO_CONFIG = osp.join('configs', 'demo', 'hman_tsn-pretrained_demo.py')
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument(
-        '--config',
-        default=osp.join('configs', 'demo', 'hman_tsn-pretrained_demo.py'))
+    p.add_argument('--config', default=DEMO_CONFIG)
     p.add_argument(
         '--backbone-epochs',
         type=int,

@@ -25,6 +25,10 @@ import sys
 import numpy as np
 
 HERE = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from demo import DEMO_CONFIG  # noqa: E402  (tools/demo.py)
+
 REPO = osp.dirname(HERE)
 MAX_BYTES = 150 * 1024  # hard limit per figure
 QUANTIZE_ABOVE = 120 * 1024  # larger PNGs are stored with a palette
@@ -32,9 +36,7 @@ QUANTIZE_ABOVE = 120 * 1024  # larger PNGs are stored with a palette
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument(
-        '--config',
-        default=osp.join('configs', 'demo', 'hman_tsn-pretrained_demo.py'))
+    p.add_argument('--config', default=DEMO_CONFIG)
     p.add_argument(
         '--checkpoint', help='default: newest best_*.pth in '
         '--work-dir')
