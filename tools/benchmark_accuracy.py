@@ -339,6 +339,17 @@ def variant_tag(cfg_options):
     return '_' + digest[:8]
 
 
+def run_command(job):
+    """What identifies a run for reuse: the config's full text (its bases
+    resolved, so an edited config or base is run again), the epochs and the
+    overrides."""
+    from mmengine.config import Config
+    config = Config.fromfile(job['config']).to_dict()
+    text = json.dumps(config, sort_keys=True, default=str)
+    digest = hashlib.sha1(text.encode()).hexdigest()
+    return [job['config'], digest, job['epochs'], job['options']]
+
+
 def execute(job, pairs, num_classes):
     """Train, test and score one run; a finished run with the same
     command (``result.json`` in its folder) is reused, so an interrupted
@@ -347,9 +358,7 @@ def execute(job, pairs, num_classes):
     if osp.isfile(saved):
         with open(saved) as f:
             result = json.load(f)
-        if result.get('command') == [
-                job['config'], job['epochs'], job['options']
-        ]:
+        if result.get('command') == run_command(job):
             result['reused'] = True
             return result
     start = time.time()
@@ -363,7 +372,7 @@ def execute(job, pairs, num_classes):
         for k, v in job.items() if k != 'options'
     },
                   minutes=(time.time() - start) / 60,
-                  command=[job['config'], job['epochs'], job['options']])
+                  command=run_command(job))
     with open(saved, 'w') as f:
         json.dump(result, f, indent=1)
     return result

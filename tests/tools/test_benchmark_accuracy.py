@@ -172,3 +172,17 @@ def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
         if run['model'] == 'hman_soft':
             layers = run['boundaries']['layers']
             assert layers and 0.0 <= layers[0]['f1'] <= 1.0
+
+
+def test_a_finished_run_is_reused_only_for_the_same_config_text(tmp_path):
+    from tests.helpers import load_tool
+    tool = load_tool('benchmark_accuracy')
+    config = tmp_path / 'model.py'
+    config.write_text('model = dict(type="A", depth=18)\n')
+    job = dict(config=str(config), epochs=4, options=['a=1'])
+    first = tool.run_command(job)
+    assert tool.run_command(job) == first
+    config.write_text('model = dict(type="A", depth=34)\n')  # edited
+    assert tool.run_command(job) != first
+    assert tool.run_command(dict(job,
+                                 options=['a=2'])) != tool.run_command(job)
