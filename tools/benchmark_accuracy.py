@@ -46,8 +46,8 @@ import hman_mmaction  # noqa: F401  (compat fixes)
 from hman_mmaction.benchmark.accuracy import (boundary_layers, latest_metrics,
                                               load_dump, pair_accuracy,
                                               plateau_exit, results_table,
-                                              train_rates, training_curve,
-                                              zoo_table)
+                                              schedule_overrides, train_rates,
+                                              training_curve, zoo_table)
 from hman_mmaction.datasets.synthetic_actions import (
     HIERARCHICAL_NUM_SEGMENTS, SyntheticActionSpec, class_names,
     config_overrides, generate_dataset, hierarchical_spec, order_swapped_pairs,
@@ -202,17 +202,9 @@ def store_options(store, num_classes, segments, batch_size):
 
 
 def schedule_options(epochs):
-    """Epochs, the cosine decay over them (``param_scheduler[1]`` of
-    ``configs/hman_demo.py``), one checkpoint at the end, a loss logged
-    every 5 iterations (the plateau exit is read from it)."""
-    return [
-        f'train_cfg.max_epochs={epochs}',
-        f'param_scheduler.1.T_max={epochs}',
-        f'param_scheduler.1.end={epochs}',
-        f'default_hooks.checkpoint.interval={epochs}',
-        'default_hooks.checkpoint.save_best=None',
-        'default_hooks.logger.interval=5',
-    ]
+    """The schedule of ``epochs`` (:func:`schedule_overrides`), a loss
+    logged every 5 iterations (the plateau exit is read from it)."""
+    return schedule_overrides(epochs, log_interval=5)
 
 
 # ------------------------------------------------------------------ runs

@@ -33,7 +33,8 @@ REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
 from hman_mmaction.benchmark.accuracy import (latest_metrics, load_dump,
-                                              pair_accuracy)
+                                              pair_accuracy,
+                                              schedule_overrides)
 from hman_mmaction.datasets.synthetic_actions import (config_overrides,
                                                       order_swapped_pairs,
                                                       stale_reason)
@@ -148,16 +149,11 @@ def pretrain_backbone(args, data):
         print(f'pretrained backbone found: {checkpoint} (delete it to '
               'retrain)')
         return checkpoint
-    epochs = args.backbone_epochs
     run([
         sys.executable,
         osp.join('tools', 'train.py'), BACKBONE_CONFIG, '--work-dir', work_dir,
         '--no-validate'
-    ] + data + [
-        f'train_cfg.max_epochs={epochs}', f'param_scheduler.1.T_max={epochs}',
-        f'param_scheduler.1.end={epochs}',
-        'default_hooks.checkpoint.save_best=None'
-    ])
+    ] + data + schedule_overrides(args.backbone_epochs))
     return checkpoint
 
 

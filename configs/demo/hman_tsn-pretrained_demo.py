@@ -16,19 +16,8 @@ load_from = None  # the TSN checkpoint, see above
 
 max_epochs = 12
 train_cfg = dict(max_epochs=max_epochs)
+# the base's warm-up and cosine decay, the decay over these epochs
 param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=0.1,
-        by_epoch=True,
-        begin=0,
-        end=1,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        T_max=max_epochs,
-        eta_min=1e-5,
-        by_epoch=True,
-        begin=0,
-        end=max_epochs)
+    _base_.param_scheduler[0],
+    dict(_base_.param_scheduler[1], T_max=max_epochs, end=max_epochs)
 ]

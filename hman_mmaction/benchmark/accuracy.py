@@ -16,7 +16,7 @@ import json
 import math
 import os.path as osp
 import pickle
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
@@ -74,6 +74,24 @@ def load_dump(path: str) -> Tuple[torch.Tensor, torch.Tensor]:
     labels = torch.stack(
         [torch.as_tensor(r['gt_label']).reshape(-1)[0] for r in results])
     return scores, labels.long()
+
+
+def schedule_overrides(epochs: int,
+                       log_interval: Optional[int] = None) -> List[str]:
+    """``--cfg-options`` that train a demo-family config (``param_scheduler``
+    = warm-up, cosine decay as in ``configs/hman_demo.py``) for ``epochs``
+    with the decay over them and one checkpoint, ``epoch_<epochs>.pth``, at
+    the end; ``log_interval`` sets the logger's (default: the config's)."""
+    options = [
+        f'train_cfg.max_epochs={epochs}',
+        f'param_scheduler.1.T_max={epochs}',
+        f'param_scheduler.1.end={epochs}',
+        f'default_hooks.checkpoint.interval={epochs}',
+        'default_hooks.checkpoint.save_best=None',
+    ]
+    if log_interval is not None:
+        options.append(f'default_hooks.logger.interval={log_interval}')
+    return options
 
 
 def latest_metrics(test_dir: str) -> Dict[str, float]:
