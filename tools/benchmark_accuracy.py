@@ -7,6 +7,7 @@ flat 12-class task and on its hierarchical variant.
         [--scratch-tasks flat]
         [--models hman_soft hman_hard attlstm tsn] [--data-seed 0]
         [--work-dir work_dirs/benchmark_accuracy] [--out results.md]
+        [--cfg-options K=V ...] [--head-options K=V ...]
 
 Recipes (docs/benchmarks.md):
 
@@ -143,6 +144,13 @@ def parse_args(argv=None):
         nargs='+',
         default=[],
         help='extra key=value overrides for every run')
+    p.add_argument(
+        '--head-options',
+        nargs='+',
+        default=[],
+        help='key=value overrides for the recurrent heads\' runs only (not '
+        'TSN, not the pretraining), e.g. model.cls_head.attention.score='
+        'bilinear: an ablation beside the main run in the same --work-dir')
     return p.parse_args(argv)
 
 
@@ -299,10 +307,12 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
             config = osp.join('configs', scratch)
             run_options = options
             epochs = args.scratch_epochs
+        extra = list(args.cfg_options)
         if model != 'tsn':  # TSN's head takes the frame count at run time
             run_options = run_options + [
                 f'model.cls_head.num_segments={segments}'
             ]
+            extra += args.head_options
         for seed in args.seeds:
             jobs.append(
                 dict(
@@ -313,9 +323,9 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
                     config=config,
                     seed=seed,
                     epochs=epochs,
-                    options=run_options + list(args.cfg_options),
+                    options=run_options + extra,
                     work_dir=osp.join(args.work_dir, task, recipe,
-                                      model + variant_tag(args.cfg_options),
+                                      model + variant_tag(extra),
                                       f'seed{seed}')))
     return jobs
 
