@@ -15,13 +15,11 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
   location, so ``num_locations`` must be given.
 
 ``forward(feats_t, keys_t, query, fold_query=None) -> AttentionStep`` with
-``feats_t`` ``[N, K, D]``, ``keys_t`` the precomputed ``[N, K, A]`` (or
-``None``), ``query`` ``[N, Q]``. ``columns=True`` says that ``feats_t`` is
-a transposed view of ``[N, D, K]`` matrices (channel-first backbone
-features, what ``HMANHead``'s fast path passes for the bilinear and location
-scores): the products with ``feats_t`` are then taken as ``[D, K]``
-matrices, so that its gradient comes out in that layout, with no
-transposing copy of the map.
+``feats_t`` the frame's features, ``[N, K, D]`` rows or a step of a
+:class:`~hman_mmaction.models.feature_map.FeatureMap` (what ``HMANHead``'s
+fast path passes: the products with the map then write its gradient once
+for all steps), ``keys_t`` the precomputed ``[N, K, A]`` (the frame itself
+for ``'bilinear'``, ``None`` for ``'location'``), ``query`` ``[N, Q]``.
 
 Fast form with an input projection ``a = P a' + p`` (``HMANHead``'s
 ``feat_channels``): the weights sum to one over ``K``, so ``sum_k alpha_k (P
@@ -42,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from .feature_map import FeatureMap, as_frame
 from .gumbel import TAU_MIN, gumbel_softmax
 
 
@@ -67,25 +66,26 @@ class ContentScore(nn.Module):
     def precompute(self,
                    feats: torch.Tensor,
                    input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
-        """``W_a a`` for all steps and locations: ``[N, T, K, A]``.
+        """``W_a a`` for all steps and locations: ``[N, T, K, A]``, from
+        ``feats`` ``[N, T, K, D]`` or a ``FeatureMap``.
 
         With ``input_proj`` (a ``Linear`` ``P``), ``feats`` are the raw
         features ``a'`` and the keys are ``(W_a P) a' + (W_a p + b)``, i.e.
         ``W_a`` applied to ``P a' + p`` without materialising it.
         """
-        if input_proj is None:
-            return self.key(feats)
-        weight = self.key.weight @ input_proj.weight
-        bias = self.key.bias
-        if input_proj.bias is not None:
-            bias = torch.addmv(bias, self.key.weight, input_proj.bias)
+        weight, bias = self.key.weight, self.key.bias
+        if input_proj is not None:
+            weight = self.key.weight @ input_proj.weight
+            if input_proj.bias is not None:
+                bias = torch.addmv(bias, self.key.weight, input_proj.bias)
+        if isinstance(feats, FeatureMap):  # one GEMM on the raw map
+            return feats.keys(weight, bias)
         return F.linear(feats, weight, bias)
 
     def forward(self,
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None,
-                columns: bool = False) -> torch.Tensor:
+                fold_query: Optional[Callable] = None) -> torch.Tensor:
         hidden = torch.tanh(keys_t + self.query(query).unsqueeze(1))
         return self.energy(hidden).squeeze(-1)
 
@@ -118,8 +118,7 @@ class LocationScore(nn.Module):
     def forward(self,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None,
-                columns: bool = False) -> torch.Tensor:
+                fold_query: Optional[Callable] = None) -> torch.Tensor:
         return self.location(query)
 
 
@@ -144,16 +143,11 @@ class BilinearScore(nn.Module):
     def forward(self,
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None,
-                columns: bool = False) -> torch.Tensor:
+                fold_query: Optional[Callable] = None) -> torch.Tensor:
         direction = self.query(query)  # [N, D]
         if fold_query is not None:  # raw keys: [N, C] = P^T u
             direction = fold_query(direction)
-        direction = direction.to(keys_t.dtype)
-        if columns:  # [N, 1, C] x [N, C, K]
-            return torch.bmm(direction.unsqueeze(1),
-                             keys_t.transpose(1, 2)).squeeze(1)
-        return torch.bmm(keys_t, direction.unsqueeze(-1)).squeeze(-1)
+        return as_frame(keys_t).scores(direction)
 
 
 SCORES = ('content', 'bilinear', 'location')
@@ -169,18 +163,6 @@ def build_score(score: str, feat_channels: int, query_channels: int,
         return LocationScore(query_channels, num_locations)
     raise ValueError(f'attention score must be one of {SCORES}, '
                      f'got {score!r}')
-
-
-def attend(feats_t: torch.Tensor,
-           weights: torch.Tensor,
-           columns: bool = False) -> torch.Tensor:
-    """``x_hat = sum_k alpha_k a_k`` as one batched GEMM: ``[N, D]``;
-    ``columns``: as ``[N, D, K] x [N, K, 1]`` (see the module doc)."""
-    weights = weights.to(feats_t.dtype)
-    if columns:  # [N, D, K] x [N, K, 1]
-        return torch.bmm(feats_t.transpose(1, 2),
-                         weights.unsqueeze(-1)).squeeze(-1)
-    return torch.bmm(weights.unsqueeze(1), feats_t).squeeze(1)
 
 
 @MODELS.register_module()
@@ -224,29 +206,22 @@ class SoftAttention(nn.Module):
         themselves."""
         return self.score.keyed
 
-    def logits(self,
-               keys_t,
-               query,
-               fold_query=None,
-               columns=False) -> torch.Tensor:
-        return self.score(keys_t, query, fold_query, columns).float()
+    def logits(self, keys_t, query, fold_query=None) -> torch.Tensor:
+        return self.score(keys_t, query, fold_query).float()
 
     def forward(self,
                 feats_t: torch.Tensor,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None,
-                columns: bool = False) -> AttentionStep:
+                fold_query: Optional[Callable] = None) -> AttentionStep:
         """One step: ``feats_t`` ``[N, K, D]``, ``keys_t`` (``[:, t]`` of
         :meth:`precompute`), ``query`` ``[N, Q]``. When ``feats_t`` and
         ``keys_t`` are raw features whose keys were precomputed with
         ``input_proj`` ``P`` (the glimpse is then raw too), ``fold_query``
-        is the map ``u -> P^T u`` (``[N, D] -> [N, C]``); ``columns``: see
-        the module doc."""
-        probs = torch.softmax(
-            self.logits(keys_t, query, fold_query, columns), dim=-1)
+        is the map ``u -> P^T u`` (``[N, D] -> [N, C]``)."""
+        probs = torch.softmax(self.logits(keys_t, query, fold_query), dim=-1)
         return AttentionStep(
-            attend(feats_t, probs, columns), probs, probs, None)
+            as_frame(feats_t).glimpse(probs), probs, probs, None)
 
 
 @MODELS.register_module()
@@ -291,9 +266,8 @@ class GumbelHardAttention(SoftAttention):
                 feats_t: torch.Tensor,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None,
-                columns: bool = False) -> AttentionStep:
-        logits = self.logits(keys_t, query, fold_query, columns)
+                fold_query: Optional[Callable] = None) -> AttentionStep:
+        logits = self.logits(keys_t, query, fold_query)
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
         if self.training or self.eval_mode == 'sample':
@@ -304,4 +278,4 @@ class GumbelHardAttention(SoftAttention):
         else:
             weights = probs
         return AttentionStep(
-            attend(feats_t, weights, columns), weights, probs, tau.squeeze(1))
+            as_frame(feats_t).glimpse(weights), weights, probs, tau.squeeze(1))

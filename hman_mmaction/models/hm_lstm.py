@@ -33,9 +33,9 @@ from typing import List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmaction.registry import MODELS
-from torch.autograd.function import once_differentiable
+
+from .deferred import SequenceLinear
 
 
 class HMLSTMState(NamedTuple):
@@ -47,116 +47,6 @@ class HMLSTMState(NamedTuple):
 class StepBoundaries(NamedTuple):
     z: torch.Tensor  # [N, L]
     tau: Optional[torch.Tensor]  # [N, L] or None when no layer has one
-
-
-class _StepStash:
-    """Inputs and output gradients of the steps of one sequence, kept per
-    backward pass (autograd graph task), so that a pass which does not reach
-    the weights (``autograd.grad(loss, inputs)``, ``backward(inputs=...)``)
-    leaves nothing behind for the next one."""
-
-    def __init__(self):
-        self.sink_node = None  # grad_fn of the token, set by SequenceLinear
-        self.passes = {}  # graph task id -> ([x_t], [ds_t])
-
-    def add(self, x: torch.Tensor, ds: torch.Tensor) -> None:
-        """Keep ``(x_t, ds_t)`` if this backward pass will run the sink."""
-        if not torch._C._will_engine_execute_node(self.sink_node):
-            return  # this pass does not want the weight gradient
-        inputs, grads = self.passes.setdefault(
-            torch._C._current_graph_task_id(), ([], []))
-        inputs.append(x)
-        grads.append(ds)
-
-    def take(self):
-        """The ``(x, ds)`` lists of the current pass (emptied), or None."""
-        return self.passes.pop(torch._C._current_graph_task_id(), None)
-
-
-class _WeightGradSink(torch.autograd.Function):
-    """A zero token every step of a sequence takes as input; autograd runs
-    its backward after all those steps' backward, when the stash is full:
-    ``dW = cat(ds)^T cat(x)``, ``db = sum ds``."""
-
-    @staticmethod
-    def forward(ctx, weight, bias, stash):
-        ctx.stash = stash
-        ctx.has_bias = bias is not None
-        ctx.param_dtype = weight.dtype
-        return weight.new_zeros(())
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, _):
-        steps = ctx.stash.take()
-        if not steps or not steps[1]:
-            return None, None, None
-        x = torch.cat(steps[0])
-        ds = torch.cat(steps[1])
-        grad_w = (ds.t() @ x).to(ctx.param_dtype)
-        grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
-        return grad_w, grad_b, None
-
-
-class _DeferredLinear(torch.autograd.Function):
-    """``F.linear`` whose backward returns only the input gradient and
-    stashes ``(x, ds)`` for :class:`_WeightGradSink` (only in a backward
-    pass that runs the sink). Under autocast it computes in the autocast
-    dtype, as ``F.linear`` would."""
-
-    @staticmethod
-    def forward(ctx, x, token, weight, bias, stash):
-        device = x.device.type
-        dtype = x.dtype
-        if torch.is_autocast_enabled(device):
-            dtype = torch.get_autocast_dtype(device)
-        x_c, w_c = x.to(dtype), weight.to(dtype)
-        b_c = None if bias is None else bias.to(dtype)
-        with torch.autocast(device_type=device, enabled=False):
-            out = F.linear(x_c, w_c, b_c)
-        ctx.save_for_backward(x_c, w_c)
-        ctx.stash = stash
-        ctx.x_dtype = x.dtype
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, ds):
-        x_c, w_c = ctx.saved_tensors
-        ds = ds.to(w_c.dtype)
-        ctx.stash.add(x_c, ds)
-        grad_x = None
-        if ctx.needs_input_grad[0]:
-            grad_x = (ds @ w_c).to(ctx.x_dtype)
-        return grad_x, ds.new_zeros(()), None, None, None
-
-
-class SequenceLinear:
-    """``linear`` applied at every step of one sequence, with the weight
-    gradient of all steps computed in one GEMM (see the module doc).
-
-    Build one per sequence (per forward pass); without grad mode, or for a
-    frozen weight, it is plain ``linear``. Any mix of backward passes over
-    the same graph (``autograd.grad`` w.r.t. the inputs with
-    ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
-    gives the weights the gradient ``nn.Linear`` would.
-    """
-
-    def __init__(self, linear: nn.Linear):
-        self.linear = linear
-        self.deferred = (
-            torch.is_grad_enabled() and linear.weight.requires_grad)
-        if self.deferred:
-            self.stash = _StepStash()
-            self.token = _WeightGradSink.apply(linear.weight, linear.bias,
-                                               self.stash)
-            self.stash.sink_node = self.token.grad_fn
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.deferred and torch.is_grad_enabled()):
-            return self.linear(x)
-        return _DeferredLinear.apply(x, self.token, self.linear.weight,
-                                     self.linear.bias, self.stash)
 
 
 @MODELS.register_module()

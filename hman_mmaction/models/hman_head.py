@@ -39,12 +39,14 @@ as written, and ``_fast_loop``: the weights sum to one, so the glimpse is
 taken on the raw ``C``-channel features and the optional projection ``C ->
 D`` is applied to the ``[V, C]`` glimpse, its weights folded into the
 attention keys (one GEMM over all steps and locations before the loop);
-the per-step features and keys are unbound once; in eager mode the
-projection and the HM-LSTM cells compute their weight gradients once per
-sequence (``SequenceLinear``). Nothing is kept on a module between calls;
-no host sync and no data-dependent Python branch in the step, so the
-training step traces with ``torch.compile(fullgraph=True)``
-(``tests/models/test_graph_breaks.py``).
+the map is read through a ``FeatureMap``, which writes its gradient once
+for all steps in ``x``'s layout (one batched GEMM of the per-step rank-one
+terms, added to the key GEMM's term) instead of a map-sized gradient per
+step and product; in eager mode the projection and the HM-LSTM cells
+compute their weight gradients once per sequence (``SequenceLinear``).
+Nothing is kept on a module between calls; no host sync and no
+data-dependent Python branch in the step, so the training step traces
+with ``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``).
 """
 from typing import Dict, NamedTuple, Optional
 
@@ -58,7 +60,8 @@ from mmengine.model.weight_init import normal_init
 from .attention import SoftAttention
 from .config import use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
-from .hm_lstm import SequenceLinear
+from .deferred import SequenceLinear
+from .feature_map import FeatureMap
 
 
 class _QueryFold:
@@ -249,6 +252,12 @@ class HMANHead(BaseHead):
     # ------------------------------------------------------------------ run
     def _raw_views(self, x: torch.Tensor) -> torch.Tensor:
         """``[V*T, C, H, W]`` -> ``a'`` ``[V, T, K, C]`` (a view, no copy)."""
+        self._check_frames(x)
+        views, C = x.shape[0] // self.num_segments, x.shape[1]
+        return x.reshape(views, self.num_segments, C, -1).transpose(2, 3)
+
+    def _check_frames(self, x: torch.Tensor) -> None:
+        """``x`` is ``[V*T, C, H, W]`` with whole views of ``T`` frames."""
         if x.dim() != 4:
             raise ValueError(
                 f'HMANHead expects backbone features [N*T, C, H, W], got shape'
@@ -260,8 +269,6 @@ class HMANHead(BaseHead):
                 f'HMANHead got {x.shape[0]} frames, not a multiple of '
                 f'num_segments={T}. Set cls_head.num_segments to the '
                 'num_clips of the SampleFrames step in your pipelines.')
-        views, C = x.shape[0] // T, x.shape[1]
-        return x.reshape(views, T, C, -1).transpose(2, 3)
 
     def _initial_state(self, mean: torch.Tensor):
         """``h_0, c_0`` from the mean feature ``[V, D]`` (or zeros)."""
@@ -301,39 +308,28 @@ class HMANHead(BaseHead):
         """Same values and gradients as :meth:`_reference_loop`: the glimpse
         is taken on the raw ``C`` channels (the attention weights sum to
         one) and projected to ``D`` once per step, the projection folded into
-        the keys (one GEMM over all steps and locations); features and keys
-        unbound once (indexing ``[:, t]`` would make autograd build a
-        full-size zero gradient of the map per step; bilinear keys are the
-        features: one unbind, one gradient) in the layout the map's
-        gradient is summed in (no transposing copy without a key GEMM); in
-        eager mode the glimpse projection, the folded bilinear query and
-        the cells compute their weight gradients once per sequence
-        (:class:`SequenceLinear`; a compiler builds its own backward from
-        the plain layers)."""
-        raw = self._raw_views(x)  # [V, T, K, C], a view of x [V*T, C, K]
+        the keys (one GEMM over all steps and locations); the map is read
+        through a :class:`FeatureMap`, which writes its gradient once for
+        all steps, in ``x``'s layout; in eager mode the glimpse projection,
+        the folded bilinear query and the cells compute their weight
+        gradients once per sequence (:class:`SequenceLinear`; a compiler
+        builds its own backward from the plain layers)."""
+        self._check_frames(x)
+        fmap = FeatureMap(x, self.num_segments)
         proj = self.feat_proj if isinstance(self.feat_proj,
                                             nn.Linear) else None
-        # The layout the map's gradient is summed in, which the steps, the
-        # sums and the attention's products follow (no other transposing
-        # copy of the map): with keys from a GEMM over every location
-        # (content score), the GEMM's [K, C] rows; else x's own [C, K]
-        # columns (no copy at all).
-        rows = self.attention.keyed
-        keys = self.attention.precompute(raw, input_proj=proj)
-        # a sum scaled on the small result (the backward of a sum is an
-        # expand, added in place; that of a mean a full-size division)
-        # (one view node for the sums and the steps: their gradients meet
-        # in its layout)
-        feats = raw if rows else raw.transpose(2, 3)  # [V, T, K|C, C|K]
-        frames = feats.sum(dim=2 if rows else 3) * (1.0 / raw.shape[2])
+        keys = self.attention.precompute(fmap, input_proj=proj)
+        frames = fmap.frame_means()  # [V, T, C]
         if proj is not None:
             frames = proj(frames)  # [V, T, D]
         state = self._initial_state(frames.mean(dim=1))
-        feat_steps = (  # T x [V, K, C]
-            feats.unbind(1)
-            if rows else [step.transpose(1, 2) for step in feats.unbind(1)])
-        key_steps = ([None] * len(feat_steps) if keys is None else
-                     keys.unbind(1) if rows else feat_steps)
+        feat_steps = fmap.frames()
+        if keys is None:
+            key_steps = [None] * len(feat_steps)
+        elif self.attention.keyed:
+            key_steps = keys.unbind(1)
+        else:  # the keys are the features
+            key_steps = feat_steps
         eager = not torch.compiler.is_compiling()
         cells = self.rnn.sequence_cells() if eager else None
         glimpse_proj = fold_query = proj
@@ -344,12 +340,8 @@ class HMANHead(BaseHead):
                 fold_query = SequenceLinear(fold_query)
         trace = _Trace(frames)
         for t in range(self.num_segments):
-            glance = self.attention(
-                feat_steps[t],
-                key_steps[t],
-                self._query(state),
-                fold_query,
-                columns=not rows)
+            glance = self.attention(feat_steps[t], key_steps[t],
+                                    self._query(state), fold_query)
             glimpse = (glance.glimpse if proj is None else glimpse_proj(
                 glance.glimpse))  # [V, D]
             state, bounds = self.rnn.step(glimpse, state, cells)

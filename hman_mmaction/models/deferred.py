@@ -1,0 +1,137 @@
+"""Gradients deferred to the end of a backward pass: the work one sequence's
+steps would each do for a shared tensor (a weight, the feature map) is
+stashed per step and done once, by a *sink* that autograd runs after every
+step's backward.
+
+The pattern: a sink Function takes the shared tensor and returns a zero
+scalar *token*; every step's Function takes the token as an input, returns
+a zero gradient for it and stashes what the shared tensor's gradient needs
+(``stash.add``); autograd runs the sink's backward once all consumers of the
+token are done, and the sink assembles the gradient from ``stash.take()``.
+The stash is kept per backward pass (autograd graph task): a pass that does
+not reach the sink (``autograd.grad(loss, inputs)``,
+``backward(inputs=...)``) stashes nothing, so it leaves nothing behind for
+the next one.
+
+Users: :class:`SequenceLinear` (a weight gradient of all steps as one GEMM,
+``dW = sum_t ds_t^T x_t``) and :class:`hman_mmaction.models.feature_map.
+FeatureMap` (the feature map's gradient written once for all steps).
+"""
+from collections import defaultdict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
+
+
+class PassStash:
+    """What the steps of one sequence leave for their sink, per backward
+    pass: ``add(kind, *items)`` appends ``items`` under ``kind``; ``take()``
+    returns (and forgets) the ``{kind: [items, ...]}`` of the current
+    pass."""
+
+    def __init__(self):
+        self.sink_node = None  # grad_fn of the token (set by the owner)
+        self.passes = {}  # graph task id -> {kind: [items]}
+
+    def add(self, kind: str, *items) -> None:
+        """Keep ``items`` if this backward pass will run the sink."""
+        if not torch._C._will_engine_execute_node(self.sink_node):
+            return  # this pass does not want the shared gradient
+        task = torch._C._current_graph_task_id()
+        self.passes.setdefault(task, defaultdict(list))[kind].append(items)
+
+    def take(self) -> dict:
+        return self.passes.pop(torch._C._current_graph_task_id(), {})
+
+
+def sink_token(sink, shared: torch.Tensor, *args) -> tuple:
+    """``(token, stash)``: the zero token of ``sink.apply(shared, *args,
+    stash)`` and its fresh stash."""
+    stash = PassStash()
+    token = sink.apply(shared, *args, stash)
+    stash.sink_node = token.grad_fn
+    return token, stash
+
+
+class _WeightGradSink(torch.autograd.Function):
+    """Sink of :class:`SequenceLinear`: ``dW = cat(ds)^T cat(x)``, ``db =
+    sum ds``."""
+
+    @staticmethod
+    def forward(ctx, weight, bias, stash):
+        ctx.stash = stash
+        ctx.has_bias = bias is not None
+        ctx.param_dtype = weight.dtype
+        return weight.new_zeros(())
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, _):
+        steps = ctx.stash.take().get('steps')
+        if not steps:
+            return None, None, None
+        x = torch.cat([x for x, _ in steps])
+        ds = torch.cat([ds for _, ds in steps])
+        grad_w = (ds.t() @ x).to(ctx.param_dtype)
+        grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
+        return grad_w, grad_b, None
+
+
+class _DeferredLinear(torch.autograd.Function):
+    """``F.linear`` whose backward returns only the input gradient and
+    stashes ``(x, ds)`` for :class:`_WeightGradSink`. Under autocast it
+    computes in the autocast dtype, as ``F.linear`` would."""
+
+    @staticmethod
+    def forward(ctx, x, token, weight, bias, stash):
+        device = x.device.type
+        dtype = x.dtype
+        if torch.is_autocast_enabled(device):
+            dtype = torch.get_autocast_dtype(device)
+        x_c, w_c = x.to(dtype), weight.to(dtype)
+        b_c = None if bias is None else bias.to(dtype)
+        with torch.autocast(device_type=device, enabled=False):
+            out = F.linear(x_c, w_c, b_c)
+        ctx.save_for_backward(x_c, w_c)
+        ctx.stash = stash
+        ctx.x_dtype = x.dtype
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, ds):
+        x_c, w_c = ctx.saved_tensors
+        ds = ds.to(w_c.dtype)
+        ctx.stash.add('steps', x_c, ds)
+        grad_x = None
+        if ctx.needs_input_grad[0]:
+            grad_x = (ds @ w_c).to(ctx.x_dtype)
+        return grad_x, ds.new_zeros(()), None, None, None
+
+
+class SequenceLinear:
+    """``linear`` applied at every step of one sequence, with the weight
+    gradient of all steps computed in one GEMM (see the module doc).
+
+    Build one per sequence (per forward pass); without grad mode, or for a
+    frozen weight, it is plain ``linear``. Any mix of backward passes over
+    the same graph (``autograd.grad`` w.r.t. the inputs with
+    ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
+    gives the weights the gradient ``nn.Linear`` would.
+    """
+
+    def __init__(self, linear: nn.Linear):
+        self.linear = linear
+        self.deferred = (
+            torch.is_grad_enabled() and linear.weight.requires_grad)
+        if self.deferred:
+            self.token, self.stash = sink_token(_WeightGradSink, linear.weight,
+                                                linear.bias)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.deferred and torch.is_grad_enabled()):
+            return self.linear(x)
+        return _DeferredLinear.apply(x, self.token, self.linear.weight,
+                                     self.linear.bias, self.stash)

@@ -1,0 +1,307 @@
+"""The backbone features of a batch of sequences, as the attention reads
+them, with the feature map's gradient written once for all steps.
+
+``FeatureMap(x, T)`` views ``x`` ``[V*T, C, H, W]`` as ``a`` ``[V, T, C,
+K]`` (``K = H*W``, no copy) and offers what the fast path of ``HMANHead``
+takes from it:
+
+* ``frame_means()``: ``mean_k a_{t,k}`` ``[V, T, C]``;
+* ``keys(W, b)``: ``W a_{t,k} + b`` for every ``t, k`` as one GEMM over the
+  channel-first map (``[A, C] x [C, V*T*K]``: the map is permuted in blocks
+  of ``K``, not transposed element by element), returned as ``[V, T, K, A]``;
+* ``frames()``: per step a :class:`MapFrame` with ``glimpse(alpha) = sum_k
+  alpha_k a_{t,k}`` ``[V, C]`` and ``scores(u) = (a_{t,k}^T u)_k`` ``[V,
+  K]``.
+
+All of them are linear in ``a``, so the map's gradient is a sum of rank-one
+terms per frame and one GEMM::
+
+    da_t = dx_hat_t alpha_t^T + u_t de_t^T + (dm_t / K) 1^T + (W^T dkeys)_t
+
+With grad mode on and ``x`` requiring grad (eager, no autocast), the steps
+stash their factors and a sink (:mod:`hman_mmaction.models.deferred`)
+writes ``da`` once for all steps in ``x``'s own layout: one batched GEMM of
+the stacked factors, added to the permuted key gradient. Without that (no
+grad, frozen features, ``torch.compile``, autocast) the same products run
+as plain autograd ops. Values and gradients are the same
+(``tests/models/test_feature_map.py``).
+
+:class:`RowsFrame` offers the same two products on a plain ``[N, K, D]``
+tensor (the reference loop and direct calls of the attention).
+"""
+from typing import List, Optional
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from .deferred import sink_token
+
+
+class RowsFrame:
+    """A frame's features as rows ``[N, K, D]`` (plain autograd)."""
+
+    def __init__(self, feats: torch.Tensor):
+        self.feats = feats
+
+    def glimpse(self, weights: torch.Tensor) -> torch.Tensor:
+        """``sum_k alpha_k a_k``: ``[N, K] -> [N, D]``."""
+        weights = weights.to(self.feats.dtype)
+        return torch.bmm(weights.unsqueeze(1), self.feats).squeeze(1)
+
+    def scores(self, direction: torch.Tensor) -> torch.Tensor:
+        """``a_k^T u``: ``[N, D] -> [N, K]``."""
+        direction = direction.to(self.feats.dtype)
+        return torch.bmm(self.feats, direction.unsqueeze(-1)).squeeze(-1)
+
+
+def as_frame(feats_t):
+    """A frame object (``glimpse``, ``scores``) for ``feats_t``: a
+    :class:`MapFrame` as it is, a ``[N, K, D]`` tensor as a
+    :class:`RowsFrame`."""
+    return RowsFrame(feats_t) if torch.is_tensor(feats_t) else feats_t
+
+
+# plain products on a channel-first frame [V, C, K]; the Functions below run
+# the same ones
+def _glimpse(frame, weights):
+    return torch.bmm(frame, weights.to(frame.dtype).unsqueeze(-1)).squeeze(-1)
+
+
+def _scores(frame, direction):
+    return torch.bmm(direction.to(frame.dtype).unsqueeze(1), frame).squeeze(1)
+
+
+def _blocks(maps):
+    """``[V, T, C, K]`` -> ``[C, V*T*K]`` (a copy in blocks of ``K``)."""
+    return maps.permute(2, 0, 1, 3).reshape(maps.shape[2], -1)
+
+
+class _MapGradSink(torch.autograd.Function):
+    """``da`` from the stashed factors (see the module doc), in the layout
+    of ``maps`` ``[V, T, C, K]``: the key term (``W^T dkeys``, one GEMM in
+    blocks of ``K``) plus the frame means' term (a broadcast over ``K``),
+    then the rank-one terms of the steps added in the same write (one
+    batched GEMM)."""
+
+    @staticmethod
+    def forward(ctx, maps, stash):
+        ctx.stash = stash
+        ctx.shape = maps.shape
+        return maps.new_zeros(())
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, _):
+        parts = ctx.stash.take()
+        V, T, C, K = ctx.shape
+        base = _dense_term(parts, V * T, C, K)  # [V*T, C, K] or None
+        left, right = _rank_one_factors(parts, V, T, C, K)
+        if left is None:
+            grad = None if base is None else base.contiguous()
+        elif base is None:
+            grad = torch.bmm(left, right)
+        else:
+            grad = torch.baddbmm(base, left, right)
+        return (None if grad is None else grad.view(V, T, C, K)), None
+
+
+def _dense_term(parts, N, C, K):
+    """``W^T dkeys + dm / K`` as a (strided) ``[N, C, K]`` tensor, or
+    ``None``: the keys' term is computed in blocks of ``K`` (``[C, N*K]``,
+    one GEMM) and viewed in the map's layout; the means' term is added to it
+    in place, or is an expanded view."""
+    term = None
+    for weight, dkeys in parts.get('keys', ()):
+        product = weight.t() @ dkeys
+        term = product if term is None else term.add_(product)
+    means = [m.reshape(N, C) for (m, ) in parts.get('frames', ())]
+    means = sum(means[1:], means[0]) * (1.0 / K) if means else None
+    if term is None:
+        return None if means is None else means.unsqueeze(-1).expand(N, C, K)
+    term = term.view(C, N, K)
+    if means is not None:
+        term.add_(means.t().unsqueeze(-1))
+    return term.permute(1, 0, 2)
+
+
+def _rank_one_factors(parts, V, T, C, K):
+    """Stack the rank-one terms of every step as ``left`` ``[V*T, C, r]``
+    and ``right`` ``[V*T, r, K]`` (``None`` when there are none): one column
+    per kind (glimpse, scores), more where a step was taken twice."""
+    columns = []  # [left [V, T, C], right [V, T, K], steps filled]
+    for kind in ('glimpse', 'scores'):
+        first = len(columns)
+        for t, col, row in parts.get(kind, ()):
+            for left, right, filled in columns[first:]:
+                if t not in filled:
+                    break
+            else:
+                left = col.new_zeros(V, T, C)
+                right = row.new_zeros(V, T, K)
+                filled = set()
+                columns.append((left, right, filled))
+            left[:, t] = col
+            right[:, t] = row
+            filled.add(t)
+    if not columns:
+        return None, None
+    left = torch.stack([c[0] for c in columns], dim=-1)
+    right = torch.stack([c[1] for c in columns], dim=-2)
+    return left.view(V * T, C, -1), right.view(V * T, -1, K)
+
+
+class _Glimpse(torch.autograd.Function):
+    """``x_hat = a_t alpha`` on a channel-first frame; backward: ``dalpha =
+    a_t^T dx_hat``, and ``(dx_hat, alpha)`` stashed for the map."""
+
+    @staticmethod
+    def forward(ctx, weights, token, frame, stash, t):
+        ctx.save_for_backward(weights, frame)
+        ctx.stash, ctx.t = stash, t
+        return _glimpse(frame, weights)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        weights, frame = ctx.saved_tensors
+        ctx.stash.add('glimpse', ctx.t, grad, weights.to(grad.dtype))
+        grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_w = _scores(frame, grad).to(weights.dtype)
+        return grad_w, grad.new_zeros(()), None, None, None
+
+
+class _Scores(torch.autograd.Function):
+    """``e = a_t^T u`` on a channel-first frame; backward: ``du = a_t de``,
+    and ``(u, de)`` stashed for the map."""
+
+    @staticmethod
+    def forward(ctx, direction, token, frame, stash, t):
+        ctx.save_for_backward(direction, frame)
+        ctx.stash, ctx.t = stash, t
+        return _scores(frame, direction)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        direction, frame = ctx.saved_tensors
+        ctx.stash.add('scores', ctx.t, direction.to(grad.dtype), grad)
+        grad_u = None
+        if ctx.needs_input_grad[0]:
+            grad_u = _glimpse(frame, grad).to(direction.dtype)
+        return grad_u, grad.new_zeros(()), None, None, None
+
+
+class _FrameMeans(torch.autograd.Function):
+    """``mean_k a_{t,k}``; backward stashes ``dm`` for the map."""
+
+    @staticmethod
+    def forward(ctx, token, maps, stash):
+        ctx.stash = stash
+        return maps.mean(dim=3)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        ctx.stash.add('frames', grad)
+        return grad.new_zeros(()), None, None
+
+
+class _Keys(torch.autograd.Function):
+    """``W a + b`` for all steps and locations, ``[A, V, T, K]``; backward:
+    ``dW = dkeys a^T``, ``db``, and ``(W, dkeys)`` stashed for the map."""
+
+    @staticmethod
+    def forward(ctx, weight, bias, token, blocks, stash, shape):
+        out = weight @ blocks
+        if bias is not None:
+            out += bias.unsqueeze(1)
+        ctx.save_for_backward(weight, blocks)
+        ctx.stash = stash
+        ctx.has_bias = bias is not None
+        return out.view(weight.shape[0], *shape)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        weight, blocks = ctx.saved_tensors
+        grad = grad.reshape(weight.shape[0], -1)
+        ctx.stash.add('keys', weight, grad)
+        grad_w = grad @ blocks.t() if ctx.needs_input_grad[0] else None
+        grad_b = grad.sum(1) if ctx.has_bias and ctx.needs_input_grad[1] \
+            else None
+        return grad_w, grad_b, grad.new_zeros(()), None, None, None
+
+
+class MapFrame:
+    """Step ``t`` of a :class:`FeatureMap`: the channel-first ``[V, C, K]``
+    frame and its two products (see the module doc)."""
+
+    def __init__(self, fmap: 'FeatureMap', t: int, frame: torch.Tensor):
+        self.fmap, self.t, self.frame = fmap, t, frame
+
+    def glimpse(self, weights: torch.Tensor) -> torch.Tensor:
+        """``sum_k alpha_k a_{t,k}``: ``[V, K] -> [V, C]``."""
+        if self.fmap.deferred:
+            return _Glimpse.apply(weights, self.fmap.token, self.frame,
+                                  self.fmap.stash, self.t)
+        return _glimpse(self.frame, weights)
+
+    def scores(self, direction: torch.Tensor) -> torch.Tensor:
+        """``a_{t,k}^T u``: ``[V, C] -> [V, K]``."""
+        if self.fmap.deferred:
+            return _Scores.apply(direction, self.fmap.token, self.frame,
+                                 self.fmap.stash, self.t)
+        return _scores(self.frame, direction)
+
+
+class FeatureMap:
+    """``x`` ``[V*T, C, H, W]`` as ``[V, T, C, K]`` for the attention (see
+    the module doc). Build one per forward pass; nothing outlives it."""
+
+    def __init__(self, x: torch.Tensor, num_segments: int):
+        views, channels = x.shape[0] // num_segments, x.shape[1]
+        self.maps = x.reshape(views, num_segments, channels, -1)
+        device = x.device.type
+        self.deferred = (
+            torch.is_grad_enabled() and x.requires_grad
+            and not torch.compiler.is_compiling()
+            and not torch.is_autocast_enabled(device))
+        if self.deferred:
+            self.token, self.stash = sink_token(_MapGradSink, self.maps)
+            self.values = self.maps.detach()
+        else:
+            self.values = self.maps
+
+    @property
+    def shape(self) -> torch.Size:
+        """``[V, T, K, C]``: the rows shape the attention expects."""
+        V, T, C, K = self.maps.shape
+        return torch.Size((V, T, K, C))
+
+    def frame_means(self) -> torch.Tensor:
+        """``mean_k a_{t,k}`` ``[V, T, C]``."""
+        if self.deferred:
+            return _FrameMeans.apply(self.token, self.values, self.stash)
+        return self.values.mean(dim=3)
+
+    def keys(self, weight: torch.Tensor,
+             bias: Optional[torch.Tensor]) -> torch.Tensor:
+        """``W a_{t,k} + b`` ``[V, T, K, A]`` (a view of ``[A, V, T, K]``)."""
+        V, T, C, K = self.maps.shape
+        blocks = _blocks(self.values)
+        if self.deferred:
+            keys = _Keys.apply(weight, bias, self.token, blocks, self.stash,
+                               (V, T, K))
+        else:
+            keys = (weight @ blocks).view(-1, V, T, K)
+            if bias is not None:
+                keys = keys + bias.view(-1, 1, 1, 1)
+        return keys.permute(1, 2, 3, 0)
+
+    def frames(self) -> List[MapFrame]:
+        """One :class:`MapFrame` per step (the map unbound once)."""
+        return [
+            MapFrame(self, t, frame)
+            for t, frame in enumerate(self.values.unbind(1))
+        ]
