@@ -282,6 +282,31 @@ def floor_table(title, results, ratio_label, machine):
     return '\n'.join(lines)
 
 
+SUMMARY_HEADERS = ('measure', 'HM-AN ms', 'x floor', 'x fused LSTM', 'x TSN')
+
+
+def summary_rows(report) -> list:
+    """The README's speed table: the default head against its floor and
+    the fused LSTM, the whole recognizer against TSN at every size."""
+    rows = []
+    head = report['head']['hman_soft']
+    for mode, label in (('train', 'head, train (fwd+bwd)'),
+                        ('infer', 'head, inference')):
+        m = head[mode]
+        rows.append([
+            label, f'{m["median_ms"]:.0f}', f'{m["floor_ratio"]:.2f}',
+            f'{m["ratio"]:.2f}', NA
+        ])
+    for size, results in report.get('end_to_end', {}).items():
+        for mode, label in (('train', 'train step'), ('infer', 'inference')):
+            m = results['hman'][mode]
+            rows.append([
+                f'R50 recognizer {size} px, {label}', f'{m["median_ms"]:.0f}',
+                NA, NA, f'{m["ratio"]:.2f}'
+            ])
+    return rows
+
+
 def check_targets(report) -> dict:
     checks = {}
     head = report.get('head')
@@ -347,6 +372,8 @@ def main(argv=None):
             for size in s['e2e_sizes']
         }
     report['targets'] = check_targets(report)
+    report['summary'] = dict(
+        headers=list(SUMMARY_HEADERS), rows=summary_rows(report))
 
     head_title = (
         f'Head: B={s["head_batch"]}, T={s["head_segments"]}, '
@@ -366,6 +393,9 @@ def main(argv=None):
             f'{s["e2e_batch"]} x {s["e2e_segments"]} frames of '
             f'{size}x{size} ({s["device"]}, {e2e["repeats"]} repeats)')
         print('\n' + table(e2e_title, results, 'tsn', 'x TSN'))
+    print('\n### Summary (the README table)\n\n' +
+          markdown_table(SUMMARY_HEADERS, report['summary']['rows'], ['left'] +
+                         ['right'] * (len(SUMMARY_HEADERS) - 1)))
     print('\nTargets:')
     for key, check in report['targets'].items():
         where = f' at {check["size"]} px' if 'size' in check else ''

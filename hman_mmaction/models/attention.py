@@ -14,7 +14,7 @@ Scores ``e_t`` (``[N, K]``) come from the previous hidden state ``h_{t-1}``
 * ``'location'`` (Sharma et al.): ``e_t = W_l h_{t-1}``, one logit per
   location, so ``num_locations`` must be given.
 
-``forward(feats_t, keys_t, query, fold_query=None) -> AttentionStep`` with
+``forward(feats_t, keys_t, query, layers=None) -> AttentionStep`` with
 ``feats_t`` the frame's features, ``[N, K, D]`` rows or a step of a
 :class:`~hman_mmaction.models.feature_map.FeatureMap` (what ``HMANHead``'s
 fast path passes: the products with the map then write its gradient once
@@ -30,8 +30,8 @@ location) and the head projects the ``[N, C]`` glimpse instead of every
 location. For ``'bilinear'``, ``(P a'_k + p)^T u = a'_k^T (P^T u) + p^T u``
 and the last term is the same for every ``k`` (softmax ignores it), so the
 query ``u = W_b h`` is mapped back to ``C`` channels instead: the steps get
-``fold_query``, the map ``u -> P^T u`` (nothing is kept on the module
-between calls).
+``sequence_layers(P).fold``, the map ``u -> P^T u`` (nothing is kept on
+the module between calls).
 """
 from typing import Callable, NamedTuple, Optional
 
@@ -40,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from .deferred import SequenceLinear
 from .feature_map import FeatureMap, as_frame
 from .gumbel import TAU_MIN, gumbel_softmax
 
@@ -82,11 +83,16 @@ class ContentScore(nn.Module):
             return feats.keys(weight, bias)
         return F.linear(feats, weight, bias)
 
+    @property
+    def query_layer(self) -> nn.Linear:
+        return self.query
+
     def forward(self,
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None) -> torch.Tensor:
-        hidden = torch.tanh(keys_t + self.query(query).unsqueeze(1))
+                layers: Optional['StepLayers'] = None) -> torch.Tensor:
+        project = self.query if layers is None else layers.query
+        hidden = torch.tanh(keys_t + project(query).unsqueeze(1))
         return self.energy(hidden).squeeze(-1)
 
 
@@ -115,11 +121,15 @@ class LocationScore(nn.Module):
                 'to H*W of the backbone output for your input size')
         return None
 
+    @property
+    def query_layer(self) -> nn.Linear:
+        return self.location
+
     def forward(self,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None) -> torch.Tensor:
-        return self.location(query)
+                layers: Optional['StepLayers'] = None) -> torch.Tensor:
+        return (self.location if layers is None else layers.query)(query)
 
 
 class BilinearScore(nn.Module):
@@ -137,20 +147,49 @@ class BilinearScore(nn.Module):
                    feats: torch.Tensor,
                    input_proj: Optional[nn.Linear] = None) -> torch.Tensor:
         """The keys are the features themselves (raw ones with
-        ``input_proj``: the steps then get ``fold_query``)."""
+        ``input_proj``: the steps then get ``StepLayers.fold``)."""
         return feats
+
+    @property
+    def query_layer(self) -> nn.Linear:
+        return self.query
 
     def forward(self,
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None) -> torch.Tensor:
-        direction = self.query(query)  # [N, D]
-        if fold_query is not None:  # raw keys: [N, C] = P^T u
-            direction = fold_query(direction)
+                layers: Optional['StepLayers'] = None) -> torch.Tensor:
+        if layers is None:
+            direction = self.query(query)  # [N, D]
+        else:
+            direction = layers.query(query)
+            if layers.fold is not None:  # raw keys: [N, C] = P^T u
+                direction = layers.fold(direction)
         return as_frame(keys_t).scores(direction)
 
 
 SCORES = ('content', 'bilinear', 'location')
+
+
+class StepLayers(NamedTuple):
+    """The layers a score applies at every step of one sequence (from
+    :meth:`SoftAttention.sequence_layers`): ``query``, its projection of
+    ``h_{t-1}``, and ``fold``, ``u -> P^T u`` for the bilinear score on raw
+    features (see the module doc); in eager mode each is a
+    :class:`SequenceLinear` (one weight-gradient GEMM per sequence)."""
+    query: Callable
+    fold: Optional[Callable] = None
+
+
+class QueryFold:
+    """``u -> P^T u`` for a projection ``P`` (``[N, D] -> [N, C]``) as a
+    bias-free linear layer of weight ``P^T`` (so that
+    :class:`SequenceLinear` can defer its weight gradient)."""
+
+    def __init__(self, proj: nn.Linear):
+        self.weight, self.bias = proj.weight.t(), None  # [C, D]
+
+    def __call__(self, u: torch.Tensor) -> torch.Tensor:
+        return F.linear(u, self.weight)
 
 
 def build_score(score: str, feat_channels: int, query_channels: int,
@@ -206,20 +245,34 @@ class SoftAttention(nn.Module):
         themselves."""
         return self.score.keyed
 
-    def logits(self, keys_t, query, fold_query=None) -> torch.Tensor:
-        return self.score(keys_t, query, fold_query).float()
+    def sequence_layers(self,
+                        input_proj: Optional[nn.Linear] = None) -> StepLayers:
+        """The per-step layers for one sequence (build one set per forward
+        pass): the score's query projection and, with ``input_proj`` ``P``
+        (raw features), the fold ``u -> P^T u``; eager mode defers their
+        weight gradients to one GEMM per sequence."""
+        query = self.score.query_layer
+        fold = None if input_proj is None else QueryFold(input_proj)
+        if not torch.compiler.is_compiling():
+            query = SequenceLinear(query)
+            fold = None if fold is None else SequenceLinear(fold)
+        return StepLayers(query, fold)
+
+    def logits(self, keys_t, query, layers=None) -> torch.Tensor:
+        return self.score(keys_t, query, layers).float()
 
     def forward(self,
                 feats_t: torch.Tensor,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None) -> AttentionStep:
+                layers: Optional[StepLayers] = None) -> AttentionStep:
         """One step: ``feats_t`` ``[N, K, D]``, ``keys_t`` (``[:, t]`` of
-        :meth:`precompute`), ``query`` ``[N, Q]``. When ``feats_t`` and
-        ``keys_t`` are raw features whose keys were precomputed with
-        ``input_proj`` ``P`` (the glimpse is then raw too), ``fold_query``
-        is the map ``u -> P^T u`` (``[N, D] -> [N, C]``)."""
-        probs = torch.softmax(self.logits(keys_t, query, fold_query), dim=-1)
+        :meth:`precompute`), ``query`` ``[N, Q]``, ``layers`` from
+        :meth:`sequence_layers` (default: the score's own layers, no fold).
+        When ``feats_t`` and ``keys_t`` are raw features whose keys were
+        precomputed with ``input_proj`` ``P`` (the glimpse is then raw too),
+        ``layers`` must come from ``sequence_layers(P)``."""
+        probs = torch.softmax(self.logits(keys_t, query, layers), dim=-1)
         return AttentionStep(
             as_frame(feats_t).glimpse(probs), probs, probs, None)
 
@@ -266,8 +319,8 @@ class GumbelHardAttention(SoftAttention):
                 feats_t: torch.Tensor,
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
-                fold_query: Optional[Callable] = None) -> AttentionStep:
-        logits = self.logits(keys_t, query, fold_query)
+                layers: Optional[StepLayers] = None) -> AttentionStep:
+        logits = self.logits(keys_t, query, layers)
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
         if self.training or self.eval_mode == 'sample':

@@ -6,9 +6,10 @@ K]`` (``K = H*W``, no copy) and offers what the fast path of ``HMANHead``
 takes from it:
 
 * ``frame_means()``: ``mean_k a_{t,k}`` ``[V, T, C]``;
-* ``keys(W, b)``: ``W a_{t,k} + b`` for every ``t, k`` as one GEMM over the
-  channel-first map (``[A, C] x [C, V*T*K]``: the map is permuted in blocks
-  of ``K``, not transposed element by element), returned as ``[V, T, K, A]``;
+* ``keys(W, b)``: ``W a_{t,k} + b`` ``[V, T, K, A]`` for every ``t, k``:
+  without grad a batched GEMM on the frames' ``[K, C]`` views (no copy of
+  the map); with grad one GEMM over the map permuted in blocks of ``K``
+  (``[C, V*T*K]``), which the weight gradient reuses;
 * ``frames()``: per step a :class:`MapFrame` with ``glimpse(alpha) = sum_k
   alpha_k a_{t,k}`` ``[V, C]`` and ``scores(u) = (a_{t,k}^T u)_k`` ``[V,
   K]``.
@@ -16,7 +17,7 @@ takes from it:
 All of them are linear in ``a``, so the map's gradient is a sum of rank-one
 terms per frame and one GEMM::
 
-    da_t = dx_hat_t alpha_t^T + u_t de_t^T + (dm_t / K) 1^T + (W^T dkeys)_t
+    da_t = dx_hat_t alpha_t^T + u_t de_t^T + (dm_t / K) 1^T + W^T dkeys_t^T
 
 With grad mode on and ``x`` requiring grad (eager, no autocast), the steps
 stash their factors and a sink (:mod:`hman_mmaction.models.deferred`)
@@ -71,6 +72,19 @@ def _scores(frame, direction):
     return torch.bmm(direction.to(frame.dtype).unsqueeze(1), frame).squeeze(1)
 
 
+def _keys(maps, weight, bias):
+    """``W a + b`` ``[V, T, K, A]`` as one batched GEMM of the frames'
+    ``[K, C]`` views (strided: no copy of the map) with ``W^T``."""
+    V, T, C, K = maps.shape
+    rows = maps.reshape(V * T, C, K).transpose(1, 2)  # [N, K, C], a view
+    weight_t = weight.t().expand(V * T, C, weight.shape[0])
+    if bias is None:
+        keys = torch.bmm(rows, weight_t)
+    else:
+        keys = torch.baddbmm(bias, rows, weight_t)
+    return keys.view(V, T, K, -1)
+
+
 def _blocks(maps):
     """``[V, T, C, K]`` -> ``[C, V*T*K]`` (a copy in blocks of ``K``)."""
     return maps.permute(2, 0, 1, 3).reshape(maps.shape[2], -1)
@@ -94,7 +108,7 @@ class _MapGradSink(torch.autograd.Function):
     def backward(ctx, _):
         parts = ctx.stash.take()
         V, T, C, K = ctx.shape
-        base = _dense_term(parts, V * T, C, K)  # [V*T, C, K] or None
+        base, means = _dense_terms(parts, V * T, C, K)
         left, right = _rank_one_factors(parts, V, T, C, K)
         if left is None:
             grad = None if base is None else base.contiguous()
@@ -102,26 +116,30 @@ class _MapGradSink(torch.autograd.Function):
             grad = torch.bmm(left, right)
         else:
             grad = torch.baddbmm(base, left, right)
+        if means is not None:  # [N, C] broadcast over K
+            means = means.unsqueeze(-1)
+            grad = means.expand(-1, -1, K).clone() if grad is None \
+                else grad.add_(means)
         return (None if grad is None else grad.view(V, T, C, K)), None
 
 
-def _dense_term(parts, N, C, K):
-    """``W^T dkeys + dm / K`` as a (strided) ``[N, C, K]`` tensor, or
-    ``None``: the keys' term is computed in blocks of ``K`` (``[C, N*K]``,
-    one GEMM) and viewed in the map's layout; the means' term is added to it
-    in place, or is an expanded view."""
+def _dense_terms(parts, N, C, K):
+    """``(W^T dkeys, dm / K)``, each ``None`` when absent: the keys' term
+    as a strided ``[N, C, K]`` view of one GEMM in blocks of ``K`` (``[C,
+    N*K]``, the means' term already added to it in place); else the means'
+    term ``[N, C]`` (to broadcast over ``K``)."""
     term = None
-    for weight, dkeys in parts.get('keys', ()):
-        product = weight.t() @ dkeys
+    for weight, dkeys in parts.get('keys', ()):  # dkeys [N*K, A]
+        product = weight.t() @ dkeys.t()
         term = product if term is None else term.add_(product)
     means = [m.reshape(N, C) for (m, ) in parts.get('frames', ())]
     means = sum(means[1:], means[0]) * (1.0 / K) if means else None
     if term is None:
-        return None if means is None else means.unsqueeze(-1).expand(N, C, K)
+        return None, means
     term = term.view(C, N, K)
     if means is not None:
         term.add_(means.t().unsqueeze(-1))
-    return term.permute(1, 0, 2)
+    return term.permute(1, 0, 2), None
 
 
 def _rank_one_factors(parts, V, T, C, K):
@@ -208,29 +226,34 @@ class _FrameMeans(torch.autograd.Function):
 
 
 class _Keys(torch.autograd.Function):
-    """``W a + b`` for all steps and locations, ``[A, V, T, K]``; backward:
-    ``dW = dkeys a^T``, ``db``, and ``(W, dkeys)`` stashed for the map."""
+    """``W a + b`` for all steps and locations, ``[V, T, K, A]``, as one GEMM
+    over the map permuted in blocks of ``K`` (``[C, V*T*K]``, kept for the
+    backward); backward: ``dW = (blocks dkeys)^T``, ``db``, and ``(W,
+    dkeys)`` stashed for the map."""
 
     @staticmethod
-    def forward(ctx, weight, bias, token, blocks, stash, shape):
-        out = weight @ blocks
-        if bias is not None:
-            out += bias.unsqueeze(1)
+    def forward(ctx, weight, bias, token, values, stash):
+        V, T, C, K = values.shape
+        blocks = _blocks(values)
+        if bias is None:
+            keys = blocks.t() @ weight.t()
+        else:
+            keys = torch.addmm(bias, blocks.t(), weight.t())
         ctx.save_for_backward(weight, blocks)
         ctx.stash = stash
         ctx.has_bias = bias is not None
-        return out.view(weight.shape[0], *shape)
+        return keys.view(V, T, K, -1)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         weight, blocks = ctx.saved_tensors
-        grad = grad.reshape(weight.shape[0], -1)
+        grad = grad.reshape(-1, weight.shape[0])  # [V*T*K, A]
         ctx.stash.add('keys', weight, grad)
-        grad_w = grad @ blocks.t() if ctx.needs_input_grad[0] else None
-        grad_b = grad.sum(1) if ctx.has_bias and ctx.needs_input_grad[1] \
+        grad_w = (blocks @ grad).t() if ctx.needs_input_grad[0] else None
+        grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[1] \
             else None
-        return grad_w, grad_b, grad.new_zeros(()), None, None, None
+        return grad_w, grad_b, grad.new_zeros(()), None, None
 
 
 class MapFrame:
@@ -287,17 +310,11 @@ class FeatureMap:
 
     def keys(self, weight: torch.Tensor,
              bias: Optional[torch.Tensor]) -> torch.Tensor:
-        """``W a_{t,k} + b`` ``[V, T, K, A]`` (a view of ``[A, V, T, K]``)."""
-        V, T, C, K = self.maps.shape
-        blocks = _blocks(self.values)
+        """``W a_{t,k} + b`` ``[V, T, K, A]``."""
         if self.deferred:
-            keys = _Keys.apply(weight, bias, self.token, blocks, self.stash,
-                               (V, T, K))
-        else:
-            keys = (weight @ blocks).view(-1, V, T, K)
-            if bias is not None:
-                keys = keys + bias.view(-1, 1, 1, 1)
-        return keys.permute(1, 2, 3, 0)
+            return _Keys.apply(weight, bias, self.token, self.values,
+                               self.stash)
+        return _keys(self.values, weight, bias)
 
     def frames(self) -> List[MapFrame]:
         """One :class:`MapFrame` per step (the map unbound once)."""

@@ -64,18 +64,6 @@ from .deferred import SequenceLinear
 from .feature_map import FeatureMap
 
 
-class _QueryFold:
-    """``u -> P^T u`` for a projection ``P`` (``[N, D] -> [N, C]``) as a
-    bias-free linear layer of weight ``P^T`` (so that
-    :class:`SequenceLinear` can defer its weight gradient)."""
-
-    def __init__(self, proj: nn.Linear):
-        self.weight, self.bias = proj.weight.t(), None  # [C, D]
-
-    def __call__(self, u: torch.Tensor) -> torch.Tensor:
-        return nn.functional.linear(u, self.weight)
-
-
 class _Trace:
     """What the steps of one run produce, per step."""
 
@@ -313,7 +301,8 @@ class HMANHead(BaseHead):
         all steps, in ``x``'s layout; in eager mode the glimpse projection,
         the folded bilinear query and the cells compute their weight
         gradients once per sequence (:class:`SequenceLinear`; a compiler
-        builds its own backward from the plain layers)."""
+        builds its own backward from the plain layers), as does the
+        attention's query projection (``sequence_layers``)."""
         self._check_frames(x)
         fmap = FeatureMap(x, self.num_segments)
         proj = self.feat_proj if isinstance(self.feat_proj,
@@ -332,16 +321,13 @@ class HMANHead(BaseHead):
             key_steps = feat_steps
         eager = not torch.compiler.is_compiling()
         cells = self.rnn.sequence_cells() if eager else None
-        glimpse_proj = fold_query = proj
-        if proj is not None:
-            fold_query = _QueryFold(proj)  # u -> P^T u
-            if eager:
-                glimpse_proj = SequenceLinear(proj)
-                fold_query = SequenceLinear(fold_query)
+        layers = self.attention.sequence_layers(proj)
+        glimpse_proj = (
+            SequenceLinear(proj) if proj is not None and eager else proj)
         trace = _Trace(frames)
         for t in range(self.num_segments):
             glance = self.attention(feat_steps[t], key_steps[t],
-                                    self._query(state), fold_query)
+                                    self._query(state), layers)
             glimpse = (glance.glimpse if proj is None else glimpse_proj(
                 glance.glimpse))  # [V, D]
             state, bounds = self.rnn.step(glimpse, state, cells)

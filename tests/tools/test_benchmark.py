@@ -22,7 +22,9 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     ])
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.loads(out.read_text())
-    assert set(report) == {'meta', 'head', 'machine', 'end_to_end', 'targets'}
+    assert set(report) == {
+        'meta', 'head', 'machine', 'end_to_end', 'targets', 'summary'
+    }
     assert set(report['end_to_end']) == {'32'}  # --tiny: one size
     for group, variants, reference, stats in ((report['head'], HEAD_VARIANTS,
                                                'lstm', STATS | FLOOR),
@@ -62,6 +64,15 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
         'e2e_infer_vs_tsn'
     }
     assert report['meta']['settings']['head_segments'] == 4
+    # the README table: the default head, then train / inference per size
+    summary = report['summary']
+    assert [row[0] for row in summary['rows']] == [
+        'head, train (fwd+bwd)', 'head, inference',
+        'R50 recognizer 32 px, train step', 'R50 recognizer 32 px, inference'
+    ]
+    head = report['head']['hman_soft']['train']
+    assert summary['rows'][0][2] == f'{head["floor_ratio"]:.2f}'
+    assert summary['rows'][0][3] == f'{head["ratio"]:.2f}'
     # the printed tables carry every variant
     for label in ('HM-AN soft', 'Att-LSTM', 'fused nn.LSTM', 'TSN head',
                   'x floor', 'GFLOP', 'GEMM'):
@@ -117,3 +128,31 @@ def test_reference_flag_times_the_default_head_on_its_reference_loop():
     default = build_cases('head',
                           tool.settings_from(tool.parse_args(['--tiny'])))
     assert REFERENCE_VARIANT not in default['train']
+
+
+def test_readme_speed_table_has_the_tool_summary_columns_and_rows():
+    """The README's speed table is the tool's summary (same columns, the
+    head rows, train and inference at 112 and 224 px)."""
+    import os
+    import re
+
+    from tests.helpers import REPO
+    benchmark = load_tool('benchmark')
+    with open(os.path.join(REPO, 'README.md')) as f:
+        text = f.read()
+    marker = '<!-- speed: tools/benchmark.py'
+    assert marker in text
+    lines = text.split(marker, 1)[1].splitlines()
+    table = [line for line in lines[1:12] if line.startswith('|')]
+    header = [cell.strip() for cell in table[0].strip('|').split('|')]
+    assert header == list(benchmark.SUMMARY_HEADERS)
+    measures = [row.strip('|').split('|')[0].strip() for row in table[2:]]
+    assert measures == [
+        'head, train (fwd+bwd)', 'head, inference',
+        'R50 recognizer 112 px, train step',
+        'R50 recognizer 112 px, inference',
+        'R50 recognizer 224 px, train step', 'R50 recognizer 224 px, inference'
+    ]
+    for row in table[2:]:
+        numbers = [c.strip() for c in row.strip('|').split('|')[1:]]
+        assert all(re.fullmatch(r'\d+(\.\d+)?|—', c) for c in numbers), row
