@@ -36,6 +36,7 @@ from mmengine.config import Config
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 from hman_mmaction.benchmark.floor import (floor_ms, machine_probes,
                                            machine_rates)
+from hman_mmaction.benchmark.profile import CATEGORIES, profile_step
 from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS, MODES,
                                            REFERENCE_VARIANT, build_cases)
 from hman_mmaction.benchmark.tables import NA, markdown_table
@@ -94,6 +95,11 @@ def parse_args(argv=None):
         '--reference',
         action='store_true',
         help='also time the default head on its reference loop')
+    p.add_argument(
+        '--profile',
+        action='store_true',
+        help='also print where the default head\'s training step spends '
+        'its time (torch.profiler, by category; CPU)')
     p.add_argument(
         '--tiny',
         action='store_true',
@@ -307,6 +313,28 @@ def summary_rows(report) -> list:
     return rows
 
 
+def profile_head(s: dict) -> dict:
+    """Profile categories of one training step of the default head (after
+    the warm-up), see :mod:`hman_mmaction.benchmark.profile`."""
+    print('[head] profiling one training step of hman_soft', flush=True)
+    train = build_cases('head', s, only='hman_soft')['train']['hman_soft']
+    for _ in range(max(s['warmup'], 1)):
+        train()
+    shape = (s['head_batch'] * s['head_segments'], s['head_channels'],
+             s['head_map'], s['head_map'])
+    return profile_step(train, shape, s['head_segments'])
+
+
+def profile_table(times: dict, title: str) -> str:
+    rows = [[
+        name, f'{times[name]:.1f}', f'{times[name] / times["total"]:.0%}'
+    ] for name in CATEGORIES]
+    rows.append(['profiled total', f'{times["total"]:.1f}', '100%'])
+    return (f'### Profile of one training step of HM-AN soft: {title}\n\n' +
+            markdown_table(
+                ('category', 'ms', 'share'), rows, ['left', 'right', 'right']))
+
+
 def check_targets(report) -> dict:
     checks = {}
     head = report.get('head')
@@ -371,6 +399,8 @@ def main(argv=None):
                       not args.no_memory)
             for size in s['e2e_sizes']
         }
+    if args.profile:
+        report['profile'] = profile_head(s)
     report['targets'] = check_targets(report)
     report['summary'] = dict(
         headers=list(SUMMARY_HEADERS), rows=summary_rows(report))
@@ -393,6 +423,8 @@ def main(argv=None):
             f'{s["e2e_batch"]} x {s["e2e_segments"]} frames of '
             f'{size}x{size} ({s["device"]}, {e2e["repeats"]} repeats)')
         print('\n' + table(e2e_title, results, 'tsn', 'x TSN'))
+    if 'profile' in report:
+        print('\n' + profile_table(report['profile'], head_title))
     print('\n### Summary (the README table)\n\n' +
           markdown_table(SUMMARY_HEADERS, report['summary']['rows'], ['left'] +
                          ['right'] * (len(SUMMARY_HEADERS) - 1)))
