@@ -22,6 +22,9 @@ model = dict(
             boundary=dict(
                 type='GumbelBoundary',
                 temperature=dict(type='AdaptiveTemperature', tau_max=1.0))),
+        # content score (Sharma et al.); 'bilinear' trains the head ~2x
+        # faster but did not show "no loss" in the accuracy benchmark
+        # (docs/benchmarks.md#attention-score-content-or-bilinear)
         attention=dict(
             type='SoftAttention', score='content', hidden_channels=256),
         attention_query='all',
