@@ -280,9 +280,12 @@ def floor_table(title, results, ratio_label, machine):
     align = ['left', 'left'] + ['right'] * (len(headers) - 2)
     lines = [f'### {title}', '', markdown_table(headers, rows, align), '']
     for mode, rates in machine.items():
+        backends = ', '.join(
+            f'{name} {value:.1f}'
+            for name, value in rates['gemm_gflops_by_backend'].items())
         lines.append(
             f'Machine ({mode} round): one {rates["gemm_n"]}^3 GEMM '
-            f'{rates["gemm_gflops"]:.1f} GFLOP/s, copy '
+            f'{rates["gemm_gflops"]:.1f} GFLOP/s ({backends}), copy '
             f'{rates["stream_gbps"]:.1f} GB/s; floor = max(GFLOP / GEMM '
             'rate, MB / copy rate).')
     return '\n'.join(lines)

@@ -23,7 +23,10 @@ from a run):
 
 **Machine** (measured in the same run as the heads, round-robin with them,
 see ``tools/benchmark.py``): ``gemm_gflops`` from one large square float
-GEMM, ``stream_gbps`` from one large copy (read + write).
+GEMM, the faster of ``torch.mm`` and, on CPU, oneDNN's GEMM (which torch
+also ships; on AMD CPUs MKL's sgemm behind ``torch.mm`` runs at about half
+of it, :mod:`hman_mmaction.models.gemm`), ``stream_gbps`` from one large
+copy (read + write).
 
 **Floor**: ``max(flops / gemm rate, bytes / stream rate)`` (a roofline):
 the time of the head's arithmetic run as one large GEMM, or of its
@@ -33,6 +36,8 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
+
+from hman_mmaction.models.gemm import onednn_probe
 
 
 def _params(module: nn.Module) -> int:
@@ -173,13 +178,24 @@ def machine_probes(device: str, tiny: bool = False):
         gemm_n=n,
         gemm_flops=2 * n**3,
         stream_bytes=2 * elements * src.element_size())
-    return dict(gemm=gemm, stream=stream), sizes
+    probes = dict(gemm=gemm, stream=stream)
+    onednn = None if device.startswith('cuda') else onednn_probe(n)
+    if onednn is not None:  # torch's other CPU GEMM (what the head uses)
+        probes['gemm_onednn'] = onednn
+    return probes, sizes
 
 
 def machine_rates(times: dict, sizes: dict) -> dict:
-    """GFLOP/s and GB/s from the probes' median milliseconds."""
+    """GFLOP/s and GB/s from the probes' median milliseconds; the GEMM
+    rate is the faster of ``torch.mm`` and oneDNN's GEMM (both reported)."""
+    by_backend = {
+        name: sizes['gemm_flops'] / (times[probe]['median_ms'] * 1e6)
+        for name, probe in (('torch_mm', 'gemm'), ('onednn', 'gemm_onednn'))
+        if probe in times
+    }
     return dict(
-        gemm_gflops=sizes['gemm_flops'] / (times['gemm']['median_ms'] * 1e6),
+        gemm_gflops=max(by_backend.values()),
+        gemm_gflops_by_backend=by_backend,
         stream_gbps=sizes['stream_bytes'] /
         (times['stream']['median_ms'] * 1e6),
         **sizes)

@@ -18,13 +18,15 @@ Categories, for a head on ``x`` ``[V*T, C, H, W]`` (``N = V*T`` frames, ``K
   map (copies, sums, adds);
 * ``elementwise and small ops``: every other ``aten`` op;
 * ``autograd engine, Functions, Python``: the profiled total minus the
-  ``aten`` ops (what a hand-written whole-sequence backward could save at
-  most).
+  ``aten`` and oneDNN ops (what a hand-written whole-sequence backward
+  could save at most).
 """
 import math
 from typing import Callable, Dict
 
-GEMMS = ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm')
+GEMMS = ('aten::mm', 'aten::addmm', 'aten::bmm', 'aten::baddbmm',
+         'mkldnn::_linear_pointwise')
+MATRIX = ('aten::mm', 'aten::addmm', 'mkldnn::_linear_pointwise')
 CATEGORIES = ('map GEMMs', 'per-step thin GEMMs', 'per-step frame products',
               'once-per-sequence GEMMs', 'whole-map memory passes',
               'elementwise and small ops',
@@ -38,7 +40,7 @@ def categorise(name: str, shapes, count: int, views: int, steps: int,
     if name in GEMMS:
         if any(map_rows in s for s in shapes):
             return 'map GEMMs'
-        if count >= steps and name in ('aten::mm', 'aten::addmm') and any(
+        if count >= steps and name in MATRIX and any(
                 len(s) == 2 and s[0] == views for s in shapes):
             return 'per-step thin GEMMs'
         if count >= steps and name in ('aten::bmm', 'aten::baddbmm'):
@@ -61,7 +63,7 @@ def profile_step(step: Callable, x_shape, steps: int) -> Dict[str, float]:
     times = dict.fromkeys(CATEGORIES, 0.0)
     total = sum(e.self_cpu_time_total for e in averages) / 1000
     for event in averages:
-        if not event.key.startswith('aten::'):
+        if not event.key.startswith(('aten::', 'mkldnn::')):
             continue
         category = categorise(event.key, event.input_shapes, event.count,
                               views, steps, frames * channels * locations,

@@ -21,8 +21,9 @@ from collections import defaultdict
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
+
+from .gemm import mm_nt, onednn_applies
 
 
 class PassStash:
@@ -74,7 +75,7 @@ class _WeightGradSink(torch.autograd.Function):
             return None, None, None
         x = torch.cat([x for x, _ in steps])
         ds = torch.cat([ds for _, ds in steps])
-        grad_w = (ds.t() @ x).to(ctx.param_dtype)
+        grad_w = mm_nt(ds.t(), x.t()).to(ctx.param_dtype)
         grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
         return grad_w, grad_b, None
 
@@ -93,7 +94,7 @@ class _DeferredLinear(torch.autograd.Function):
         x_c, w_c = x.to(dtype), weight.to(dtype)
         b_c = None if bias is None else bias.to(dtype)
         with torch.autocast(device_type=device, enabled=False):
-            out = F.linear(x_c, w_c, b_c)
+            out = mm_nt(x_c, w_c, b_c)
         ctx.save_for_backward(x_c, w_c)
         ctx.stash = stash
         ctx.x_dtype = x.dtype
@@ -107,7 +108,7 @@ class _DeferredLinear(torch.autograd.Function):
         ctx.stash.add('steps', x_c, ds)
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = (ds @ w_c).to(ctx.x_dtype)
+            grad_x = mm_nt(ds, w_c.t()).to(ctx.x_dtype)
         return grad_x, ds.new_zeros(()), None, None, None
 
 
@@ -132,6 +133,8 @@ class SequenceLinear:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.deferred and torch.is_grad_enabled()):
+            if onednn_applies(x, self.linear.weight, self.linear.bias):
+                return mm_nt(x, self.linear.weight, self.linear.bias)
             return self.linear(x)
         return _DeferredLinear.apply(x, self.token, self.linear.weight,
                                      self.linear.bias, self.stash)

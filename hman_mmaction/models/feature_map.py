@@ -36,6 +36,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .deferred import sink_token
+from .gemm import mm_nt, onednn_applies
 
 
 class RowsFrame:
@@ -73,8 +74,14 @@ def _scores(frame, direction):
 
 
 def _keys(maps, weight, bias):
-    """``W a + b`` ``[V, T, K, A]`` as one batched GEMM of the frames'
-    ``[K, C]`` views (strided: no copy of the map) with ``W^T``."""
+    """``W a + b`` ``[V, T, K, A]``: with oneDNN (outside autograd) one GEMM
+    on the map in blocks of ``K`` (:func:`_keys_by_blocks`); else one batched
+    GEMM of the frames' ``[K, C]`` views (strided: no copy of the map) with
+    ``W^T``."""
+    if onednn_applies(maps, weight, bias):
+        V, T, C, K = maps.shape
+        keys = _keys_by_blocks(_blocks(maps), weight, bias)
+        return keys.view(-1, V, T, K).permute(1, 2, 3, 0)
     V, T, C, K = maps.shape
     rows = maps.reshape(V * T, C, K).transpose(1, 2)  # [N, K, C], a view
     weight_t = weight.t().expand(V * T, C, weight.shape[0])
@@ -83,6 +90,14 @@ def _keys(maps, weight, bias):
     else:
         keys = torch.baddbmm(bias, rows, weight_t)
     return keys.view(V, T, K, -1)
+
+
+def _keys_by_blocks(blocks, weight, bias):
+    """``W blocks + b`` ``[A, V*T*K]`` (``blocks`` ``[C, V*T*K]``)."""
+    keys = mm_nt(weight, blocks.t())
+    if bias is not None:
+        keys += bias.unsqueeze(1)
+    return keys
 
 
 def _blocks(maps):
@@ -130,7 +145,7 @@ def _dense_terms(parts, N, C, K):
     term ``[N, C]`` (to broadcast over ``K``)."""
     term = None
     for weight, dkeys in parts.get('keys', ()):  # dkeys [N*K, A]
-        product = weight.t() @ dkeys.t()
+        product = mm_nt(weight.t(), dkeys)
         term = product if term is None else term.add_(product)
     means = [m.reshape(N, C) for (m, ) in parts.get('frames', ())]
     means = sum(means[1:], means[0]) * (1.0 / K) if means else None
@@ -226,31 +241,30 @@ class _FrameMeans(torch.autograd.Function):
 
 
 class _Keys(torch.autograd.Function):
-    """``W a + b`` for all steps and locations, ``[V, T, K, A]``, as one GEMM
+    """``W a + b`` for all steps and locations, ``[A, V, T, K]``, as one GEMM
     over the map permuted in blocks of ``K`` (``[C, V*T*K]``, kept for the
-    backward); backward: ``dW = (blocks dkeys)^T``, ``db``, and ``(W,
+    backward); backward: ``dW = dkeys^T blocks^T``, ``db``, and ``(W,
     dkeys)`` stashed for the map."""
 
     @staticmethod
     def forward(ctx, weight, bias, token, values, stash):
         V, T, C, K = values.shape
         blocks = _blocks(values)
-        if bias is None:
-            keys = blocks.t() @ weight.t()
-        else:
-            keys = torch.addmm(bias, blocks.t(), weight.t())
+        keys = _keys_by_blocks(blocks, weight, bias)
         ctx.save_for_backward(weight, blocks)
         ctx.stash = stash
         ctx.has_bias = bias is not None
-        return keys.view(V, T, K, -1)
+        return keys.view(-1, V, T, K)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
         weight, blocks = ctx.saved_tensors
-        grad = grad.reshape(-1, weight.shape[0])  # [V*T*K, A]
+        # rows [V*T*K, A] (a view when grad came from [V, T, K, A] steps)
+        grad = grad.permute(1, 2, 3, 0).reshape(-1, weight.shape[0])
         ctx.stash.add('keys', weight, grad)
-        grad_w = (blocks @ grad).t() if ctx.needs_input_grad[0] else None
+        grad_w = mm_nt(grad.t(), blocks) if ctx.needs_input_grad[0] \
+            else None
         grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[1] \
             else None
         return grad_w, grad_b, grad.new_zeros(()), None, None
@@ -312,8 +326,9 @@ class FeatureMap:
              bias: Optional[torch.Tensor]) -> torch.Tensor:
         """``W a_{t,k} + b`` ``[V, T, K, A]``."""
         if self.deferred:
-            return _Keys.apply(weight, bias, self.token, self.values,
+            keys = _Keys.apply(weight, bias, self.token, self.values,
                                self.stash)
+            return keys.permute(1, 2, 3, 0)
         return _keys(self.values, weight, bias)
 
     def frames(self) -> List[MapFrame]:

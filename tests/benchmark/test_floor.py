@@ -10,6 +10,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from hman_mmaction.benchmark.floor import (floor_ms, head_work,
                                            hman_head_flops, lstm_flops)
 from hman_mmaction.benchmark.speed import MeanPoolLSTM
+from hman_mmaction.models.gemm import set_onednn_gemm
 
 C, T, V, SIDE = 12, 4, 3, 3
 
@@ -39,8 +40,15 @@ def build_head(score, attention, boundary, feat_channels, query='all'):
 
 
 def counted(fn):
-    with FlopCounterMode(display=False) as counter:
-        fn()
+    """FLOPs of ``fn`` as torch counts them (oneDNN's products are not
+    counted by FlopCounterMode: they are switched off here; the arithmetic
+    is the same)."""
+    set_onednn_gemm(False)
+    try:
+        with FlopCounterMode(display=False) as counter:
+            fn()
+    finally:
+        set_onednn_gemm(True)
     return counter.get_total_flops()
 
 
