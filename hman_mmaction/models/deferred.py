@@ -37,8 +37,10 @@ class PassStash:
         self.passes = {}  # graph task id -> {kind: [items]}
 
     def add(self, kind: str, *items) -> None:
-        """Keep ``items`` if this backward pass will run the sink."""
-        if not torch._C._will_engine_execute_node(self.sink_node):
+        """Keep ``items`` if this backward pass will run the sink (there is
+        none without a shared tensor that needs a gradient)."""
+        if self.sink_node is None or not torch._C._will_engine_execute_node(
+                self.sink_node):
             return  # this pass does not want the shared gradient
         task = torch._C._current_graph_task_id()
         self.passes.setdefault(task, defaultdict(list))[kind].append(items)

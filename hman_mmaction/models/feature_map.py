@@ -35,7 +35,7 @@ from typing import List, Optional
 import torch
 from torch.autograd.function import once_differentiable
 
-from .deferred import sink_token
+from .deferred import PassStash, sink_token
 from .gemm import mm_nt, onednn_applies
 
 
@@ -183,6 +183,11 @@ def _rank_one_factors(parts, V, T, C, K):
     return left.view(V * T, C, -1), right.view(V * T, -1, K)
 
 
+def _token_grad(ctx, index, like):
+    """The zero gradient of the sink's token (None without a sink)."""
+    return like.new_zeros(()) if ctx.needs_input_grad[index] else None
+
+
 class _Glimpse(torch.autograd.Function):
     """``x_hat = a_t alpha`` on a channel-first frame; backward: ``dalpha =
     a_t^T dx_hat``, and ``(dx_hat, alpha)`` stashed for the map."""
@@ -201,7 +206,7 @@ class _Glimpse(torch.autograd.Function):
         grad_w = None
         if ctx.needs_input_grad[0]:
             grad_w = _scores(frame, grad).to(weights.dtype)
-        return grad_w, grad.new_zeros(()), None, None, None
+        return grad_w, _token_grad(ctx, 1, grad), None, None, None
 
 
 class _Scores(torch.autograd.Function):
@@ -222,7 +227,7 @@ class _Scores(torch.autograd.Function):
         grad_u = None
         if ctx.needs_input_grad[0]:
             grad_u = _glimpse(frame, grad).to(direction.dtype)
-        return grad_u, grad.new_zeros(()), None, None, None
+        return grad_u, _token_grad(ctx, 1, grad), None, None, None
 
 
 class _FrameMeans(torch.autograd.Function):
@@ -237,7 +242,7 @@ class _FrameMeans(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad):
         ctx.stash.add('frames', grad)
-        return grad.new_zeros(()), None, None
+        return _token_grad(ctx, 0, grad), None, None
 
 
 class _Keys(torch.autograd.Function):
@@ -267,7 +272,7 @@ class _Keys(torch.autograd.Function):
             else None
         grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[1] \
             else None
-        return grad_w, grad_b, grad.new_zeros(()), None, None
+        return grad_w, grad_b, _token_grad(ctx, 2, grad), None, None
 
 
 class MapFrame:
@@ -300,14 +305,18 @@ class FeatureMap:
         views, channels = x.shape[0] // num_segments, x.shape[1]
         self.maps = x.reshape(views, num_segments, channels, -1)
         device = x.device.type
+        # the products as Functions (oneDNN GEMMs, deferred weight and map
+        # gradients) in eager training; the map's gradient by the sink when
+        # x needs one
         self.deferred = (
-            torch.is_grad_enabled() and x.requires_grad
-            and not torch.compiler.is_compiling()
+            torch.is_grad_enabled() and not torch.compiler.is_compiling()
             and not torch.is_autocast_enabled(device))
-        if self.deferred:
+        self.map_grad = self.deferred and x.requires_grad
+        if self.map_grad:
             self.token, self.stash = sink_token(_MapGradSink, self.maps)
             self.values = self.maps.detach()
         else:
+            self.token, self.stash = None, PassStash()  # nothing collects
             self.values = self.maps
 
     @property

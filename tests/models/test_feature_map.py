@@ -11,6 +11,15 @@ V, T, C, H, W, A = 2, 3, 5, 2, 3, 4
 K = H * W
 
 
+def plain_map(x, steps):
+    """The plain autograd products (as without grad, compiled or under
+    autocast) on ``x`` itself."""
+    fmap = FeatureMap(x.detach(), steps)
+    fmap.deferred = False
+    fmap.maps = fmap.values = x.reshape(-1, steps, *fmap.maps.shape[2:])
+    return fmap
+
+
 def products(fmap, weight, bias, weights, directions, steps):
     """Every product the attention takes, some steps twice, some never."""
     out = [fmap.frame_means().pow(2).sum()]
@@ -41,10 +50,7 @@ def test_deferred_gradients_match_plain_autograd(steps, use_bias):
     bias = bias if use_bias else None
     results = []
     for deferred in (True, False):
-        fmap = FeatureMap(x, T)
-        if not deferred:  # the plain products, as without grad / compiled
-            fmap = FeatureMap(x.detach().requires_grad_(False), T)
-            fmap.maps = fmap.values = x.reshape(V, T, C, K)
+        fmap = FeatureMap(x, T) if deferred else plain_map(x, T)
         assert fmap.deferred == deferred
         loss = products(fmap, weight, bias, weights, directions, steps)
         grads = torch.autograd.grad(loss, [
@@ -85,9 +91,8 @@ def test_passes_that_skip_the_map_leave_nothing_behind():
     loss.backward()
     deferred = x.grad.clone()
     x.grad = None
-    plain = FeatureMap(x.detach(), T)
-    plain.maps = plain.values = x.reshape(V, T, C, K)
-    products(plain, weight, bias, weights, directions, (0, 1, 2)).backward()
+    products(plain_map(x, T), weight, bias, weights, directions,
+             (0, 1, 2)).backward()
     torch.testing.assert_close(deferred, x.grad, rtol=1e-5, atol=1e-5)
 
 
@@ -125,10 +130,8 @@ def test_the_map_gradient_is_written_once_for_all_steps(num_steps):
     weight = torch.randn(A, C, requires_grad=True)
     counts = {}
     for deferred in (True, False):
-        fmap = FeatureMap(x, num_steps)
-        if not deferred:
-            fmap = FeatureMap(x.detach(), num_steps)
-            fmap.maps = fmap.values = x.reshape(V, num_steps, C, K)
+        fmap = (
+            FeatureMap(x, num_steps) if deferred else plain_map(x, num_steps))
         loss = fmap.frame_means().sum() + fmap.keys(weight, None).sum()
         for frame in fmap.frames():
             loss = loss + frame.glimpse(torch.rand(V, K)).sum()
@@ -149,5 +152,27 @@ def test_plain_mode_without_grad_and_under_autocast():
         assert not FeatureMap(x, T).deferred
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert not FeatureMap(x, T).deferred
-    assert not FeatureMap(x.detach(), T).deferred
-    assert FeatureMap(x, T).deferred
+    frozen = FeatureMap(x.detach(), T)  # frozen / cached features
+    assert frozen.deferred and not frozen.map_grad
+    assert FeatureMap(x, T).map_grad
+
+
+def test_frozen_features_give_the_weights_their_plain_gradients():
+    """Features that need no gradient (feature cache, frozen backbone):
+    the products still run as Functions (oneDNN, deferred weights) and the
+    weights and step inputs get the plain gradients."""
+    x, weight, bias, weights, directions = inputs()
+    x = x.detach()
+    results = []
+    for deferred in (True, False):
+        fmap = FeatureMap(x, T)
+        assert fmap.deferred and not fmap.map_grad
+        if not deferred:
+            fmap.deferred = False
+        loss = products(fmap, weight, bias, weights, directions, (0, 2, 2))
+        results.append(
+            (loss,
+             torch.autograd.grad(loss, [weight, bias, weights, directions])))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for got, want in zip(results[0][1], results[1][1]):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
