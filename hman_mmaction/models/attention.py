@@ -52,7 +52,16 @@ class AttentionStep(NamedTuple):
     tau: Optional[torch.Tensor]  # temperature per sample [N] or None
 
 
-class ContentScore(nn.Module):
+class _Score(nn.Module):
+    """A score's ``query_layer``: the projection of ``h_{t-1}`` it applies
+    at every step (``self.query`` unless a score says otherwise)."""
+
+    @property
+    def query_layer(self) -> nn.Linear:
+        return self.query
+
+
+class ContentScore(_Score):
     """``e_{t,k} = w^T tanh(W_a a_{t,k} + W_h h_{t-1})``."""
 
     keyed = True  # keys: a GEMM over every location (precompute)
@@ -83,10 +92,6 @@ class ContentScore(nn.Module):
             return feats.keys(weight, bias)
         return F.linear(feats, weight, bias)
 
-    @property
-    def query_layer(self) -> nn.Linear:
-        return self.query
-
     def forward(self,
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
@@ -96,7 +101,7 @@ class ContentScore(nn.Module):
         return self.energy(hidden).squeeze(-1)
 
 
-class LocationScore(nn.Module):
+class LocationScore(_Score):
     """``e_t = W_l h_{t-1}`` (Sharma et al.), one logit per location."""
 
     keyed = False  # no keys
@@ -132,7 +137,7 @@ class LocationScore(nn.Module):
         return (self.location if layers is None else layers.query)(query)
 
 
-class BilinearScore(nn.Module):
+class BilinearScore(_Score):
     """``e_{t,k} = a_{t,k}^T W_b h_{t-1}``; with a folded input projection
     ``P`` (see the module doc) ``e_{t,k} = a'_{t,k}^T P^T W_b h_{t-1}``, up
     to a constant over ``k``."""
@@ -149,10 +154,6 @@ class BilinearScore(nn.Module):
         """The keys are the features themselves (raw ones with
         ``input_proj``: the steps then get ``StepLayers.fold``)."""
         return feats
-
-    @property
-    def query_layer(self) -> nn.Linear:
-        return self.query
 
     def forward(self,
                 keys_t: torch.Tensor,

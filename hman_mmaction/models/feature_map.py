@@ -100,6 +100,9 @@ def _keys_by_blocks(blocks, weight, bias):
     return keys
 
 
+PRODUCTS = dict(glimpse=_glimpse, scores=_scores)
+
+
 def _blocks(maps):
     """``[V, T, C, K]`` -> ``[C, V*T*K]`` (a copy in blocks of ``K``)."""
     return maps.permute(2, 0, 1, 3).reshape(maps.shape[2], -1)
@@ -188,46 +191,33 @@ def _token_grad(ctx, index, like):
     return like.new_zeros(()) if ctx.needs_input_grad[index] else None
 
 
-class _Glimpse(torch.autograd.Function):
-    """``x_hat = a_t alpha`` on a channel-first frame; backward: ``dalpha =
-    a_t^T dx_hat``, and ``(dx_hat, alpha)`` stashed for the map."""
+class _FrameProduct(torch.autograd.Function):
+    """A product with a channel-first frame ``a_t`` ``[V, C, K]``:
+    ``'glimpse'``: ``x_hat = a_t alpha`` (``alpha`` ``[V, K]``), backward
+    ``dalpha = a_t^T dx_hat``; ``'scores'``: ``e = a_t^T u`` (``u`` ``[V,
+    C]``), backward ``du = a_t de``. Each is the other's backward, and the
+    map's rank-one term ``(C-side, K-side)`` is stashed: ``(dx_hat, alpha)``
+    or ``(u, de)``."""
 
     @staticmethod
-    def forward(ctx, weights, token, frame, stash, t):
-        ctx.save_for_backward(weights, frame)
-        ctx.stash, ctx.t = stash, t
-        return _glimpse(frame, weights)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad):
-        weights, frame = ctx.saved_tensors
-        ctx.stash.add('glimpse', ctx.t, grad, weights.to(grad.dtype))
-        grad_w = None
-        if ctx.needs_input_grad[0]:
-            grad_w = _scores(frame, grad).to(weights.dtype)
-        return grad_w, _token_grad(ctx, 1, grad), None, None, None
-
-
-class _Scores(torch.autograd.Function):
-    """``e = a_t^T u`` on a channel-first frame; backward: ``du = a_t de``,
-    and ``(u, de)`` stashed for the map."""
-
-    @staticmethod
-    def forward(ctx, direction, token, frame, stash, t):
-        ctx.save_for_backward(direction, frame)
-        ctx.stash, ctx.t = stash, t
-        return _scores(frame, direction)
+    def forward(ctx, operand, token, frame, stash, t, kind):
+        ctx.save_for_backward(operand, frame)
+        ctx.stash, ctx.t, ctx.kind = stash, t, kind
+        return PRODUCTS[kind](frame, operand)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad):
-        direction, frame = ctx.saved_tensors
-        ctx.stash.add('scores', ctx.t, direction.to(grad.dtype), grad)
-        grad_u = None
+        operand, frame = ctx.saved_tensors
+        other = 'scores' if ctx.kind == 'glimpse' else 'glimpse'
+        pair = (grad, operand.to(grad.dtype))  # (C-side, K-side)
+        ctx.stash.add(ctx.kind, ctx.t,
+                      *(pair if ctx.kind == 'glimpse' else pair[::-1]))
+        grad_operand = None
         if ctx.needs_input_grad[0]:
-            grad_u = _glimpse(frame, grad).to(direction.dtype)
-        return grad_u, _token_grad(ctx, 1, grad), None, None, None
+            grad_operand = PRODUCTS[other](frame, grad).to(operand.dtype)
+        return (grad_operand, _token_grad(ctx, 1,
+                                          grad), None, None, None, None)
 
 
 class _FrameMeans(torch.autograd.Function):
@@ -284,17 +274,17 @@ class MapFrame:
 
     def glimpse(self, weights: torch.Tensor) -> torch.Tensor:
         """``sum_k alpha_k a_{t,k}``: ``[V, K] -> [V, C]``."""
-        if self.fmap.deferred:
-            return _Glimpse.apply(weights, self.fmap.token, self.frame,
-                                  self.fmap.stash, self.t)
-        return _glimpse(self.frame, weights)
+        return self._product('glimpse', weights)
 
     def scores(self, direction: torch.Tensor) -> torch.Tensor:
         """``a_{t,k}^T u``: ``[V, C] -> [V, K]``."""
+        return self._product('scores', direction)
+
+    def _product(self, kind: str, operand: torch.Tensor) -> torch.Tensor:
         if self.fmap.deferred:
-            return _Scores.apply(direction, self.fmap.token, self.frame,
-                                 self.fmap.stash, self.t)
-        return _scores(self.frame, direction)
+            return _FrameProduct.apply(operand, self.fmap.token, self.frame,
+                                       self.fmap.stash, self.t, kind)
+        return PRODUCTS[kind](self.frame, operand)
 
 
 class FeatureMap:
