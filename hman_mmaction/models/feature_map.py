@@ -73,16 +73,18 @@ def _scores(frame, direction):
     return torch.bmm(direction.to(frame.dtype).unsqueeze(1), frame).squeeze(1)
 
 
+PRODUCTS = dict(glimpse=_glimpse, scores=_scores)
+
+
 def _keys(maps, weight, bias):
     """``W a + b`` ``[V, T, K, A]``: with oneDNN (outside autograd) one GEMM
     on the map in blocks of ``K`` (:func:`_keys_by_blocks`); else one batched
     GEMM of the frames' ``[K, C]`` views (strided: no copy of the map) with
     ``W^T``."""
+    V, T, C, K = maps.shape
     if onednn_applies(maps, weight, bias):
-        V, T, C, K = maps.shape
         keys = _keys_by_blocks(_blocks(maps), weight, bias)
         return keys.view(-1, V, T, K).permute(1, 2, 3, 0)
-    V, T, C, K = maps.shape
     rows = maps.reshape(V * T, C, K).transpose(1, 2)  # [N, K, C], a view
     weight_t = weight.t().expand(V * T, C, weight.shape[0])
     if bias is None:
@@ -98,9 +100,6 @@ def _keys_by_blocks(blocks, weight, bias):
     if bias is not None:
         keys += bias.unsqueeze(1)
     return keys
-
-
-PRODUCTS = dict(glimpse=_glimpse, scores=_scores)
 
 
 def _blocks(maps):
