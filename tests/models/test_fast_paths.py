@@ -206,3 +206,32 @@ def test_head_training_step_runs_twice_with_the_same_fast_graph_pieces():
         sum(v for k, v in losses.items() if 'loss' in k).backward()
         seen.append(head.rnn.cells[0].weight.grad.clone())
     torch.testing.assert_close(seen[0], seen[1])
+
+
+@pytest.mark.parametrize('feat_channels', [None, 6], ids=['no-proj', 'proj'])
+@pytest.mark.parametrize('attention', list(ATTENTIONS))
+@pytest.mark.parametrize('score', SCORES)
+def test_fast_path_matches_reference_loop_in_inference(score, attention,
+                                                       feat_channels):
+    """Without grad the fast path takes other products (keys on the map in
+    blocks, plain frame products, oneDNN where it applies): same values."""
+    head = build_head(
+        dict(
+            ATTENTIONS[attention],
+            score=score,
+            hidden_channels=7,
+            num_locations=HW * HW), feat_channels).eval()
+    x = torch.randn(V * T, C, HW, HW)
+    outputs = []
+    for fused in (True, False):
+        head.fused_sequence = fused
+        with torch.no_grad():
+            outputs.append(head.run(x))
+    fast, ref = outputs
+    for name in ('cls_scores', 'attention', 'boundaries', 'glimpses'):
+        torch.testing.assert_close(
+            getattr(fast, name),
+            getattr(ref, name),
+            rtol=1e-5,
+            atol=1e-5,
+            msg=name)
