@@ -54,11 +54,21 @@ class AttentionStep(NamedTuple):
 
 class _Score(nn.Module):
     """A score's ``query_layer``: the projection of ``h_{t-1}`` it applies
-    at every step (``self.query`` unless a score says otherwise)."""
+    at every step (``self.query`` unless a score says otherwise), and
+    whether it maps its query back through a folded input projection
+    (``folds_query``, see the module doc)."""
+
+    folds_query = False
 
     @property
     def query_layer(self) -> nn.Linear:
         return self.query
+
+    def project(self, query: torch.Tensor,
+                layers: Optional['StepLayers']) -> torch.Tensor:
+        """``query_layer(h)``, through the sequence's layer if given."""
+        layer = self.query_layer if layers is None else layers.query
+        return layer(query)
 
 
 class ContentScore(_Score):
@@ -96,8 +106,7 @@ class ContentScore(_Score):
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
                 layers: Optional['StepLayers'] = None) -> torch.Tensor:
-        project = self.query if layers is None else layers.query
-        hidden = torch.tanh(keys_t + project(query).unsqueeze(1))
+        hidden = torch.tanh(keys_t + self.project(query, layers).unsqueeze(1))
         return self.energy(hidden).squeeze(-1)
 
 
@@ -134,7 +143,7 @@ class LocationScore(_Score):
                 keys_t: Optional[torch.Tensor],
                 query: torch.Tensor,
                 layers: Optional['StepLayers'] = None) -> torch.Tensor:
-        return (self.location if layers is None else layers.query)(query)
+        return self.project(query, layers)
 
 
 class BilinearScore(_Score):
@@ -143,6 +152,7 @@ class BilinearScore(_Score):
     to a constant over ``k``."""
 
     keyed = False  # the keys are the features
+    folds_query = True  # raw keys: the query is mapped back, u -> P^T u
 
     def __init__(self, feat_channels: int, query_channels: int):
         super().__init__()
@@ -159,12 +169,9 @@ class BilinearScore(_Score):
                 keys_t: torch.Tensor,
                 query: torch.Tensor,
                 layers: Optional['StepLayers'] = None) -> torch.Tensor:
-        if layers is None:
-            direction = self.query(query)  # [N, D]
-        else:
-            direction = layers.query(query)
-            if layers.fold is not None:  # raw keys: [N, C] = P^T u
-                direction = layers.fold(direction)
+        direction = self.project(query, layers)  # [N, D]
+        if layers is not None and layers.fold is not None:
+            direction = layers.fold(direction)  # raw keys: [N, C] = P^T u
         return as_frame(keys_t).scores(direction)
 
 
@@ -249,11 +256,14 @@ class SoftAttention(nn.Module):
     def sequence_layers(self,
                         input_proj: Optional[nn.Linear] = None) -> StepLayers:
         """The per-step layers for one sequence (build one set per forward
-        pass): the score's query projection and, with ``input_proj`` ``P``
-        (raw features), the fold ``u -> P^T u``; eager mode defers their
-        weight gradients to one GEMM per sequence."""
+        pass): the score's query projection and, for a score that folds
+        its query with ``input_proj`` ``P`` (raw features), ``u -> P^T u``;
+        eager mode defers their weight gradients to one GEMM per
+        sequence."""
         query = self.score.query_layer
-        fold = None if input_proj is None else QueryFold(input_proj)
+        fold = (
+            QueryFold(input_proj)
+            if input_proj is not None and self.score.folds_query else None)
         if not torch.compiler.is_compiling():
             query = SequenceLinear(query)
             fold = None if fold is None else SequenceLinear(fold)

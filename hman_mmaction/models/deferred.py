@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 from torch.autograd.function import once_differentiable
 
-from .gemm import mm_nt, onednn_applies
+from .gemm import mm_nt
 
 
 class PassStash:
@@ -135,8 +135,6 @@ class SequenceLinear:
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not (self.deferred and torch.is_grad_enabled()):
-            if onednn_applies(x, self.linear.weight, self.linear.bias):
-                return mm_nt(x, self.linear.weight, self.linear.bias)
-            return self.linear(x)
+            return mm_nt(x, self.linear.weight, self.linear.bias)
         return _DeferredLinear.apply(x, self.token, self.linear.weight,
                                      self.linear.bias, self.stash)

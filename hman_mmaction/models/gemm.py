@@ -47,7 +47,7 @@ def onednn_applies(*tensors) -> bool:
     """Whether :func:`mm_nt` takes oneDNN for these operands: the switch
     is on, all are float32 CPU tensors of at most 2 dims and autograd does
     not record (no grad mode, or none requires grad)."""
-    if torch.compiler.is_compiling() or not (_ENABLED and _AVAILABLE):
+    if torch.compiler.is_compiling() or not use_onednn_gemm():
         return False
     present = [t for t in tensors if t is not None]
     if any(t.device.type != 'cpu' or t.dtype != torch.float32 or t.dim() > 2
