@@ -34,10 +34,9 @@ model = dict(
                 temperature=dict(type='AdaptiveTemperature'))),
         attention=dict(type='SoftAttention', hidden_channels=64),
         dropout_ratio=0.2,
-        att_reg_weight=0.0,
         # keeps layer 1's boundary detector alive (rate ~0.25, train = test)
-        bnd_reg_weight=2.0,
-        bnd_target_rate=0.25,
+        loss_boundary=dict(
+            type='BoundaryRateLoss', loss_weight=2.0, target_rate=0.25),
         average_clips='prob'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',

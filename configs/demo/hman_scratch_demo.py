@@ -5,4 +5,7 @@
 # (training only) so that the backbone gets TSN's gradient from step 0.
 _base_ = ['../hman_demo.py']
 
-model = dict(cls_head=dict(glimpse_residual=True, aux_loss_weight=1.0))
+model = dict(
+    cls_head=dict(
+        glimpse_residual=True,
+        loss_aux=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -1,4 +1,5 @@
 """Runner-side components: hooks, model and optimizer wrappers."""
+from .boundary_rate_hook import BoundaryRateFromDataHook
 from .broken_video_hook import BrokenVideoCounterHook
 from .hooks import GumbelTemperatureHook
 from .loops import ResumableEpochBasedTrainLoop
@@ -10,7 +11,8 @@ from .runner import HMANRunner
 from .visualization_hook import FrameVisualizationHook
 
 __all__ = [
-    'BF16AmpOptimWrapper', 'DeviceAgnosticDDP', 'GumbelTemperatureHook',
-    'BrokenVideoCounterHook', 'PreciseBNHook', 'ResumableEpochBasedTrainLoop',
-    'RNGStateHook', 'HMANRunner', 'FrameVisualizationHook'
+    'BoundaryRateFromDataHook', 'BF16AmpOptimWrapper', 'DeviceAgnosticDDP',
+    'GumbelTemperatureHook', 'BrokenVideoCounterHook', 'PreciseBNHook',
+    'ResumableEpochBasedTrainLoop', 'RNGStateHook', 'HMANRunner',
+    'FrameVisualizationHook'
 ]

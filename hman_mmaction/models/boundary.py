@@ -6,11 +6,16 @@ segment at ``t``: it FLUSHes at ``t + 1``, feeds its state to the layer
 above at ``t`` (which then UPDATEs instead of COPYing) and gates the
 top-down input of the layer below at ``t + 1``.
 
-``forward(z_hat, state) -> (z, tau)``: ``z_hat`` ``[N]``, ``state`` the layer's
-previous hidden state ``[N, H]`` (for adaptive temperatures); ``z`` ``[N]``;
-``tau`` the temperature used (``[N]``) or ``None``.
+``forward(z_hat, state, given=None) -> (z, tau)``: ``z_hat`` ``[N]``,
+``state`` the layer's previous hidden state ``[N, H]`` (for adaptive
+temperatures), ``given`` the step's column of :meth:`schedule` for the
+diagnostic detectors that need the ground truth; ``z`` ``[N]``; ``tau`` the
+temperature used (``[N]``) or ``None``.
 ``upward(z)`` is the gate the layer above sees (``z`` except for
-:class:`NoBoundary`).
+:class:`NoBoundary`). ``learned = False`` marks detectors that the
+boundary-rate loss leaves alone; ``needs_ground_truth = True`` those whose
+decisions the head computes before the loop with ``schedule(changes)``
+from the data samples' sub-action segments.
 """
 from typing import Optional, Tuple
 
@@ -28,34 +33,72 @@ class GumbelBoundary(nn.Module):
     """HM-AN's stochastic boundary: a binary Concrete sample of ``z_hat``.
 
     Training: ``z = 1[sigmoid((z_hat + log u - log(1-u)) / tau) > 0.5]``,
-    straight-through. Evaluation: ``z = 1[z_hat > 0]`` unless
-    ``eval_sample=True`` keeps sampling.
+    straight-through, so ``P(z = 1) = sigmoid(z_hat)`` whatever ``tau``.
+    Evaluation (``eval_decision``):
+
+    * ``'threshold'``: ``z = 1[z_hat > 0]`` (deterministic);
+    * ``'calibrated'``: ``z = 1[z_hat > theta]``, ``theta`` the running
+      (EMA, ``momentum``) ``1 - r`` quantile of the training logits, ``r =
+      mean sigmoid(z_hat)`` the training rate, so that the test rate is the
+      training rate even where the detector is unconfident (``z_hat`` near
+      0, where thresholding at 0 fires far less than sampling);
+      ``calibrate`` is called by the head once per training forward;
+    * ``'sample'``: keep sampling.
 
     Args:
         in_features (int): hidden size of the layer (given by ``HMLSTM``).
         temperature (dict): config of a temperature component.
             Defaults to ``AdaptiveTemperature``.
-        eval_sample (bool): sample at evaluation too. Defaults to False.
+        eval_decision (str): see above. Defaults to ``'threshold'``.
+        momentum (float): EMA momentum of ``'calibrated'``. Defaults to
+            0.01.
         tau_min (float): temperature floor. Defaults to 0.01.
     """
+
+    DECISIONS = ('threshold', 'calibrated', 'sample')
 
     def __init__(self,
                  in_features: int,
                  temperature: dict = dict(type='AdaptiveTemperature'),
-                 eval_sample: bool = False,
+                 eval_decision: str = 'threshold',
+                 momentum: float = 0.01,
                  tau_min: float = TAU_MIN):
         super().__init__()
+        if eval_decision not in self.DECISIONS:
+            raise ValueError(f'GumbelBoundary eval_decision must be one of '
+                             f'{self.DECISIONS}, got {eval_decision!r}')
         self.temperature = MODELS.build(
             temperature, default_args=dict(in_features=in_features))
-        self.eval_sample = eval_sample
+        self.eval_decision = eval_decision
+        self.momentum = momentum
         self.tau_min = tau_min
+        self.register_buffer('threshold', torch.zeros(()))
+        self.register_buffer('calibrated', torch.zeros((), dtype=torch.bool))
 
-    def forward(self, z_hat: torch.Tensor,
-                state: torch.Tensor) -> BoundaryResult:
+    @torch.no_grad()
+    def calibrate(self, z_hat: torch.Tensor) -> None:
+        """Move ``theta`` towards the ``1 - mean sigmoid(z_hat)`` quantile
+        of the training logits ``z_hat`` (any shape; all steps of a
+        forward pass at once). The first call sets it."""
+        if self.eval_decision != 'calibrated' or z_hat.numel() == 0:
+            return
+        logits = z_hat.detach().float().reshape(-1)
+        rate = torch.sigmoid(logits).mean()
+        quantile = torch.quantile(logits, (1.0 - rate).clamp(0.0, 1.0))
+        step = torch.where(self.calibrated, self.momentum, 1.0)
+        self.threshold.add_(step * (quantile - self.threshold))
+        self.calibrated.fill_(True)
+
+    def forward(self,
+                z_hat: torch.Tensor,
+                state: torch.Tensor,
+                given: Optional[torch.Tensor] = None) -> BoundaryResult:
         tau = self.temperature(state).float().expand(z_hat.shape[0], 1)
         tau = tau.squeeze(1)
-        if self.training or self.eval_sample:
+        if self.training or self.eval_decision == 'sample':
             return binary_concrete(z_hat, tau, True, self.tau_min), tau
+        if self.eval_decision == 'calibrated':
+            return (z_hat.float() > self.threshold).float(), tau
         return (z_hat > 0).float(), tau
 
     def upward(self, z: torch.Tensor) -> torch.Tensor:
@@ -94,8 +137,10 @@ class HardSigmoidBoundary(nn.Module):
     def step(self, iteration: int) -> None:
         self.slope.fill_(self.value_at(iteration))
 
-    def forward(self, z_hat: torch.Tensor,
-                state: torch.Tensor) -> BoundaryResult:
+    def forward(self,
+                z_hat: torch.Tensor,
+                state: torch.Tensor,
+                given: Optional[torch.Tensor] = None) -> BoundaryResult:
         z_tilde = ((self.slope * z_hat.float() + 1.0) / 2.0).clamp(0.0, 1.0)
         return straight_through((z_hat > 0).float(), z_tilde), None
 
@@ -118,9 +163,93 @@ class NoBoundary(nn.Module):
     def __init__(self, in_features: Optional[int] = None):
         super().__init__()
 
-    def forward(self, z_hat: torch.Tensor,
-                state: torch.Tensor) -> BoundaryResult:
+    def forward(self,
+                z_hat: torch.Tensor,
+                state: torch.Tensor,
+                given: Optional[torch.Tensor] = None) -> BoundaryResult:
         return torch.zeros_like(z_hat, dtype=torch.float32), None
 
     def upward(self, z: torch.Tensor) -> torch.Tensor:
         return torch.ones_like(z)
+
+
+class _GivenBoundary(nn.Module):
+    """A diagnostic detector whose decisions are made before the loop from
+    the ground-truth changes (:meth:`schedule`); no gradient, no
+    temperature, never pushed by the boundary-rate loss."""
+
+    learned = False
+    needs_ground_truth = True
+    offset = -1  # the last step of the old motion (see segment_targets)
+
+    def forward(self,
+                z_hat: torch.Tensor,
+                state: torch.Tensor,
+                given: Optional[torch.Tensor] = None) -> BoundaryResult:
+        if given is None:
+            raise RuntimeError(
+                f'{type(self).__name__} decides from the ground-truth '
+                'sub-action changes, which the head computes from the data '
+                'samples; it cannot run without them (HMANHead.run(x, '
+                'data_samples=...))')
+        return given.to(torch.float32), None
+
+    def upward(self, z: torch.Tensor) -> torch.Tensor:
+        return z
+
+
+@MODELS.register_module()
+class OracleBoundary(_GivenBoundary):
+    """Fires exactly at the ground-truth sub-action changes (``z_t = 1`` at
+    the step before each change step, ``offset=-1``) from the data samples'
+    ``gt_segments`` and ``frame_inds``. An **upper bound** for a diagnostic
+    (does the task reward boundaries in the right place?), never a result:
+    it reads the labels of the test video.
+
+    Args:
+        in_features (int): unused (uniform build call).
+        offset (int): step of ``z = 1`` relative to the change step.
+            Defaults to -1.
+    """
+
+    def __init__(self, in_features: Optional[int] = None, offset: int = -1):
+        super().__init__()
+        self.offset = offset
+
+    def schedule(self, changes: torch.Tensor) -> torch.Tensor:
+        """``changes`` ``[V, T]`` (at ``offset``) -> ``z`` ``[V, T]``."""
+        return changes
+
+
+@MODELS.register_module()
+class RandomBoundary(_GivenBoundary):
+    """A random detector for comparison: per view, as many boundaries as the
+    view has ground-truth changes (``rate=None``, rate-matched to the truth)
+    at steps drawn uniformly without replacement, or ``z ~ Bernoulli(rate)``
+    at every step (``rate`` a number; needs no ground truth then).
+
+    Args:
+        in_features (int): unused (uniform build call).
+        rate (float, optional): see above. Defaults to None.
+    """
+
+    def __init__(self,
+                 in_features: Optional[int] = None,
+                 rate: Optional[float] = None):
+        super().__init__()
+        if rate is not None and not 0 <= rate <= 1:
+            raise ValueError(f'RandomBoundary rate must be in [0, 1], got '
+                             f'{rate!r}')
+        self.rate = rate
+        self.needs_ground_truth = rate is None
+
+    def schedule(self, changes: torch.Tensor) -> torch.Tensor:
+        """``changes`` ``[V, T]`` -> as many boundaries per row at random
+        steps (ranks of uniform noise below the row's count)."""
+        if self.rate is not None:
+            return (torch.rand_like(changes, dtype=torch.float32)
+                    < self.rate).float()
+        counts = changes.sum(dim=1, keepdim=True)  # [V, 1]
+        noise = torch.rand(changes.shape, device=changes.device)
+        ranks = noise.argsort(dim=1).argsort(dim=1)  # a random permutation
+        return (ranks < counts).float()

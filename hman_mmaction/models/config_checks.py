@@ -21,8 +21,42 @@ from mmaction.registry import MODELS
 
 #: arguments the head's builder fills in, never set in a config
 _FILLED_BY_HEAD = {
-    'input_size', 'feat_channels', 'query_channels', 'in_features'
+    'input_size', 'feat_channels', 'query_channels', 'in_features',
+    'change_size', 'target_features'
 }
+
+#: float options of earlier versions, now loss components
+_RENAMED = {
+    'att_reg_weight':
+    "loss_attention=dict(type='AttentionCoverageLoss', loss_weight={v})",
+    'bnd_reg_weight':
+    "loss_boundary=dict(type='BoundaryRateLoss', loss_weight={v}, "
+    'target_rate=...)',
+    'bnd_target_rate':
+    "loss_boundary=dict(type='BoundaryRateLoss', loss_weight=2.0, "
+    'target_rate={v})',
+    'aux_loss_weight':
+    "loss_aux=dict(type='CrossEntropyLoss', loss_weight={v})",
+}
+
+
+def _check_renamed(kwargs: dict) -> None:
+    for old, new in _RENAMED.items():
+        if old in kwargs:
+            value = kwargs[old]
+            off = isinstance(
+                value,
+                (int, float)) and value == 0 and (old != 'bnd_target_rate')
+            fix = ('None (the loss is off)' if off else new.format(
+                v=repr(value)))
+            raise TypeError(
+                f'HMANHead option `cls_head.{old}` is now a loss component: '
+                f'set `cls_head.{_new_name(new)}` = {fix} instead '
+                '(hman_mmaction/models/losses, docs/configs.md)')
+
+
+def _new_name(new: str) -> str:
+    return new.split('=')[0]
 
 
 def _parameters(cls) -> Tuple[List[str], bool]:
@@ -99,6 +133,7 @@ def check_head_options(head_cls, options: dict) -> None:
     rnn = options.get('rnn') or {}
     attention = options.get('attention') or {}
     kwargs = dict(options.get('kwargs') or {})
+    _check_renamed(kwargs)
     places = _valid_keys(head_cls, rnn, attention)
     base_keys, _ = _parameters(BaseHead)
     _check_keys(head_cls.__name__, kwargs, base_keys, places, '')
@@ -151,12 +186,14 @@ def check_head_options(head_cls, options: dict) -> None:
         raise ValueError(
             'HMANHead option `cls_head.dropout_ratio` must be in [0, 1), '
             f'got {dropout!r}. Use 0 to disable dropout.')
-    for name in ('att_reg_weight', 'bnd_reg_weight'):
-        value = options.get(name, 0.0)
-        if not isinstance(value, (int, float)) or value < 0:
-            raise ValueError(
-                f'HMANHead option `cls_head.{name}` must be >= 0, got '
-                f'{value!r}. Use 0 to disable the penalty.')
+    for name in ('loss_boundary', 'loss_attention', 'loss_predict',
+                 'loss_segment', 'loss_aux'):
+        value = options.get(name)
+        if value is not None and not (isinstance(value, dict)
+                                      and 'type' in value):
+            raise TypeError(
+                f'HMANHead option `cls_head.{name}` must be a loss config '
+                f"dict(type=..., loss_weight=...) or None, got {value!r}")
 
 
 def check_feature_channels(channels: int, in_channels: int) -> None:

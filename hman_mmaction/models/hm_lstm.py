@@ -47,6 +47,7 @@ class HMLSTMState(NamedTuple):
 class StepBoundaries(NamedTuple):
     z: torch.Tensor  # [N, L]
     tau: Optional[torch.Tensor]  # [N, L] or None when no layer has one
+    logits: torch.Tensor  # [N, D], z_hat of the D layers with a detector
 
 
 @MODELS.register_module()
@@ -66,6 +67,10 @@ class HMLSTM(nn.Module):
         top_boundary (bool): give the top layer a boundary detector too
             (it can then FLUSH). Chung et al. have none there (``z^L = 0``):
             defaults to False; True is an ablation of the old behaviour.
+        change_size (int): size of a per-step change feature ``delta_t``
+            (given by the head from its ``change_features``) that layer 1's
+            boundary logit also sees: ``z_hat^1 = s[4H] + w_delta^T
+            delta_t``. Defaults to 0 (none).
     """
 
     OUTPUTS = ('gated', 'top')
@@ -79,7 +84,8 @@ class HMLSTM(nn.Module):
                      temperature=dict(type='AdaptiveTemperature')),
                  output: str = 'gated',
                  output_size: Optional[int] = None,
-                 top_boundary: bool = False):
+                 top_boundary: bool = False,
+                 change_size: int = 0):
         super().__init__()
         if num_layers < 1:
             raise ValueError(f'HMLSTM needs num_layers >= 1, got {num_layers}')
@@ -103,6 +109,9 @@ class HMLSTM(nn.Module):
         self.boundaries = nn.ModuleList(
             MODELS.build(boundary, default_args=dict(in_features=H))
             for _ in range(self.num_detectors))
+        self.change_proj = (
+            nn.Linear(change_size, 1)
+            if change_size and self.num_detectors else None)
         if output == 'gated':
             self.output_size = output_size or H
             self.output_gates = nn.Linear(num_layers * H, num_layers)
@@ -157,13 +166,17 @@ class HMLSTM(nn.Module):
     def step(self,
              x: torch.Tensor,
              state: HMLSTMState,
-             cells: Optional[Sequence] = None
+             cells: Optional[Sequence] = None,
+             change: Optional[torch.Tensor] = None,
+             given: Optional[Sequence] = None
              ) -> Tuple[HMLSTMState, StepBoundaries]:
         """One time step for all layers; ``x`` ``[N, input_size]``;
         ``cells`` from :meth:`sequence_cells` (default: the plain
-        ``nn.Linear`` cells)."""
+        ``nn.Linear`` cells); ``change`` ``[N, change_size]`` for layer 1's
+        detector; ``given`` per detector the step's scheduled ``z`` ``[N]``
+        (or None) of a diagnostic detector."""
         H, L = self.hidden_size, self.num_layers
-        new_h, new_c, new_z, taus = [], [], [], []
+        new_h, new_c, new_z, taus, logits = [], [], [], [], []
         cells = self.cells if cells is None else cells
         below, z_below = x, None  # z^0 = 1
         for layer in range(L):
@@ -189,13 +202,29 @@ class HMLSTM(nn.Module):
                 new_z.append(torch.zeros_like(flush))
                 taus.append(None)
                 break
-            z, tau = self.boundaries[layer](s[:, 4 * H], h_prev)
+            z_hat = s[:, 4 * H]
+            if layer == 0 and self.change_proj is not None:
+                if change is None:
+                    raise ValueError(
+                        'HMLSTM was built with change_size='
+                        f'{self.change_proj.in_features} but step() got no '
+                        'change feature')
+                z_hat = z_hat + self.change_proj(change).squeeze(-1)
+            if given is None or given[layer] is None:
+                z, tau = self.boundaries[layer](z_hat, h_prev)
+            else:  # a diagnostic detector's scheduled decision
+                z, tau = self.boundaries[layer](z_hat, h_prev, given[layer])
             z = z.to(h.dtype).unsqueeze(1)
+            logits.append(z_hat)
             new_z.append(z)
             taus.append(tau)
             below, z_below = h, self.boundaries[layer].upward(z)
+        logits = (
+            torch.stack(logits, dim=1) if logits else x.new_zeros(
+                x.shape[0], 0))
         return (HMLSTMState(new_h, new_c, new_z),
-                StepBoundaries(torch.cat(new_z, dim=1), _stack_taus(taus)))
+                StepBoundaries(
+                    torch.cat(new_z, dim=1), _stack_taus(taus), logits))
 
     def forward(
         self,

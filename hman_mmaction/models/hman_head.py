@@ -13,22 +13,32 @@ For every view (a run of ``num_segments`` consecutive frames of ``x``)::
 Optional paths from the glimpse to the classes (for end-to-end training
 from scratch, where the backbone must learn through a random recurrent
 head): ``glimpse_residual=True`` adds ``fc_glimpse(x_hat_t)`` to ``y_t``;
-``aux_loss_weight = w > 0`` trains a per-frame classifier on the
-average-pooled frame features with TSN's consensus, ``loss_aux = w *
-CE(mean_t fc_aux(mean_k a_{t,k}), label)``, so the backbone gets TSN's
-gradient whatever the attention does (training only: predictions come from
-the recurrent path alone).
+``loss_aux`` (a loss config, e.g. mmaction2's ``CrossEntropyLoss``) trains
+a per-frame classifier on the average-pooled frame features with TSN's
+consensus, ``loss_aux = CE(mean_t fc_aux(mean_k a_{t,k}), label)``, so the
+backbone gets TSN's gradient whatever the attention does (training only:
+predictions come from the recurrent path alone).
 
-Losses: ``loss_cls`` (and ``top1_acc`` ...) from ``BaseHead`` and, when
-``att_reg_weight = lambda > 0``, Sharma's doubly stochastic penalty
-``loss_att = lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``; when
-``bnd_reg_weight = mu > 0``, a boundary-rate penalty
-``loss_bnd = mu * sum_l (mean_{n,t} z^l_{n,t} - r_l)^2`` that keeps the
-detectors from collapsing to "never" or "always" (straight-through: the
-rate is the hard one, the gradient the soft one's). The loss
-dict also carries detached diagnostics (mmengine logs every key, sums only
-those containing ``loss``): ``att_entropy``, ``tau_att``,
-``bnd_rate_l<l>`` and ``tau_bnd_l<l>``.
+Losses (registry components, ``hman_mmaction/models/losses``, each a
+``dict(type=..., loss_weight=...)`` option, ``None`` switches it off):
+``loss_cls`` (and ``top1_acc`` ...) as ``BaseHead``; ``loss_boundary``
+(``loss_bnd``, on by default) keeps the detectors firing at a target rate;
+``loss_attention`` (``loss_att``) is Sharma's doubly stochastic penalty;
+``loss_predict`` (``loss_pred``) makes a layer predict the next step's
+input; ``loss_segment`` (``loss_seg``) supervises layer-1 boundaries with
+the data's sub-action segments; ``loss_aux`` above. The loss dict also
+carries detached diagnostics (mmengine logs every key, sums only those
+containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
+``tau_bnd_l<l>``.
+
+Boundary inputs: ``change_features`` gives layer 1's boundary detector a
+per-step change signal ``delta_t`` (``'frame_diff'``: the difference of
+consecutive mean frame features; ``'glimpse_diff'``: of consecutive
+glimpses; ``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` per channel, a
+comparison of whole maps), each divided by the view's mean ``|a|`` per
+channel; ``delta_1 = 0``. Diagnostic detectors (``OracleBoundary``,
+``RandomBoundary``) decide from the data samples' ground-truth segments,
+which ``run`` turns into per-step schedules before the loop.
 
 Speed: ``run`` has two paths side by side, chosen by the head's
 ``fused_sequence`` (default from
@@ -62,6 +72,8 @@ from .config import use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
 from .deferred import SequenceLinear
 from .feature_map import FeatureMap
+from .losses import BoundaryRateLoss  # noqa: F401 (registers the losses)
+from .segment_targets import change_targets
 
 
 class _Trace:
@@ -70,7 +82,7 @@ class _Trace:
     def __init__(self, frames: torch.Tensor):
         self.frames = frames  # [V, T, D], mean_k a_{t,k}
         self.hidden, self.glimpses, self.weights, self.probs = [], [], [], []
-        self.bounds, self.tau_att, self.tau_bnd = [], [], []
+        self.bounds, self.logits, self.tau_att, self.tau_bnd = [], [], [], []
 
     def add(self, glance, glimpse, state, bounds) -> None:
         self.hidden.append(torch.stack(state.h, dim=1))  # [V, L, H]
@@ -78,8 +90,50 @@ class _Trace:
         self.weights.append(glance.weights)
         self.probs.append(glance.probs)
         self.bounds.append(bounds.z)
+        self.logits.append(bounds.logits)
         self.tau_att.append(glance.tau)
         self.tau_bnd.append(bounds.tau)
+
+
+class _StepInputs:
+    """What the boundary detectors get per step besides the cells' state:
+    the change feature ``delta_t`` and the diagnostic detectors' schedules."""
+
+    def __init__(self, head: 'HMANHead', x: torch.Tensor, frames: torch.Tensor,
+                 data_samples) -> None:
+        self.head = head
+        self.kinds = head.change_features
+        self.frames = frames  # [V, T, D]
+        self.map_diff = (
+            head._map_changes(x) if 'map_diff' in self.kinds else None)
+        self.scale = frames.detach().abs().mean(
+            dim=1).clamp_min(1e-6) if self.kinds else None  # [V, D]
+        self.given = head._schedules(frames.shape[0], data_samples,
+                                     frames.device)
+
+    def change(self, t: int, glimpse: torch.Tensor,
+               previous: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """``delta_t`` ``[V, change_size]`` (or None) for step ``t`` with
+        this step's and the previous step's glimpse ``[V, D]``."""
+        if not self.kinds:
+            return None
+        parts = []
+        for kind in self.kinds:
+            if kind == 'map_diff':
+                parts.append(self.map_diff[:, t])
+            elif t == 0 or previous is None:
+                parts.append(torch.zeros_like(self.frames[:, 0]))
+            elif kind == 'frame_diff':
+                parts.append(
+                    (self.frames[:, t] - self.frames[:, t - 1]) / self.scale)
+            else:  # glimpse_diff
+                parts.append((glimpse - previous) / self.scale)
+        return torch.cat(parts, dim=-1)
+
+    def given_at(self, t: int) -> Optional[list]:
+        if self.given is None:
+            return None
+        return [None if z is None else z[:, t] for z in self.given]
 
 
 class HMANOutputs(NamedTuple):
@@ -88,6 +142,8 @@ class HMANOutputs(NamedTuple):
     attention: torch.Tensor  # [V, T, H, W], the weights used
     attention_probs: torch.Tensor  # [V, T, H, W], softmax of the scores
     boundaries: torch.Tensor  # [V, L, T]
+    boundary_logits: torch.Tensor  # [V, D, T], z_hat of the D detectors
+    hidden: torch.Tensor  # [V, T, L, H]
     glimpses: torch.Tensor  # [V, T, D], x_hat_t
     frame_means: torch.Tensor  # [V, T, D], mean_k a_{t,k}
     tau_attention: Optional[torch.Tensor]  # [V, T] or None
@@ -119,19 +175,26 @@ class HMANHead(BaseHead):
             feature over frames and locations (Sharma et al.); ``'zeros'``.
         dropout_ratio (float): dropout before the classifier. Defaults to
             0.5.
-        att_reg_weight (float): ``lambda`` of the attention penalty, 0
-            disables. Defaults to 0.
-        bnd_reg_weight (float): ``mu`` of the boundary-rate penalty, 0
-            disables. Defaults to 2: without it the detectors collapse to
+        loss_boundary (dict, optional): the boundary-rate loss
+            (``BoundaryRateLoss``). Defaults to ``loss_weight=2.0,
+            target_rate=0.25``: without it the detectors collapse to
             "never" once the head learns (docs/boundaries.md).
-        bnd_target_rate (float | list[float]): target rate ``r_l`` of each
-            layer's boundary detector (one value for all layers, or one per
-            layer). Defaults to 0.25.
+        loss_attention (dict, optional): the attention penalty
+            (``AttentionCoverageLoss``, Sharma et al.). Defaults to None.
+        loss_predict (dict, optional): the dense predictive loss
+            (``NextStepPredictionLoss``). Defaults to None.
+        loss_segment (dict, optional): segment supervision of layer-1
+            boundaries (``BoundarySupervisionLoss``; needs ``gt_segments``
+            and ``frame_inds`` in the data samples). Defaults to None.
+        loss_aux (dict, optional): the per-frame TSN-style classifier loss
+            (e.g. ``dict(type='CrossEntropyLoss', loss_weight=1.0)``).
+            Defaults to None.
+        change_features (list[str]): change signals for layer 1's boundary
+            detector, any of ``'frame_diff'``, ``'glimpse_diff'``,
+            ``'map_diff'`` (module doc). Defaults to none.
         temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
         glimpse_residual (bool): add a linear path from each step's glimpse
             to its scores (see the module doc). Defaults to False.
-        aux_loss_weight (float): weight ``w`` of the per-frame TSN-style
-            classifier loss ``loss_aux``, 0 disables (default).
         init_std (float, optional): std of the classifier init. Defaults to
             None: ``nn.Linear``'s own fan-in init, ``U(-1/sqrt(n),
             1/sqrt(n))`` for ``n`` inputs, which suits the small gated
@@ -146,6 +209,7 @@ class HMANHead(BaseHead):
     QUERIES = ('all', 'top')
     INIT_STATES = ('mean', 'zeros')
     POOLS = ('mean', 'last')
+    CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff')
 
     def __init__(self,
                  num_classes: int,
@@ -157,12 +221,17 @@ class HMANHead(BaseHead):
                  attention_query: str = 'all',
                  init_state: str = 'mean',
                  dropout_ratio: float = 0.5,
-                 att_reg_weight: float = 0.0,
-                 bnd_reg_weight: float = 2.0,
-                 bnd_target_rate=0.25,
+                 loss_boundary: Optional[dict] = dict(
+                     type='BoundaryRateLoss',
+                     loss_weight=2.0,
+                     target_rate=0.25),
+                 loss_attention: Optional[dict] = None,
+                 loss_predict: Optional[dict] = None,
+                 loss_segment: Optional[dict] = None,
+                 loss_aux: Optional[dict] = None,
+                 change_features=(),
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,
-                 aux_loss_weight: float = 0.0,
                  init_std: Optional[float] = None,
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
@@ -176,32 +245,32 @@ class HMANHead(BaseHead):
         self.num_segments = num_segments
         self.attention_query = attention_query
         self.init_state_mode = init_state
-        self.att_reg_weight = att_reg_weight
-        self.bnd_reg_weight = bnd_reg_weight
         self.temporal_pool = temporal_pool
-        self.aux_loss_weight = aux_loss_weight
+        self.change_features = tuple(change_features or ())
+        for kind in self.change_features:
+            _check_choice('change_features', kind, self.CHANGE_FEATURES)
         self.init_std = init_std
         self.test_cfg = dict(test_cfg or {})
 
         D = feat_channels or in_channels
         self.feat_proj = (
             nn.Linear(in_channels, D) if feat_channels else nn.Identity())
-        self.rnn = MODELS.build(rnn, default_args=dict(input_size=D))
+        change_size = sum(in_channels if kind == 'map_diff' else D
+                          for kind in self.change_features)
+        rnn_args = dict(input_size=D)
+        if change_size:
+            rnn_args['change_size'] = change_size
+        self.rnn = MODELS.build(rnn, default_args=rnn_args)
         L, H = self.rnn.num_layers, self.rnn.hidden_size
         detectors = getattr(self.rnn, 'num_detectors', L)
-        rates = (
-            list(bnd_target_rate) if isinstance(bnd_target_rate, (list, tuple))
-            else [bnd_target_rate] * detectors)
-        if len(rates) != detectors or not all(0 <= r <= 1 for r in rates):
-            raise ValueError(
-                f'HMANHead bnd_target_rate must be one rate in [0, 1] or '
-                f'{detectors} of them (one per layer with a boundary '
-                f'detector: the top layer has none unless '
-                f'rnn.top_boundary=True), got {bnd_target_rate!r}')
-        self.register_buffer(
-            'bnd_target_rate',
-            torch.tensor(rates, dtype=torch.float32),
-            persistent=False)
+        self.loss_boundary = _build_loss(loss_boundary)
+        if self.loss_boundary is not None:
+            self.loss_boundary.check_detectors(detectors)
+        self.loss_attention = _build_loss(loss_attention)
+        self.loss_predict = _build_loss(
+            loss_predict, in_features=H, target_features=D)
+        self.loss_segment = _build_loss(loss_segment)
+        self.loss_aux = _build_loss(loss_aux)
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
@@ -214,7 +283,7 @@ class HMANHead(BaseHead):
         self.fc_glimpse = (
             nn.Linear(D, num_classes) if glimpse_residual else None)
         self.fc_aux = (
-            nn.Linear(D, num_classes) if aux_loss_weight > 0 else None)
+            nn.Linear(D, num_classes) if self.loss_aux is not None else None)
         # the fast path needs weights that sum to one over the locations
         # (SoftAttention and its subclasses); others take the reference loop
         self.fused_sequence = (
@@ -275,7 +344,47 @@ class HMANHead(BaseHead):
             return state.h[-1]
         return torch.cat(state.h, dim=-1)
 
-    def _reference_loop(self, x: torch.Tensor) -> _Trace:
+    def _map_changes(self, x: torch.Tensor) -> torch.Tensor:
+        """``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` over the raw
+        channels, divided by the view's mean ``|a|`` per channel; ``[V, T,
+        C]``, zero at ``t = 0``."""
+        a = self._raw_views(x)  # [V, T, K, C]
+        scale = a.detach().abs().mean(dim=(1, 2)).clamp_min(1e-6)  # [V, C]
+        diff = (a[:, 1:] - a[:, :-1]).abs().mean(dim=2)  # [V, T-1, C]
+        diff = diff / scale.unsqueeze(1)
+        return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
+
+    def _schedules(self, views: int, data_samples, device):
+        """Per detector the ``[V, T]`` decisions of a diagnostic detector
+        (``schedule`` from the ground-truth changes at its ``offset``), or
+        None for a learned one; None when there is no diagnostic one."""
+        detectors = getattr(self.rnn, 'boundaries', [])
+        if not any(hasattr(d, 'schedule') for d in detectors):
+            return None
+        schedules = []
+        for detector in detectors:
+            if not hasattr(detector, 'schedule'):
+                schedules.append(None)
+                continue
+            if detector.needs_ground_truth:
+                if data_samples is None:
+                    raise RuntimeError(
+                        f'{type(detector).__name__} needs the ground-truth '
+                        'sub-action segments of the data samples; call '
+                        'HMANHead.run(x, data_samples) (loss() and '
+                        'predict() do)')
+                changes = change_targets(
+                    data_samples,
+                    views // len(data_samples),
+                    self.num_segments,
+                    offset=detector.offset,
+                    device=device)
+            else:
+                changes = torch.zeros(views, self.num_segments, device=device)
+            schedules.append(detector.schedule(changes))
+        return schedules
+
+    def _reference_loop(self, x: torch.Tensor, data_samples=None) -> _Trace:
         """The recurrence as written (see the module doc): every location
         projected, keys of the projected features, one ``nn.Linear`` call
         per cell and step, plain autograd."""
@@ -284,15 +393,18 @@ class HMANHead(BaseHead):
         frames = feats.mean(dim=2)  # [V, T, D]
         state = self._initial_state(frames.mean(dim=1))
         trace = _Trace(frames)
+        inputs = _StepInputs(self, x, frames, data_samples)
         for t in range(self.num_segments):
             glance = self.attention(feats[:, t],
                                     None if keys is None else keys[:, t],
                                     self._query(state))
-            state, bounds = self.rnn.step(glance.glimpse, state)
+            state, bounds = self.rnn.step(
+                glance.glimpse, state,
+                **_step_kwargs(inputs, t, glance.glimpse, trace))
             trace.add(glance, glance.glimpse, state, bounds)
         return trace
 
-    def _fast_loop(self, x: torch.Tensor) -> _Trace:
+    def _fast_loop(self, x: torch.Tensor, data_samples=None) -> _Trace:
         """Same values and gradients as :meth:`_reference_loop`: the glimpse
         is taken on the raw ``C`` channels (the attention weights sum to
         one) and projected to ``D`` once per step, the projection folded into
@@ -325,23 +437,28 @@ class HMANHead(BaseHead):
         glimpse_proj = (
             SequenceLinear(proj) if proj is not None and eager else proj)
         trace = _Trace(frames)
+        inputs = _StepInputs(self, x, frames, data_samples)
         for t in range(self.num_segments):
             glance = self.attention(feat_steps[t], key_steps[t],
                                     self._query(state), layers)
             glimpse = (glance.glimpse if proj is None else glimpse_proj(
                 glance.glimpse))  # [V, D]
-            state, bounds = self.rnn.step(glimpse, state, cells)
+            state, bounds = self.rnn.step(
+                glimpse, state, cells, **_step_kwargs(inputs, t, glimpse,
+                                                      trace))
             trace.add(glance, glimpse, state, bounds)
         return trace
 
-    def run(self, x: torch.Tensor) -> HMANOutputs:
+    def run(self, x: torch.Tensor, data_samples=None) -> HMANOutputs:
         """Attention + HM-LSTM over every view of ``x`` (see module doc);
-        ``fused_sequence`` picks the fast path or the reference loop."""
+        ``fused_sequence`` picks the fast path or the reference loop;
+        ``data_samples`` (their ``gt_segments`` and ``frame_inds``) are
+        needed only by the diagnostic boundary detectors."""
         height, width = x.shape[-2:]
         if self.fused_sequence:
-            trace = self._fast_loop(x)
+            trace = self._fast_loop(x, data_samples)
         else:
-            trace = self._reference_loop(x)
+            trace = self._reference_loop(x, data_samples)
         hidden = torch.stack(trace.hidden, dim=1)  # [V, T, L, H]
         out = self.rnn.output_features(hidden)  # [V, T, out]
         glimpses = torch.stack(trace.glimpses, dim=1)  # [V, T, D]
@@ -363,6 +480,8 @@ class HMANHead(BaseHead):
             attention_probs=torch.stack(trace.probs,
                                         1).view(views, -1, height, width),
             boundaries=torch.stack(trace.bounds, dim=2),
+            boundary_logits=torch.stack(trace.logits, dim=2),
+            hidden=hidden,
             glimpses=glimpses,
             frame_means=trace.frames,
             tau_attention=_stack_or_none(trace.tau_att, dim=1),
@@ -373,48 +492,25 @@ class HMANHead(BaseHead):
         return self.run(x).cls_scores
 
     # --------------------------------------------------------------- losses
-    def attention_penalty(self, attention: torch.Tensor) -> torch.Tensor:
-        """``lambda * mean_n sum_k (1 - sum_t alpha_{n,t,k})^2``."""
-        coverage = attention.flatten(2).float().sum(dim=1)  # [V, K]
-        penalty = (1.0 - coverage).pow(2).sum(dim=1).mean()
-        return self.att_reg_weight * penalty
-
-    def boundary_penalty(self, boundaries: torch.Tensor) -> torch.Tensor:
-        """``mu * sum_l (mean_{n,t} z^l - r_l)^2`` for ``z`` ``[V, L, T]``,
-        over the layers with a learned detector."""
-        learned = _learned_layers(self.rnn, boundaries.shape[1])
-        # integer indices, not a list index (a host-to-device copy)
-        rates = torch.stack([boundaries[:, layer] for layer in learned],
-                            dim=1).float().mean(dim=(0, 2))
-        targets = torch.stack(
-            [self.bnd_target_rate[layer] for layer in learned])
-        return self.bnd_reg_weight * (rates - targets).pow(2).sum()
-
-    def aux_loss(self, frame_means: torch.Tensor,
-                 labels: torch.Tensor) -> torch.Tensor:
-        """``w * CE(mean_t fc_aux(mean_k a_{t,k}), label)``: TSN's
-        consensus loss on the frame features ``[V, T, D]`` and the labels
-        ``[V]``."""
-        scores = self.fc_aux(frame_means).mean(dim=1).float()
-        return self.aux_loss_weight * nn.functional.cross_entropy(
-            scores,
-            labels.reshape(-1).to(scores.device))
-
     def loss(self, feats: torch.Tensor, data_samples: SampleList,
              **kwargs) -> Dict:
         """Losses and diagnostics of a training batch (see the module doc):
         the labels gathered from ``data_samples``, then
         :meth:`loss_by_labels`."""
         labels = torch.stack([x.gt_label for x in data_samples])
-        return self.loss_by_labels(feats, labels.to(feats.device))
+        return self.loss_by_labels(
+            feats, labels.to(feats.device), data_samples=data_samples)
 
-    def loss_by_labels(self, feats: torch.Tensor,
-                       labels: torch.Tensor) -> Dict:
+    def loss_by_labels(self,
+                       feats: torch.Tensor,
+                       labels: torch.Tensor,
+                       data_samples: Optional[SampleList] = None) -> Dict:
         """The training step of the head on tensors (forward and every
         loss; no host sync, traceable with ``torch.compile(fullgraph=True)``):
         ``feats`` ``[N*T, C, H, W]``, ``labels`` ``[N]`` (or ``[N, 1]``, or
-        ``[N, num_classes]`` soft labels)."""
-        outputs = self.run(feats)
+        ``[N, num_classes]`` soft labels); ``data_samples`` only for the
+        losses and detectors that read the ground-truth segments."""
+        outputs = self.run(feats, data_samples)
         if outputs.cls_scores.shape[0] != labels.shape[0]:
             raise ValueError(
                 f'HMANHead got {outputs.cls_scores.shape[0]} sequences for '
@@ -422,18 +518,45 @@ class HMANHead(BaseHead):
                 'must sample exactly num_segments frames (one clip) per video')
         # float32: bf16 scores (CPU --amp) would lose the loss precision
         losses = self._cls_losses(outputs.cls_scores.float(), labels)
-        if self.att_reg_weight > 0:
-            losses['loss_att'] = self.attention_penalty(outputs.attention)
-        if self.bnd_reg_weight > 0 and _learned_layers(self.rnn, 1):
-            losses['loss_bnd'] = self.boundary_penalty(outputs.boundaries)
-        if self.fc_aux is not None:
-            losses['loss_aux'] = self.aux_loss(outputs.frame_means, labels)
+        learned = _learned_layers(self.rnn, outputs.boundaries.shape[1])
+        if self.loss_attention is not None:
+            losses['loss_att'] = self.loss_attention(outputs.attention)
+        if self.loss_boundary is not None and learned:
+            losses['loss_bnd'] = self.loss_boundary(outputs.boundaries,
+                                                    learned)
+        if self.loss_predict is not None:
+            losses['loss_pred'] = self.loss_predict(outputs.hidden,
+                                                    outputs.glimpses,
+                                                    outputs.frame_means)
+        if self.loss_segment is not None:
+            losses['loss_seg'] = self.loss_segment(
+                outputs.boundary_logits,
+                self._segment_targets(data_samples, outputs))
+        if self.loss_aux is not None:
+            scores = self.fc_aux(outputs.frame_means).mean(dim=1).float()
+            losses['loss_aux'] = self.loss_aux(
+                scores,
+                labels.reshape(-1).to(scores.device))
+        for layer, detector in enumerate(self.rnn.boundaries):
+            if hasattr(detector, 'calibrate'):
+                detector.calibrate(outputs.boundary_logits[:, layer])
         losses.update(
-            training_diagnostics(
-                outputs, _learned_layers(self.rnn,
-                                         outputs.boundaries.shape[1]),
-                _temperature_layers(self.rnn)))
+            training_diagnostics(outputs, learned,
+                                 _temperature_layers(self.rnn)))
         return losses
+
+    def _segment_targets(self, data_samples, outputs) -> torch.Tensor:
+        if data_samples is None:
+            raise RuntimeError(
+                'loss_segment needs the data samples (their gt_segments and '
+                'frame_inds): call loss(feats, data_samples) or '
+                'loss_by_labels(feats, labels, data_samples)')
+        return change_targets(
+            data_samples,
+            outputs.boundaries.shape[0] // len(data_samples),
+            self.num_segments,
+            offset=self.loss_segment.offset,
+            device=outputs.boundary_logits.device)
 
     def loss_by_feat(self, cls_scores: torch.Tensor,
                      data_samples: SampleList) -> Dict:
@@ -472,11 +595,33 @@ class HMANHead(BaseHead):
     # ------------------------------------------------------------- predict
     def predict(self, feats: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
-        outputs = self.run(feats)
+        outputs = self.run(feats, data_samples)
         samples = self.predict_by_feat(outputs.cls_scores, data_samples)
         if self.test_cfg.get('return_extras', False):
             attach_extras(samples, outputs)
         return samples
+
+
+def _build_loss(cfg: Optional[dict], **default_args):
+    """A loss component from its config, or None."""
+    if cfg is None:
+        return None
+    return MODELS.build(cfg, default_args=default_args or None)
+
+
+def _step_kwargs(inputs: _StepInputs, t: int, glimpse: torch.Tensor,
+                 trace: _Trace) -> dict:
+    """``change`` and ``given`` for ``rnn.step`` (empty without them, so
+    another recurrent stack needs no such arguments)."""
+    kwargs = {}
+    previous = trace.glimpses[-1] if trace.glimpses else None
+    change = inputs.change(t, glimpse, previous)
+    if change is not None:
+        kwargs['change'] = change
+    given = inputs.given_at(t)
+    if given is not None:
+        kwargs['given'] = given
+    return kwargs
 
 
 def _check_choice(name, value, choices):

@@ -43,7 +43,7 @@ def build_head(attention,
                 type='HMLSTM', hidden_size=8, num_layers=2, boundary=boundary),
             attention=attention,
             feat_channels=feat_channels,
-            att_reg_weight=0.5,
+            loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
             dropout_ratio=0.0,
             **kwargs))
     head.init_weights()
@@ -67,7 +67,7 @@ def run_path(head, x, fused):
     head.fused_sequence = fused
     torch.manual_seed(1)  # same Gumbel noise in both runs
     out = head.run(x)
-    loss = (out.cls_scores**2).sum() + head.attention_penalty(out.attention)
+    loss = (out.cls_scores**2).sum() + head.loss_attention(out.attention)
     return out, grads(head, x, loss)
 
 

@@ -28,9 +28,10 @@ def build_head(score, attention, boundary, fused):
                 hidden_size=8,
                 num_layers=2,
                 boundary=dict(type=boundary)),
-            att_reg_weight=0.5,
-            bnd_reg_weight=1.0,
-            aux_loss_weight=0.5,
+            loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
+            loss_boundary=dict(
+                type='BoundaryRateLoss', loss_weight=1.0, target_rate=0.25),
+            loss_aux=dict(type='CrossEntropyLoss', loss_weight=0.5),
             glimpse_residual=True,
             topk=(1, 5)))
     head.init_weights()

@@ -31,13 +31,20 @@ def build_head(attention=SOFT, rnn=GUMBEL_RNN, **kwargs):
     return head
 
 
+def rate_loss(weight, rate):
+    return dict(type='BoundaryRateLoss', loss_weight=weight, target_rate=rate)
+
+
 def samples(labels):
     return [ActionDataSample().set_gt_label(label) for label in labels]
 
 
 @pytest.mark.parametrize('attention', [SOFT, HARD], ids=['soft', 'hard'])
 def test_every_parameter_gets_a_finite_nonzero_gradient(attention):
-    head = build_head(attention, att_reg_weight=0.5, dropout_ratio=0.0)
+    head = build_head(
+        attention,
+        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
+        dropout_ratio=0.0)
     head.train()
     feats = torch.randn(3 * T, C, HW, HW)
     losses = head.loss(feats, samples([0, 1, 2]))
@@ -59,16 +66,17 @@ def test_loss_logs_diagnostics_without_summing_them():
     assert not any(
         'loss' in key
         for key in ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
-    assert 'loss_att' not in losses  # att_reg_weight defaults to 0
+    assert 'loss_att' not in losses  # loss_attention defaults to None
 
 
 def test_attention_penalty_is_sharma_doubly_stochastic_term():
-    head = build_head(att_reg_weight=2.0)
+    head = build_head(
+        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=2.0))
     alpha = torch.softmax(torch.randn(3, T, HW, HW).flatten(2), -1)
     coverage = alpha.sum(1)
     expected = 2.0 * ((1 - coverage)**2).sum(1).mean()
     assert torch.allclose(
-        head.attention_penalty(alpha.view(3, T, HW, HW)), expected)
+        head.loss_attention(alpha.view(3, T, HW, HW)), expected)
 
 
 def test_one_score_row_per_view_and_average_clips_for_one_view():
@@ -158,14 +166,13 @@ def test_config_variants_build_and_run(pool, query):
 
 def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
     head = build_head(
-        bnd_reg_weight=3.0,
-        bnd_target_rate=[0.5, 0.25],
+        loss_boundary=rate_loss(3.0, [0.5, 0.25]),
         rnn=dict(
             type='HMLSTM', hidden_size=6, num_layers=2, top_boundary=True))
     z = torch.zeros(2, 2, T)
     z[:, 0, :2] = 1  # layer 1 fires at half the steps, layer 2 never
     expected = 3.0 * ((0.5 - 0.5)**2 + (0.0 - 0.25)**2)
-    assert head.boundary_penalty(z).item() == pytest.approx(expected)
+    assert head.loss_boundary(z, [0, 1]).item() == pytest.approx(expected)
 
     losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
     assert 'loss_bnd' in losses
@@ -177,16 +184,16 @@ def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
 
 
 def test_boundary_target_rate_must_fit_the_layers():
-    with pytest.raises(ValueError, match='bnd_target_rate'):
-        build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5, 0.5])
+    with pytest.raises(ValueError, match='3 rates for 1 boundary detector'):
+        build_head(loss_boundary=rate_loss(1.0, [0.5, 0.5, 0.5]))
     with pytest.raises(ValueError, match='top_boundary'):
-        build_head(bnd_reg_weight=1.0, bnd_target_rate=[0.5, 0.5])
+        build_head(loss_boundary=rate_loss(1.0, [0.5, 0.5]))
     feats = torch.randn(2 * T, C, HW, HW)
-    # on by default (the detectors collapse without it), off with mu = 0 and
+    # on by default (the detectors collapse without it), off with None and
     # for NoBoundary (nothing learned to keep alive)
     assert 'loss_bnd' in build_head().loss(feats, samples([0, 1]))
     assert 'loss_bnd' not in build_head(
-        bnd_reg_weight=0.0).loss(feats, samples([0, 1]))
+        loss_boundary=None).loss(feats, samples([0, 1]))
     no_boundary = dict(
         type='HMLSTM',
         hidden_size=6,
@@ -197,7 +204,7 @@ def test_boundary_target_rate_must_fit_the_layers():
 
 
 def test_aux_loss_is_tsn_consensus_on_frame_features_and_training_only():
-    head = build_head(aux_loss_weight=0.5)
+    head = build_head(loss_aux=dict(type='CrossEntropyLoss', loss_weight=0.5))
     feats = torch.randn(2 * T, C, HW, HW, requires_grad=True)
     losses = head.loss(feats, samples([0, 1]))
     frames = feats.detach().reshape(2, T, C, -1).mean(-1)  # [V, T, C]
@@ -237,7 +244,7 @@ def test_rate_penalty_pushes_a_collapsing_detector_towards_its_target(
     (rate below the 0.25 target) the penalty's gradient raises the logit;
     biased towards "always" it lowers it."""
     torch.manual_seed(0)
-    head = build_head(bnd_reg_weight=2.0, bnd_target_rate=0.25)
+    head = build_head(loss_boundary=rate_loss(2.0, 0.25))
     H = head.rnn.hidden_size
     cell = head.rnn.cells[0]
     with torch.no_grad():

@@ -73,7 +73,7 @@ def test_recurrent_heads_give_the_backbone_a_tsn_like_gradient(clips, seed):
     # (the old init gave 1/30-1/40)
     for config in ('configs/hman_demo.py', 'configs/demo/attlstm_demo.py',
                    'configs/demo/hman-hard-att_demo.py'):
-        grad, logits = signal(config, clips, seed, aux_loss_weight=0.0)
+        grad, logits = signal(config, clips, seed, loss_aux=None)
         assert grad > 0.1 * tsn_grad, (config, grad, tsn_grad)
         assert logits > 0.1 * tsn_logits, (config, logits, tsn_logits)
     # the from-scratch recipe's default (auxiliary TSN loss): TSN's scale
@@ -85,7 +85,7 @@ def test_the_old_initialisation_fails_the_bound(clips):
     """Guards the test above: the old classifier init (std 0.01) with a
     too-small output projection falls far below a tenth of TSN's."""
     tsn_grad, _ = signal('configs/demo/tsn_demo.py', clips, 0)
-    cfg_head = dict(aux_loss_weight=0.0, init_std=0.01)
+    cfg_head = dict(loss_aux=None, init_std=0.01)
     cfg = Config.fromfile('configs/hman_demo.py')
     cfg.model.cls_head.update(num_classes=12, **cfg_head)
     torch.manual_seed(0)

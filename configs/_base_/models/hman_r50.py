@@ -30,7 +30,8 @@ model = dict(
         attention_query='all',
         init_state='mean',
         dropout_ratio=0.5,
-        att_reg_weight=1.0,  # Sharma et al.'s lambda
+        # Sharma et al.'s doubly stochastic penalty, their lambda = 1
+        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=1.0),
         temporal_pool='mean',
         average_clips='prob',
         test_cfg=dict(return_extras=False)))

@@ -1,0 +1,155 @@
+"""The head's losses as registry components: each built from a config dict,
+switched off by None, computing its documented equation."""
+import pytest
+import torch
+from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
+
+from hman_mmaction.models.segment_targets import change_targets
+
+NUM_CLASSES, C, T, HW = 4, 8, 6, 2
+
+
+def build_head(**kwargs):
+    cfg = dict(
+        type='HMANHead',
+        num_classes=NUM_CLASSES,
+        in_channels=C,
+        num_segments=T,
+        rnn=dict(type='HMLSTM', hidden_size=8, num_layers=2),
+        attention=dict(type='SoftAttention', hidden_channels=4),
+        dropout_ratio=0.0)
+    cfg.update(kwargs)
+    head = MODELS.build(cfg)
+    head.init_weights()
+    return head
+
+
+def segment_samples(labels, segments, frame_inds):
+    samples = []
+    for label, segs, inds in zip(labels, segments, frame_inds):
+        sample = ActionDataSample().set_gt_label(label)
+        sample.set_metainfo(dict(gt_segments=segs, frame_inds=inds))
+        samples.append(sample)
+    return samples
+
+
+# 12 frames sampled at 0, 2, ..., 10: a change at frame 5 is first seen at
+# step 3 (frame 6), one at frame 9 at step 5 (frame 10)
+FRAME_INDS = [list(range(0, 12, 2))] * 2
+SEGMENTS = [[[0, 5, 'up'], [5, 12, 'down']],
+            [[0, 5, 'up'], [5, 9, 'left'], [9, 12, 'up']]]
+
+
+def test_old_float_options_name_their_loss_component():
+    with pytest.raises(TypeError, match='loss_attention=dict'):
+        build_head(att_reg_weight=1.0)
+    with pytest.raises(
+            TypeError,
+            match="loss_aux=dict\\(type="
+            "'CrossEntropyLoss', loss_weight=0.5\\)"):
+        build_head(aux_loss_weight=0.5)
+    with pytest.raises(TypeError, match='loss_boundary` = None'):
+        build_head(bnd_reg_weight=0)
+    with pytest.raises(TypeError, match='must be a loss config'):
+        build_head(loss_predict=1.0)
+
+
+def test_every_loss_is_switched_off_by_none():
+    head = build_head(loss_boundary=None)
+    losses = head.loss(
+        torch.randn(2 * T, C, HW, HW),
+        [ActionDataSample().set_gt_label(0)] * 2)
+    assert [k for k in losses if k.startswith('loss')] == ['loss_cls']
+
+
+def test_weights_scale_their_losses_linearly():
+    feats = torch.randn(2 * T, C, HW, HW)
+    labels = torch.tensor([0, 1])
+    values = []
+    for weight in (1.0, 3.0):
+        torch.manual_seed(0)
+        head = build_head(
+            loss_predict=dict(
+                type='NextStepPredictionLoss', loss_weight=weight),
+            loss_attention=dict(
+                type='AttentionCoverageLoss', loss_weight=weight))
+        torch.manual_seed(1)
+        losses = head.loss_by_labels(feats, labels)
+        values.append((losses['loss_pred'], losses['loss_att']))
+    for low, high in zip(*values):
+        torch.testing.assert_close(high, 3.0 * low)
+
+
+@pytest.mark.parametrize('target', ['frame', 'glimpse'])
+def test_next_step_loss_is_prediction_error_of_the_standardised_next_input(
+        target):
+    torch.manual_seed(0)
+    head = build_head(
+        loss_predict=dict(type='NextStepPredictionLoss', target=target))
+    feats = torch.randn(2 * T, C, HW, HW, requires_grad=True)
+    outputs = head.run(feats)
+    source = outputs.glimpses if target == 'glimpse' else outputs.frame_means
+    y = source[:, 1:].detach()
+    y = (y - y.mean(-1, keepdim=True)) / (
+        y.std(-1, keepdim=True, unbiased=False) + 1e-5)
+    prediction = head.loss_predict.predictor(outputs.hidden[:, :-1, 0])
+    expected = (prediction - y).pow(2).mean()
+    loss = head.loss_predict(outputs.hidden, outputs.glimpses,
+                             outputs.frame_means)
+    torch.testing.assert_close(loss, expected)
+    loss.backward()
+    # the gradient reaches the recurrent cells but not the target
+    assert head.rnn.cells[0].weight.grad.abs().sum() > 0
+
+
+def test_segment_targets_mark_the_step_before_each_change():
+    samples = segment_samples([0, 1], SEGMENTS, FRAME_INDS)
+    targets = change_targets(samples, views=1, steps=T, offset=-1)
+    assert targets.tolist() == [[0, 0, 1, 0, 0, 0], [0, 0, 1, 0, 1, 0]]
+    # two views per sample (e.g. twice_sample): each uses its own block
+    two_views = segment_samples(
+        [0], SEGMENTS[:1], [list(range(0, 12, 2)) + list(range(1, 12, 2))])
+    targets = change_targets(two_views, views=2, steps=T, offset=0)
+    assert targets.tolist() == [[0, 0, 0, 1, 0, 0], [0, 0, 1, 0, 0, 0]]
+
+
+def test_segment_targets_refuse_samples_without_segments():
+    sample = ActionDataSample()
+    sample.set_metainfo(dict(frame_inds=[0, 1]))
+    with pytest.raises(KeyError, match='gt_segments.*meta_keys'):
+        change_targets([sample], views=1, steps=2)
+
+
+def test_segment_supervision_is_bce_on_layer_one_logits():
+    head = build_head(
+        loss_segment=dict(type='BoundarySupervisionLoss', loss_weight=2.0))
+    samples = segment_samples([0, 1], SEGMENTS, FRAME_INDS)
+    feats = torch.randn(2 * T, C, HW, HW)
+    torch.manual_seed(0)
+    losses = head.loss(feats, samples)
+    torch.manual_seed(0)
+    outputs = head.run(feats, samples)
+    targets = change_targets(samples, 1, T)
+    expected = 2.0 * torch.nn.functional.binary_cross_entropy_with_logits(
+        outputs.boundary_logits[:, 0], targets)
+    torch.testing.assert_close(losses['loss_seg'], expected)
+    losses['loss_seg'].backward()
+    assert head.rnn.cells[0].weight.grad[4 * 8].abs().sum() > 0
+    with pytest.raises(KeyError, match='gt_segments'):
+        head.loss(feats, [ActionDataSample().set_gt_label(0)] * 2)
+
+
+def test_auto_target_rate_refuses_to_train_before_it_is_set():
+    head = build_head(
+        loss_boundary=dict(type='BoundaryRateLoss', target_rate='auto'))
+    feats = torch.randn(2 * T, C, HW, HW)
+    with pytest.raises(RuntimeError, match='BoundaryRateFromDataHook'):
+        head.loss_by_labels(feats, torch.tensor([0, 1]))
+    head.loss_boundary.set_target_rate(0.125)
+    assert 'loss_bnd' in head.loss_by_labels(feats, torch.tensor([0, 1]))
+    # the rate travels with the checkpoint into a fresh 'auto' head
+    fresh = build_head(
+        loss_boundary=dict(type='BoundaryRateLoss', target_rate='auto'))
+    fresh.load_state_dict(head.state_dict())
+    assert fresh.loss_boundary.target_rate.tolist() == [0.125]
