@@ -65,7 +65,15 @@ MODELS = {
     'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py',
                 'demo/attlstm_scratch_demo.py'),
     'tsn': ('TSN', 'demo/tsn_demo.py', 'demo/tsn_demo.py'),
+    # diagnostics (pretrained recipe only): layer-1 boundaries forced at
+    # the ground-truth changes (an upper bound, never a result) or at as
+    # many random steps
+    'hman_oracle': ('HM-AN, oracle boundaries (upper bound)',
+                    'demo/ablations/hman-oracle-bnd_demo.py', None),
+    'hman_random': ('HM-AN, random boundaries (rate-matched)',
+                    'demo/ablations/hman-random-bnd_demo.py', None),
 }
+DIAGNOSTICS = ('hman_oracle', 'hman_random')  # never model-zoo results
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'
@@ -298,6 +306,8 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
     jobs = []
     for model in args.models:
         name, cached, scratch = MODELS[model]
+        if recipe == 'scratch' and scratch is None:
+            continue  # a diagnostic of the pretrained recipe
         if recipe == 'pretrained':
             config = osp.join('configs', 'cached', cached)
             run_options = store_options(store, num_classes, segments,
@@ -433,8 +443,8 @@ def main(argv=None):
     if 'flat' in args.tasks and 'pretrained' in args.recipes:
         text += ('\nModel-zoo rows (pretrained recipe, flat task; '
                  'configs/README.md):\n\n' + zoo_table([
-                     r for r in results
-                     if r['task'] == 'flat' and r['recipe'] == 'pretrained'
+                     r for r in results if r['task'] == 'flat' and r['recipe']
+                     == 'pretrained' and r['model'] not in DIAGNOSTICS
                  ], MODELS) + '\n')
     text += f'\nTotal: {minutes:.1f} min.\n'
     print('\n' + text)

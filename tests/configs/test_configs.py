@@ -28,7 +28,7 @@ def test_there_are_configs_for_each_role():
                      'configs/hman_demo.py', 'attlstm_', 'tsn_',
                      'hman-hard-att', 'hman-hardsigmoid-bnd', 'hman-no-bnd',
                      'hman-fixed-tau', 'hman-annealed-tau', 'hman-1-layer',
-                     'hman-3-layer'):
+                     'hman-3-layer', 'hman-oracle-bnd', 'hman-random-bnd'):
         assert expected in names, f'no config matching {expected}'
 
 
@@ -128,6 +128,12 @@ def tiny_batch(cfg, num_videos=2, size=64):
         ActionDataSample().set_gt_label(i % head.num_classes)
         for i in range(num_videos)
     ]
+    for sample in samples:  # what the diagnostic boundaries read
+        sample.set_metainfo(
+            dict(
+                frame_inds=list(range(frames)),
+                gt_segments=[[0, frames // 2, 'up'],
+                             [frames // 2, frames, 'down']]))
     return dict(inputs=inputs, data_samples=samples)
 
 
