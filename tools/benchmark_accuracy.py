@@ -121,6 +121,13 @@ def parse_args(argv=None):
         default=4,
         help='epochs of each end-to-end run from scratch')
     p.add_argument('--train', type=int, default=1200, help='train videos')
+    p.add_argument(
+        '--head-train-videos',
+        type=int,
+        default=None,
+        help='pretrained recipe: train the heads on the first N training '
+        'videos of the feature store only (the TSN backbone still sees all '
+        '--train videos): a learning curve over videos per class')
     p.add_argument('--test', type=int, default=480, help='test videos')
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument(
@@ -318,6 +325,10 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
             run_options = options
             epochs = args.scratch_epochs
         extra = list(args.cfg_options)
+        if recipe == 'pretrained' and args.head_train_videos:
+            # in the run folder's tag too: each size gets its own runs
+            extra.append('train_dataloader.dataset.indices='
+                         f'{args.head_train_videos}')
         if model != 'tsn':  # TSN's head takes the frame count at run time
             run_options = run_options + [
                 f'model.cls_head.num_segments={segments}'
