@@ -72,8 +72,25 @@ MODELS = {
                     'demo/ablations/hman-oracle-bnd_demo.py', None),
     'hman_random': ('HM-AN, random boundaries (rate-matched)',
                     'demo/ablations/hman-random-bnd_demo.py', None),
+    # boundary levers (docs/boundaries.md), pretrained recipe only; not run
+    # unless named in --models
+    'hman_change': ('HM-AN + change features (map_diff)',
+                    'demo/ablations/hman-change-feat_demo.py', None),
+    'hman_auto_rate': ('HM-AN + data rate, calibrated test decision',
+                       'demo/ablations/hman-auto-rate_demo.py', None),
+    'hman_predict':
+    ('HM-AN + predictive loss', 'demo/ablations/hman-predict_demo.py', None),
+    'hman_levers': ('HM-AN + all unsupervised boundary levers',
+                    'demo/ablations/hman-bnd-levers_demo.py', None),
+    'hman_segsup': ('HM-AN + levers + segment supervision (SUPERVISED)',
+                    'demo/ablations/hman-seg-sup_demo.py', None),
 }
-DIAGNOSTICS = ('hman_oracle', 'hman_random')  # never model-zoo results
+LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_levers',
+          'hman_segsup')
+DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
+# never model-zoo results
+DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
+               'hman_predict', 'hman_levers', 'hman_segsup')
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'
@@ -92,7 +109,12 @@ def parse_args(argv=None):
         help='tasks that also run the scratch recipe (the slow '
         'one; default: the flat task only)')
     p.add_argument(
-        '--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
+        '--models',
+        nargs='+',
+        choices=sorted(MODELS),
+        default=DEFAULT_MODELS,
+        help='default: every model but the boundary levers ('
+        f'{", ".join(LEVERS)})')
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument(
         '--jobs',
