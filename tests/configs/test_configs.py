@@ -148,6 +148,9 @@ def test_config_model_runs_one_training_iteration(path):
     cfg.model.backbone.pretrained = None  # no download in tests
     model = MODELS.build(cfg.model)
     model.init_weights()
+    rate_loss = getattr(model.cls_head, 'loss_boundary', None)
+    if getattr(rate_loss, 'auto', False):  # what BoundaryRateFromDataHook
+        rate_loss.set_target_rate(0.125)  # sets before training
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     before = [p.detach().clone() for p in model.cls_head.parameters()]
     if cfg.model.backbone.get('depth', 0) >= 50:
