@@ -7,9 +7,9 @@ with the package (``hman_mmaction_imports.pth`` + ``_hman_mmaction_imports``)
 provides the module the wheel lacks. The tools run with the python of a
 venv made the README's way (``make venv``: an editable install) and of a
 regular ``pip install .`` (issue 21: the editable install used to lack the
-hook, and the test used a made-up site directory). ``check_videos.py`` insists on the
-dataset type ``VideoDataset``, which our configs keep (the checked dataset
-is registered under that name)."""
+hook, and the test used a made-up site directory). ``check_videos.py``
+insists on the dataset type ``VideoDataset``, which our configs keep (the
+checked dataset is registered under that name)."""
 import os
 import os.path as osp
 import pickle
@@ -102,7 +102,7 @@ def venvs(tmp_path_factory):
         capture_output=True,
         text=True,
         timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     made['editable'] = venv
     source = copy_source(folder / 'regular_source')
     venv = str(folder / 'regular_venv')
@@ -115,7 +115,7 @@ def venvs(tmp_path_factory):
                             capture_output=True,
                             text=True,
                             timeout=600)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     made['regular'] = venv
     return made
 
