@@ -429,6 +429,9 @@ def check_targets(report) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.json:  # before the measurements, not after them
+        from hman_mmaction.engine.launch import check_output_file
+        check_output_file(args.json, '--json')
     s = settings_from(args)
     if s['threads']:
         torch.set_num_threads(s['threads'])

@@ -171,3 +171,19 @@ def test_a_video_prefix_that_lost_its_spaces_is_named_with_them(tmp_path):
     message = str(info.value)
     assert str(real) in message and 'removes every space' in message
     assert 'or set skip_invalid=True' not in message
+
+
+# ------------------------------------------- other tools' output paths
+@pytest.mark.parametrize('tool, argv', [
+    ('benchmark', ['--json', '{bad}/b.json']),
+    ('ablate', [HMAN, '--out', '{bad}/grid.md']),
+    ('extract_features', [HMAN, 'none.pth', '--out', '{bad}/store']),
+    ('visualize_hman', [HMAN, 'none', 'v.mp4', '--out', '{bad}/figs']),
+])
+def test_tools_check_their_output_paths_first(tmp_path, tool, argv):
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    result = call_tool(tool, [a.format(bad=blocker) for a in argv])
+    assert result.returncode != 0
+    assert 'PermissionError' in result.stdout, result.stdout[-2000:]
+    assert 'cannot write into' in result.stdout
