@@ -40,6 +40,8 @@ import time
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
+# first: says which python to use when this one lacks the plugin
+import plugin_environment  # noqa: F401  # isort: skip
 
 from hman_mmaction.benchmark.accuracy import (latest_metrics, load_dump,
                                               pair_accuracy,
