@@ -97,10 +97,10 @@ def test_torchrun_uses_the_repositorys_venv_unless_one_is_active(
 @pytest.mark.parametrize('tool', ['train', 'test', 'demo'])
 def test_a_python_without_the_plugin_is_told_which_python_to_use(tool):
     # issue 21: with the system python (no .venv activated) the tools
-    # ended in a traceback; -I -S: an interpreter without site-packages
+    # ended in a traceback; -E -S: an interpreter without site-packages
     import sys
     result = subprocess.run(
-        [sys.executable, '-I', '-S', f'tools/{tool}.py', '--help'],
+        [sys.executable, '-E', '-S', f'tools/{tool}.py', '--help'],
         cwd=REPO,
         capture_output=True,
         text=True)
