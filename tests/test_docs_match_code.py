@@ -56,9 +56,7 @@ def test_the_docs_show_commands():
     assert len(commands()) > 20  # the extraction works
 
 
-@pytest.mark.parametrize(
-    'tool', sorted({tool
-                    for _, tool, _ in commands()}))
+@pytest.mark.parametrize('tool', sorted({tool for _, tool, _ in commands()}))
 def test_every_tool_the_docs_name_exists_and_takes_their_flags(tool):
     assert osp.isfile(osp.join(REPO, tool)), tool
     flags = accepted_flags(tool)

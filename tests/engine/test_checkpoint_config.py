@@ -22,7 +22,7 @@ from hman_mmaction.engine.checkpoint_config import (ACCEPT_KEY,
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
 from hman_mmaction.features.extract import state_dict_sha256
 from hman_mmaction.features.store import FORMAT, VERSION
-from tests.helpers import data_overrides, make_tiny_dataset
+from tests.helpers import call_tool, data_overrides, make_tiny_dataset
 
 HMAN = 'configs/hman_demo.py'
 TSN = 'configs/demo/tsn_demo.py'
@@ -134,6 +134,21 @@ def test_the_test_tool_refuses_before_reading_data(tiny_dataset, tmp_path):
             str(checkpoint),
             work_dir=str(tmp_path / 'test'),
             cfg_options=options(tiny_dataset.root))
+
+
+def test_the_test_tool_runs_a_deliberate_change_with_a_warning(
+        tiny_dataset, tmp_path):
+    checkpoint = tmp_path / 'hman16.pth'
+    checkpoint_of(demo(num_segments=16), checkpoint)
+    result = call_tool('test', [
+        HMAN,
+        str(checkpoint), '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        f'{ACCEPT_KEY}=[cls_head.num_segments]'
+    ] + data_overrides(tiny_dataset.root))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert 'cls_head.num_segments: checkpoint 16, config 8' in result.stdout
+    assert 'acc/top1' in result.stdout
 
 
 def test_resume_from_another_models_checkpoint_names_what_differs(
