@@ -11,7 +11,8 @@ lists what matters for the scores, saved vs running:
   filled in from the head's signature, so an omitted default is not a
   difference); options that act only in training (losses and their
   weights, dropout, init, target rates, ``test_cfg``, ``average_clips``,
-  ``topk``: :data:`TRAINING_ONLY`) are not compared;
+  ``topk``) and execution choices with the same values (``fused_sequence``,
+  ``gemm``) are not compared (:data:`TRAINING_ONLY`);
 * the input the head's features come from: for a recognizer with a
   backbone, the backbone's and the data preprocessor's config (minus
   training-only keys such as ``frozen_stages``); for the cached-feature
@@ -44,12 +45,13 @@ from .checkpoint_match import CheckpointMismatchError
 #: the config key that makes a difference deliberate: a list of the dotted
 #: names :func:`config_differences` reports, or True for all of them
 ACCEPT_KEY = 'accept_checkpoint_differences'
-#: options that only act in training (regular expressions on the key)
+#: options that only act in training, or choose how (not what) the head
+#: computes (regular expressions on the key): not compared
 TRAINING_ONLY = (r'^loss', r'_weight$', r'_target_rate$', r'^dropout',
                  r'^init_std$', r'^init_cfg$', r'^test_cfg$',
                  r'^average_clips$', r'^topk$', r'^pretrained$',
                  r'^frozen_stages$', r'^norm_eval$', r'^with_cp$',
-                 r'^partial_bn$')
+                 r'^partial_bn$', r'^fused_sequence$', r'^gemm$')
 CACHED = 'CachedFeatureRecognizer'
 META_STORE = 'hman_feature_store'  # checkpoint['meta'] key of the hook
 FEATURE_PREFIXES = ('backbone.', 'data_preprocessor.')

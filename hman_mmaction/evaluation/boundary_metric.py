@@ -284,15 +284,20 @@ def with_boundary_meta_keys(pipeline: list) -> int:
     return changed
 
 
-def learned_detectors(head: dict) -> list:
-    """Layers of the head config ``head`` whose boundary detector is
-    learned (none for ``NoBoundary`` or a one-layer stack): its recurrent
-    stack is built, small, to ask it."""
+def boundary_detectors(head: dict) -> list:
+    """Layers of the head config ``head`` that have a boundary detector
+    (learned, oracle or random; none for ``NoBoundary`` or a one-layer
+    stack): its recurrent stack is built to ask it."""
     from mmaction.registry import MODELS
+
+    from ..models.boundary import NoBoundary
     rnn = MODELS.build(
         dict(head.get('rnn') or dict(type='HMLSTM')),
         default_args=dict(input_size=1))
-    return list(getattr(rnn, 'learned_detectors', []))
+    return [
+        layer for layer, detector in enumerate(getattr(rnn, 'boundaries', []))
+        if not isinstance(detector, NoBoundary)
+    ]
 
 
 def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
@@ -308,10 +313,9 @@ def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
         raise ValueError('boundary evaluation needs model.cls_head of type '
                          f'HMANHead, the config has '
                          f'{None if head is None else head.get("type")}')
-    detectors = learned_detectors(head)
-    if not detectors:
+    if not boundary_detectors(head):
         print_log(
-            f'{split}: no boundary scores: this model has no learned '
+            f'{split}: no boundary scores: this model has no '
             'boundary detector (rnn.boundary is '
             f'{head.get("rnn", {}).get("boundary", {}).get("type")!r}, '
             f'rnn.num_layers={head.get("rnn", {}).get("num_layers")}: an '

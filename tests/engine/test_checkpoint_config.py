@@ -56,7 +56,11 @@ def test_the_same_config_has_no_differences():
 
 
 def test_training_only_options_and_omitted_defaults_are_no_differences():
-    trained = demo(dropout_ratio=0.5, bnd_reg_weight=0.0, init_std=0.01)
+    trained = demo(
+        dropout_ratio=0.5,
+        loss_boundary=None,
+        init_std=0.01,
+        fused_sequence=False)
     running = demo(temporal_pool='mean')  # the signature's default, written
     assert config_differences(checkpoint_of(trained), running) == []
 

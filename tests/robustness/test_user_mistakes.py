@@ -83,12 +83,16 @@ def test_boundaries_on_a_model_without_detectors_says_so(logged):
     evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
     assert 'BoundaryMetric' not in [e['type'] for e in evaluators]
     text = '\n'.join(logged)
-    assert 'no learned boundary detector' in text
+    assert 'no boundary detector' in text
     assert "'NoBoundary'" in text
 
 
-def test_boundaries_on_hman_still_add_the_metric():
-    cfg = test_config(HMAN, 'ckpt.pth', boundaries=True)
+@pytest.mark.parametrize('config', [
+    HMAN, 'configs/demo/ablations/hman-oracle-bnd_demo.py',
+    'configs/demo/ablations/hman-random-bnd_demo.py'
+])
+def test_boundaries_on_models_with_detectors_still_add_the_metric(config):
+    cfg = test_config(config, 'ckpt.pth', boundaries=True)
     assert cfg.test_evaluator[-1]['type'] == 'BoundaryMetric'
 
 
