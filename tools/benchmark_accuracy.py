@@ -472,6 +472,8 @@ def check_options(args):
     for recipe in args.recipes:
         for model in args.models:
             name, cached, scratch = MODELS[model]
+            if recipe == 'scratch' and scratch is None:
+                continue  # a diagnostic of the pretrained recipe
             config = (
                 osp.join('configs', 'cached', cached)
                 if recipe == 'pretrained' else osp.join('configs', scratch))

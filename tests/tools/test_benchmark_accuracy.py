@@ -206,3 +206,13 @@ def test_bad_head_options_fail_before_any_data_or_training(
         ])
     assert named in str(info.value) and 'Nothing was run' in str(info.value)
     assert not data.exists() and not (tmp_path / 'work').exists()
+
+
+def test_every_default_run_and_diagnostic_passes_the_option_check(tmp_path):
+    tool = load_tool('benchmark_accuracy')
+    args = tool.parse_args([
+        '--models', *sorted(tool.MODELS), '--head-options',
+        'model.cls_head.attention.score=bilinear', '--out',
+        str(tmp_path / 'results.md')
+    ])
+    tool.check_options(args)  # builds every head; raises on a bad one
