@@ -435,9 +435,68 @@ def describe(result):
     return text + f' ({result["minutes"]:.1f} min{reused})'
 
 
+def parsed_options(options):
+    """``['k=v', ...]`` as ``--cfg-options`` parses them (mmengine's
+    ``DictAction``)."""
+    from mmengine.config import DictAction
+    parsed = {}
+    for item in options:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise SystemExit(f'option {item!r} is not key=value')
+        parsed[key] = DictAction._parse_iterable(value)
+    return parsed
+
+
+def check_options(args):
+    """Build the head of every run the arguments ask for, with its
+    ``--cfg-options`` / ``--head-options``, before any data or training:
+    a misspelt key or a bad value fails here, in seconds, naming it
+    (``HMANHead`` checks its options), not after the data, the TSN and
+    the feature extraction."""
+    from mmaction.registry import MODELS as REGISTRY
+    from mmaction.utils import register_all_modules
+    from mmengine.config import Config
+    register_all_modules(init_default_scope=True)
+    from hman_mmaction.engine.launch import check_output_file
+    for flag, path in (('--out', args.out), ('--json', args.json)):
+        if path:
+            check_output_file(path, flag)
+    head_options = parsed_options(args.head_options)
+    cfg_options = parsed_options(args.cfg_options)
+    outside = [k for k in head_options if not k.startswith('model.')]
+    if outside:
+        raise SystemExit(f'--head-options {outside}: these keys are not '
+                         'model options (model.cls_head....); give them '
+                         'with --cfg-options')
+    for recipe in args.recipes:
+        for model in args.models:
+            name, cached, scratch = MODELS[model]
+            if recipe == 'scratch' and scratch is None:
+                continue  # a diagnostic of the pretrained recipe
+            config = (
+                osp.join('configs', 'cached', cached)
+                if recipe == 'pretrained' else osp.join('configs', scratch))
+            cfg = Config.fromfile(config)
+            cfg.merge_from_dict(cfg_options)
+            if model != 'tsn':
+                cfg.merge_from_dict(head_options)
+            try:
+                REGISTRY.build(cfg.model.cls_head)
+            except Exception as error:
+                options = ' '.join(args.cfg_options + (
+                    args.head_options if model != 'tsn' else []))
+                raise SystemExit(
+                    f'{name} ({config}) cannot be built with the options '
+                    f'{options}: {type(error).__name__}: {error}\n'
+                    'Nothing was run (checked before the data and the '
+                    'training).') from error
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(REPO)
+    check_options(args)
     start = time.time()
     results, settings = [], {}
     for task in args.tasks:
