@@ -153,3 +153,21 @@ def test_auto_target_rate_refuses_to_train_before_it_is_set():
         loss_boundary=dict(type='BoundaryRateLoss', target_rate='auto'))
     fresh.load_state_dict(head.state_dict())
     assert fresh.loss_boundary.target_rate.tolist() == [0.125]
+
+
+def test_bce_rate_form_is_zero_at_the_target_and_pulls_harder_near_zero():
+    from hman_mmaction.models.losses import BoundaryRateLoss
+    squared = BoundaryRateLoss(1.0, 0.125)
+    bce = BoundaryRateLoss(1.0, 0.125, form='bce')
+    at_target = torch.zeros(8, 1, 8)
+    at_target[:, 0, 0] = 1  # rate 1/8
+    assert bce(at_target, [0]).item() == pytest.approx(0.0, abs=1e-6)
+    pulls = []
+    for loss in (squared, bce):
+        rate = torch.tensor(0.01, requires_grad=True)
+        z = rate.expand(4, 1, 8)
+        loss(z, [0]).backward()
+        pulls.append(-rate.grad.item())
+    assert pulls[0] > 0 and pulls[1] > 5 * pulls[0]
+    with pytest.raises(ValueError, match='form'):
+        BoundaryRateLoss(form='l1')

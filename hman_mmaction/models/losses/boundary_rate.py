@@ -17,6 +17,12 @@ class BoundaryRateLoss(nn.Module):
     the head learns (docs/boundaries.md). Straight-through: the rate is the
     hard one, the gradient the soft one's.
 
+    ``form='bce'`` uses the binary cross-entropy of the rate instead,
+    ``w * sum_l -[r_l log q_l + (1 - r_l) log(1 - q_l)] - H(r_l)`` (zero at
+    ``q_l = r_l``), whose gradient does not vanish as the rate ``q_l``
+    approaches 0 (the squared error's pull is ``2 (q - r)``, too weak to
+    bring a saturated detector back; measured: a layer stuck at rate 0).
+
     Args:
         loss_weight (float): ``w`` (``mu``). Defaults to 2.0.
         target_rate (float | list[float] | str): ``r_l``: one rate for every
@@ -24,11 +30,21 @@ class BoundaryRateLoss(nn.Module):
             set's ground-truth change rate per sampled step, set before
             training by ``BoundaryRateFromDataHook`` (every layer gets it).
             Defaults to 0.25.
+        form (str): ``'squared'`` (default) or ``'bce'``.
     """
 
-    def __init__(self, loss_weight: float = 2.0, target_rate: Rate = 0.25):
+    FORMS = ('squared', 'bce')
+
+    def __init__(self,
+                 loss_weight: float = 2.0,
+                 target_rate: Rate = 0.25,
+                 form: str = 'squared'):
         super().__init__()
         _check_weight(type(self).__name__, loss_weight)
+        if form not in self.FORMS:
+            raise ValueError(f'BoundaryRateLoss form must be one of '
+                             f'{self.FORMS}, got {form!r}')
+        self.form = form
         self.loss_weight = loss_weight
         self.auto = target_rate == 'auto'
         if isinstance(target_rate, str) and not self.auto:
@@ -86,4 +102,11 @@ class BoundaryRateLoss(nn.Module):
         targets = self.target_rate.expand(
             len(layers)) if (self.target_rate.numel() == 1) else torch.stack(
                 [self.target_rate[layer] for layer in layers])
-        return self.loss_weight * (rates - targets).pow(2).sum()
+        if self.form == 'squared':
+            return self.loss_weight * (rates - targets).pow(2).sum()
+        eps = 1e-4
+        q = rates.clamp(eps, 1 - eps)
+        r = targets.clamp(eps, 1 - eps)
+        cross = -(r * q.log() + (1 - r) * (1 - q).log())
+        entropy = -(r * r.log() + (1 - r) * (1 - r).log())
+        return self.loss_weight * (cross - entropy).sum()
