@@ -157,3 +157,25 @@ def test_readme_speed_table_has_the_tool_summary_columns_and_rows():
     for row in table[2:]:
         numbers = [c.strip() for c in row.strip('|').split('|')[1:]]
         assert all(re.fullmatch(r'\d+(\.\d+)?|—', c) for c in numbers), row
+
+
+def test_cache_benchmark_measures_every_size_in_one_run(tmp_path):
+    """``tools/benchmark_cache.py`` at tiny sizes: both sides per size, the
+    ratios of the medians and of the minima, a target row per size."""
+    out = tmp_path / 'cache.json'
+    result = call_tool('benchmark_cache', [
+        '--clips', '2', '--size', '64', '32', '--frames', '2', '--batch-size',
+        '2', '--rounds', '2', '--work-dir',
+        str(tmp_path / 'work'), '--json',
+        str(out)
+    ])
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads(out.read_text())['results']
+    assert [r['size'] for r in results] == [64, 32]
+    for r in results:
+        assert len(r['end_to_end']) == len(r['cached']) == 2
+        assert r['ratio_min'] == min(r['end_to_end']) / min(r['cached'])
+        assert 'target' not in r  # targets are for 224 and 112 px
+    assert '| 64 px |' in result.stdout and '| 32 px |' in result.stdout
+    tool = load_tool('benchmark_cache')
+    assert tool.TARGETS == {224: 50.0, 112: 20.0}
