@@ -137,6 +137,14 @@ def install_wheels(folder: str) -> Dict:
         stderr=subprocess.STDOUT,
         text=True,
         errors='replace')
+    if 'externally-managed-environment' in result.stdout:  # PEP 668 python
+        command.insert(4, '--break-system-packages')
+        result = subprocess.run(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors='replace')
     return dict(
         status='passed' if result.returncode == 0 else 'failed',
         wheels=[osp.basename(w) for w in wheels],

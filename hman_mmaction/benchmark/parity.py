@@ -114,9 +114,14 @@ def check_head(cfg: dict,
     head.init_weights()
     nn.init.normal_(head.fc_cls.weight)  # not ~0: sizeable gradients
     head.to(x.device).train()
-    if not head.fused_sequence:
-        raise RuntimeError(f'{name}: the head does not take the fast path '
-                           '(fused_sequence is False); nothing to compare')
+    with torch.enable_grad():
+        path = head.plan(x).path
+    if path != 'fast':
+        from hman_mmaction.models.deferred import private_api_problem
+        raise RuntimeError(
+            f'{name}: a training step takes the {path!r} plan, not the fast '
+            f'path (fused_sequence={head.fused_sequence}; private torch '
+            f'APIs: {private_api_problem() or "fine"}); nothing to compare')
     rows = []
     ref32 = run_path(head, x, False, None)
     for label, dtype in precisions:

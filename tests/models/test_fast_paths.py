@@ -218,8 +218,10 @@ def test_head_training_step_runs_twice_with_the_same_fast_graph_pieces():
 @pytest.mark.parametrize('score', SCORES)
 def test_fast_path_matches_reference_loop_in_inference(score, attention,
                                                        feat_channels):
-    """Without grad the fast path takes other products (keys on the map in
-    blocks, plain frame products, oneDNN where it applies): same values."""
+    """Without grad the fast path takes other products (the keys as one
+    batched GEMM on the frames' strided views, plain frame products, the
+    per-step layers on the plan's GEMM, oneDNN on a float32 CPU): same
+    values."""
     head = build_head(
         dict(
             ATTENTIONS[attention],

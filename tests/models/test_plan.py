@@ -265,3 +265,20 @@ def test_the_checked_range_is_stated_and_holds_here():
     assert private_api_problem('2.11.0+cu130') is None
     assert 'checked on torch' in private_api_problem('2.10.1')
     assert 'checked on torch' in private_api_problem('2.14.0')
+
+
+@pytest.mark.skipif(not onednn_gemm_available(), reason='no oneDNN')
+@pytest.mark.parametrize('grad', [True, False], ids=['train', 'no-grad'])
+def test_the_gemm_option_is_the_backend_that_runs(grad):
+    from torch.profiler import ProfilerActivity, profile
+    ran = {}
+    for gemm in ('onednn', 'torch'):
+        head = build_head(gemm=gemm)
+        with profile(activities=[ProfilerActivity.CPU]) as p:
+            with torch.set_grad_enabled(grad):
+                run_step(head, grad)
+        ran[gemm] = 'mkldnn::_linear_pointwise' in {
+            e.key
+            for e in p.key_averages()
+        }
+    assert ran == dict(onednn=True, torch=False)

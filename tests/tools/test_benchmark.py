@@ -157,3 +157,62 @@ def test_readme_speed_table_has_the_tool_summary_columns_and_rows():
     for row in table[2:]:
         numbers = [c.strip() for c in row.strip('|').split('|')[1:]]
         assert all(re.fullmatch(r'\d+(\.\d+)?|—', c) for c in numbers), row
+
+
+def test_cache_benchmark_measures_every_size_in_one_run(tmp_path):
+    """``tools/benchmark_cache.py`` at tiny sizes: both sides per size, the
+    ratios of the medians and of the minima, a target row per size."""
+    out = tmp_path / 'cache.json'
+    result = call_tool('benchmark_cache', [
+        '--clips', '2', '--size', '64', '32', '--frames', '2', '--batch-size',
+        '2', '--rounds', '2', '--work-dir',
+        str(tmp_path / 'work'), '--json',
+        str(out)
+    ])
+    assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads(out.read_text())['results']
+    assert [r['size'] for r in results] == [64, 32]
+    for r in results:
+        assert len(r['end_to_end']) == len(r['cached']) == 2
+        assert r['ratio_min'] == min(r['end_to_end']) / min(r['cached'])
+        assert 'target' not in r  # targets are for 224 and 112 px
+    assert '| 64 px |' in result.stdout and '| 32 px |' in result.stdout
+    tool = load_tool('benchmark_cache')
+    assert tool.TARGETS == {224: 50.0, 112: 20.0}
+
+
+def test_execution_rows_are_timed_or_reported_and_tabled(tmp_path):
+    """``--cuda-graphs`` and ``--compiled`` add the default head on both
+    paths (and the LSTM for CUDA graphs) in that execution; a variant that
+    cannot be prepared (CUDA graphs without CUDA) is reported with its
+    traceback, not timed, and the run goes on to the execution table."""
+    import torch
+
+    from hman_mmaction.benchmark.speed import _head_variants
+    names = _head_variants(
+        dict(
+            head_executions=['eager', 'cudagraph', 'compiled'],
+            head_reference=True), None)
+    assert names[-5:] == [
+        'hman_soft+cudagraph', 'hman_soft_reference+cudagraph',
+        'lstm+cudagraph', 'hman_soft+compiled', 'hman_soft_reference+compiled'
+    ]
+    if torch.cuda.is_available():
+        return
+    out = tmp_path / 'bench.json'
+    result = call_tool('benchmark', [
+        '--tiny', '--no-memory', '--threads', '1', '--repeats', '2',
+        '--skip-e2e', '--reference', '--cuda-graphs', '--json',
+        str(out)
+    ])
+    assert result.returncode == 0, result.stdout[-3000:]
+    report = json.loads(out.read_text())
+    assert set(report['errors']) == {
+        'hman_soft+cudagraph', 'hman_soft_reference+cudagraph',
+        'lstm+cudagraph'
+    }
+    assert all('needs a CUDA device' in tb or 'need a CUDA device' in tb
+               for tb in report['errors'].values())
+    assert 'hman_soft+cudagraph' not in report['head']
+    assert 'Head by execution' in result.stdout
+    assert 'not timed, it failed to prepare' in result.stdout
