@@ -26,7 +26,8 @@ Losses (registry components, ``hman_mmaction/models/losses``, each a
 ``loss_attention`` (``loss_att``) is Sharma's doubly stochastic penalty;
 ``loss_predict`` (``loss_pred``) makes a layer predict the next step's
 input; ``loss_segment`` (``loss_seg``) supervises layer-1 boundaries with
-the data's sub-action segments; ``loss_aux`` above. The loss dict also
+the data's sub-action segments; ``loss_entropy`` (``loss_ent``) is an
+entropy bonus on the attention; ``loss_aux`` above. The loss dict also
 carries detached diagnostics (mmengine logs every key, sums only those
 containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
 ``tau_bnd_l<l>``.
@@ -189,6 +190,8 @@ class HMANHead(BaseHead):
         loss_aux (dict, optional): the per-frame TSN-style classifier loss
             (e.g. ``dict(type='CrossEntropyLoss', loss_weight=1.0)``).
             Defaults to None.
+        loss_entropy (dict, optional): an entropy bonus on the attention
+            (``AttentionEntropyLoss``, ``loss_ent``). Defaults to None.
         change_features (list[str]): change signals for layer 1's boundary
             detector, any of ``'frame_diff'``, ``'glimpse_diff'``,
             ``'map_diff'`` (module doc). Defaults to none.
@@ -229,6 +232,7 @@ class HMANHead(BaseHead):
                  loss_predict: Optional[dict] = None,
                  loss_segment: Optional[dict] = None,
                  loss_aux: Optional[dict] = None,
+                 loss_entropy: Optional[dict] = None,
                  change_features=(),
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,
@@ -271,6 +275,7 @@ class HMANHead(BaseHead):
             loss_predict, in_features=H, target_features=D)
         self.loss_segment = _build_loss(loss_segment)
         self.loss_aux = _build_loss(loss_aux)
+        self.loss_entropy = _build_loss(loss_entropy)
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
@@ -521,6 +526,8 @@ class HMANHead(BaseHead):
         learned = _learned_layers(self.rnn, outputs.boundaries.shape[1])
         if self.loss_attention is not None:
             losses['loss_att'] = self.loss_attention(outputs.attention)
+        if self.loss_entropy is not None:
+            losses['loss_ent'] = self.loss_entropy(outputs.attention_probs)
         if self.loss_boundary is not None and learned:
             losses['loss_bnd'] = self.loss_boundary(outputs.boundaries,
                                                     learned)

@@ -1,5 +1,7 @@
 """The head's losses as registry components: each built from a config dict,
 switched off by None, computing its documented equation."""
+import math
+
 import pytest
 import torch
 from mmaction.registry import MODELS
@@ -153,3 +155,21 @@ def test_auto_target_rate_refuses_to_train_before_it_is_set():
         loss_boundary=dict(type='BoundaryRateLoss', target_rate='auto'))
     fresh.load_state_dict(head.state_dict())
     assert fresh.loss_boundary.target_rate.tolist() == [0.125]
+
+
+def test_entropy_loss_is_minus_the_weighted_attention_entropy():
+    loss = MODELS.build(dict(type='AttentionEntropyLoss', loss_weight=0.5))
+    uniform = torch.full((2, 3, 2, 2), 0.25)
+    torch.testing.assert_close(loss(uniform), torch.tensor(-0.5 * math.log(4)))
+    one_hot = torch.zeros(2, 3, 4).scatter_(-1, torch.zeros(2, 3, 1).long(),
+                                            1.0).view(2, 3, 2, 2)
+    assert loss(one_hot).abs().item() < 1e-6
+    # in the head: loss_ent is -w times the logged attention entropy
+    head = build_head(
+        loss_entropy=dict(type='AttentionEntropyLoss', loss_weight=0.5))
+    losses = head.loss_by_labels(
+        torch.randn(2 * T, C, HW, HW), torch.tensor([0, 1]))
+    torch.testing.assert_close(losses['loss_ent'],
+                               -0.5 * losses['att_entropy'])
+    losses['loss_ent'].backward()  # the bonus reaches the attention scores
+    assert head.attention.score.energy.weight.grad.abs().sum() > 0
