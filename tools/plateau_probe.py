@@ -28,6 +28,7 @@ sys.path.insert(0, REPO)
 sys.path.insert(0, HERE)
 
 import benchmark_accuracy as bench
+from mmengine.config import Config
 
 from hman_mmaction.benchmark.accuracy import (plateau_exit, schedule_overrides,
                                               training_curve)
@@ -92,6 +93,10 @@ def main(argv=None):
     root = bench.ensure_data(bench_args, 'flat', spec)
     num_classes = len(class_names(spec))
     options = bench.task_options(bench_args, root, num_classes, segments)
+    # TSN's head takes the frame count at run time
+    head_type = Config.fromfile(args.config).model.cls_head.type
+    head_segments = ([] if head_type == 'TSNHead' else
+                     [f'model.cls_head.num_segments={segments}'])
     name = args.name or osp.splitext(osp.basename(args.config))[0]
     for seed in args.seeds:
         work_dir = osp.join(args.work_dir, name, f'seed{seed}')
@@ -104,8 +109,7 @@ def main(argv=None):
             osp.join('tools', 'train.py'), args.config, '--work-dir', work_dir,
             '--seed',
             str(seed), '--no-validate', '--cfg-options'
-        ] + options + [f'model.cls_head.num_segments={segments}'
-                       ] + schedule + args.head_options
+        ] + options + head_segments + schedule + args.head_options
         env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
         with open(osp.join(work_dir, 'train_stdout.log'), 'w') as f:
             subprocess.run(

@@ -173,3 +173,38 @@ def test_entropy_loss_is_minus_the_weighted_attention_entropy():
                                -0.5 * losses['att_entropy'])
     losses['loss_ent'].backward()  # the bonus reaches the attention scores
     assert head.attention.score.energy.weight.grad.abs().sum() > 0
+
+
+def test_backbone_warmup_withholds_the_recurrent_gradient_but_not_aux():
+    torch.manual_seed(0)
+    head = build_head(
+        loss_boundary=None,
+        dropout_ratio=0.0,
+        loss_aux=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        backbone_warmup=dict(type='LinearDecay', start=1.0, end_iter=10))
+    feats = torch.randn(2 * T, C, HW, HW)
+    labels = torch.tensor([0, 1])
+
+    def feature_grads(iteration):
+        head.backbone_warmup.step(iteration)
+        x = feats.clone().requires_grad_()
+        torch.manual_seed(1)  # the same boundary samples
+        losses = head.loss_by_labels(x, labels)
+        grads = {}
+        for key in ('loss_cls', 'loss_aux'):
+            grads[key], = torch.autograd.grad(
+                losses[key], x, retain_graph=True)
+        return losses, grads
+
+    start, grads_start = feature_grads(0)  # beta = 1: aux alone
+    half, grads_half = feature_grads(5)  # beta = 0.5
+    end, grads_end = feature_grads(10)  # beta = 0: everything
+    for losses in (half, end):  # the forward pass is unchanged
+        torch.testing.assert_close(losses['loss_cls'], start['loss_cls'])
+        torch.testing.assert_close(losses['loss_aux'], start['loss_aux'])
+    assert grads_start['loss_cls'].abs().max() == 0
+    assert grads_end['loss_cls'].abs().max() > 0
+    torch.testing.assert_close(grads_half['loss_cls'],
+                               0.5 * grads_end['loss_cls'])
+    for grads in (grads_start, grads_half):
+        torch.testing.assert_close(grads['loss_aux'], grads_end['loss_aux'])
