@@ -110,7 +110,13 @@ def main(argv=None):
             '--seed',
             str(seed), '--no-validate', '--cfg-options'
         ] + options + head_segments + schedule + args.head_options
-        env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+        # this checkout's package, not another one installed in the env
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS='1',
+            MKL_NUM_THREADS='1',
+            PYTHONPATH=os.pathsep.join([REPO] +
+                                       [os.environ.get('PYTHONPATH', '')]))
         with open(osp.join(work_dir, 'train_stdout.log'), 'w') as f:
             subprocess.run(
                 command,

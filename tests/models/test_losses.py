@@ -161,9 +161,15 @@ def test_entropy_loss_is_minus_the_weighted_attention_entropy():
     loss = MODELS.build(dict(type='AttentionEntropyLoss', loss_weight=0.5))
     uniform = torch.full((2, 3, 2, 2), 0.25)
     torch.testing.assert_close(loss(uniform), torch.tensor(-0.5 * math.log(4)))
-    one_hot = torch.zeros(2, 3, 4).scatter_(-1, torch.zeros(2, 3, 1).long(),
+    one_hot = torch.zeros(2, 3, 4).scatter_(-1,
+                                            torch.zeros(2, 3, 1).long(),
                                             1.0).view(2, 3, 2, 2)
     assert loss(one_hot).abs().item() < 1e-6
+    minimize = MODELS.build(
+        dict(type='AttentionEntropyLoss', loss_weight=0.5, mode='minimize'))
+    torch.testing.assert_close(minimize(uniform), -loss(uniform))
+    with pytest.raises(ValueError, match='maximize'):
+        MODELS.build(dict(type='AttentionEntropyLoss', mode='max'))
     # in the head: loss_ent is -w times the logged attention entropy
     head = build_head(
         loss_entropy=dict(type='AttentionEntropyLoss', loss_weight=0.5))
