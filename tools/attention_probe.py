@@ -20,8 +20,8 @@ For every config and init seed (or for the weights of ``--checkpoint``):
   of the target's centre (chance: 1/16).
 """
 import argparse
-import logging
 import copy
+import logging
 import os.path as osp
 import sys
 
