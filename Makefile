@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.hman-installed
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test figures ablate benchmark clean-demo
+.PHONY: venv demo test figures ablate benchmark device-check clean-demo
 
 venv: $(STAMP)
 
@@ -44,6 +44,17 @@ ablate: $(STAMP)
 # speed of the head and of the whole recognizer (prints a table)
 benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark.py --json work_dirs/benchmark.json
+
+# the GPU check (tools/device_check.py): CUDA tests, fast-vs-reference
+# parity, head benchmark, 30 iterations of the UCF101 config; report in
+# work_dirs/device_check/. Runs in the Python that has the CUDA build of
+# torch: .venv if there is one, else $(PYTHON) (no CPU torch is installed
+# over it). DEVICE_CHECK_ARGS: e.g. --install-wheels DIR, --parts a b,
+# --dry-run (on a CPU, what CI runs).
+CHECK_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+DEVICE_CHECK_ARGS ?=
+device-check:
+	$(CHECK_PYTHON) tools/device_check.py $(DEVICE_CHECK_ARGS)
 
 clean-demo:
 	rm -rf data/synthetic_actions work_dirs/hman_demo

@@ -46,12 +46,22 @@ def read_version() -> str:
 
 class BuildPyWithImportHook(build_py):
     """``build_py`` that also puts :data:`IMPORT_HOOK_PTH` at the root of
-    the wheel (site-packages), where ``site`` runs ``.pth`` files."""
+    the wheel (site-packages), where ``site`` runs ``.pth`` files, for a
+    regular and for an editable install."""
 
     def run(self):
         super().run()
         self.copy_file(IMPORT_HOOK_PTH,
                        os.path.join(self.build_lib, IMPORT_HOOK_PTH))
+        if getattr(self, 'editable_mode', False):
+            # PEP 660 editable wheel (pip install -e, what `make` runs):
+            # setuptools keeps build_lib out of the wheel and maps the
+            # packages with a finder; the wheel's own files are those of
+            # the `install` command's install_lib (its root, installed into
+            # site-packages), so the .pth goes there.
+            install_lib = self.get_finalized_command('install').install_lib
+            self.copy_file(IMPORT_HOOK_PTH,
+                           os.path.join(install_lib, IMPORT_HOOK_PTH))
 
     def get_outputs(self, include_bytecode=1):
         return super().get_outputs(include_bytecode) + [

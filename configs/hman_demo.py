@@ -81,6 +81,7 @@ default_hooks = dict(logger=dict(interval=10))
 # gated recurrent head does not tolerate the mismatch.
 custom_hooks = [
     dict(type='GumbelTemperatureHook'),
+    dict(type='BoundaryRateFromDataHook'),
     dict(type='PreciseBNHook', num_batches=20)
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

@@ -107,6 +107,9 @@ def demo_checkpoint(path=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.out:  # before the extraction and the runs, not after them
+        from hman_mmaction.engine.launch import check_output_file
+        check_output_file(args.out, '--out')
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     configs = list(args.configs)

@@ -4,7 +4,7 @@ TSN at one or more frame sizes.
 
     python tools/benchmark.py [--device cpu|cuda] [--repeats 5] [--warmup 2]
         [--threads N] [--json OUT.json] [--no-memory] [--skip-e2e] [--tiny]
-        [--reference]
+        [--reference] [--compiled] [--cuda-graphs]
         [--head-batch 8 --head-segments 16 --head-channels 2048 --head-map 7
          --head-hidden 512 --head-layers 2]
         [--head-score content|bilinear|location]
@@ -22,6 +22,11 @@ measured: :mod:`hman_mmaction.benchmark.speed` and
 of ``--model-config`` (default ``configs/_base_/models/hman_r50.py``, the
 head of the UCF101 config). ``--device cuda`` prints the same tables
 (every timed call is bracketed by ``torch.cuda.synchronize``).
+``--compiled`` adds the default head on both paths compiled with Inductor
+(``torch.compile``'s default backend), ``--cuda-graphs`` (CUDA) the same
+heads and the fused LSTM captured in a CUDA graph: rows of the head tables
+and the columns of the execution table (see
+:mod:`hman_mmaction.benchmark.execution`).
 """
 import argparse
 import datetime
@@ -34,11 +39,12 @@ import torch
 from mmengine.config import Config
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
+from hman_mmaction.benchmark.execution import (EXECUTION_LABELS, EXECUTIONS,
+                                               split_variant, variant_name)
 from hman_mmaction.benchmark.floor import (floor_ms, machine_probes,
                                            machine_rates)
 from hman_mmaction.benchmark.profile import CATEGORIES, profile_step
-from hman_mmaction.benchmark.speed import (E2E_VARIANTS, HEAD_VARIANTS, MODES,
-                                           REFERENCE_VARIANT, build_cases)
+from hman_mmaction.benchmark.speed import MODES, build_cases
 from hman_mmaction.benchmark.tables import NA, markdown_table
 from hman_mmaction.benchmark.timing import probe_memory, time_round_robin
 
@@ -55,7 +61,7 @@ LABELS = dict(
     hman_hard='HM-AN Gumbel-hard + adaptive tau',
     attlstm='Att-LSTM (NoBoundary)',
     hman_soft_reference='HM-AN soft, reference loop',
-    lstm='fused nn.LSTM (mean-pooled)',
+    lstm='fused nn.LSTM (mean-pooled; cuDNN on CUDA)',
     hman='Recognizer2D + HM-AN head',
     tsn='Recognizer2D + TSN head')
 TINY = dict(
@@ -96,6 +102,16 @@ def parse_args(argv=None):
         action='store_true',
         help='also time the default head on its reference loop')
     p.add_argument(
+        '--compiled',
+        action='store_true',
+        help='also time the default head (fast path and reference loop) '
+        'compiled with torch.compile (Inductor)')
+    p.add_argument(
+        '--cuda-graphs',
+        action='store_true',
+        help='also time the default head (both paths) and the LSTM '
+        'captured in a CUDA graph (CUDA only)')
+    p.add_argument(
         '--profile',
         action='store_true',
         help='also print where the default head\'s training step spends '
@@ -103,7 +119,9 @@ def parse_args(argv=None):
     p.add_argument(
         '--tiny',
         action='store_true',
-        help='tiny sizes (a smoke run in seconds)')
+        help='tiny sizes: a smoke run of every measurement (minutes, not '
+        'seconds: 4.4 min on the project\'s shared 2-core CPU; '
+        '--no-memory --repeats 2: what the test runs)')
     p.add_argument(
         '--model-config',
         default=osp.join(REPO, 'configs', '_base_', 'models', 'hman_r50.py'))
@@ -177,7 +195,9 @@ def settings_from(args) -> dict:
         e2e_depth=args.e2e_depth,
         head_cfg=head_cfg,
         tiny=args.tiny,
-        head_reference=args.reference)
+        head_reference=args.reference,
+        head_executions=['eager'] + (['compiled'] if args.compiled else []) +
+        (['cudagraph'] if args.cuda_graphs else []))
     if args.tiny:
         s.update(TINY)
     return s
@@ -199,12 +219,22 @@ def e2e_settings(s: dict, size: int) -> dict:
         if size > min(s['e2e_sizes']) else s['warmup'])
 
 
-def run_group(group, variants, reference, s, memory, machine=None):
-    """Times (and probes the memory of) every variant in both modes. For
-    the head group, ``machine`` (a dict) receives the GEMM rate and copy
-    bandwidth measured round-robin with the variants in each mode, and
-    every variant gets its work, floor and ``floor_ratio``."""
+def run_group(group, reference, s, memory, machine=None, errors=None):
+    """Times (and probes the memory of) every variant the settings ask for
+    in both modes. For the head group, ``machine`` (a dict) receives the
+    GEMM rate and copy bandwidth measured round-robin with the variants in
+    each mode, and every variant gets its work, floor and ``floor_ratio``;
+    ``errors`` (a dict) receives the traceback of every variant that could
+    not be compiled or captured (it is left out)."""
     cases = build_cases(group, s)
+    if errors is not None:
+        errors.update(cases.get('errors', {}))
+    for variant in cases.get('errors', {}):
+        print(
+            f'[{group}] {variant} left out: it failed to prepare '
+            '(traceback in the json, "errors")',
+            flush=True)
+    variants = list(cases[MODES[0]])
     work = cases.get('work')
     probes, sizes = ((None, None) if work is None else machine_probes(
         s['device'], s.get('tiny', False)))
@@ -223,6 +253,9 @@ def run_group(group, variants, reference, s, memory, machine=None):
         for variant in variants:
             results[variant][mode]['ratio'] = (
                 times[variant]['median_ms'] / times[reference]['median_ms'])
+            prepared = cases.get('prepare_s', {}).get(variant)
+            if prepared is not None:
+                results[variant][mode]['prepare_s'] = prepared[mode]
         if probes is None:
             continue
         rates = machine_rates({k: times[f'machine_{k}']
@@ -238,11 +271,17 @@ def run_group(group, variants, reference, s, memory, machine=None):
     for variant in variants:
         for mode in MODES:
             peak = None
-            if memory:
+            if memory and split_variant(variant)[1] == 'eager':
                 print(f'[{group}] peak memory {variant}/{mode}', flush=True)
                 peak = probe_memory(group, variant, mode, s)
             results[variant][mode]['peak_mib'] = peak
     return results
+
+
+def label(variant: str) -> str:
+    """The printed name of a variant (execution appended)."""
+    base, execution = split_variant(variant)
+    return LABELS[base] + EXECUTION_LABELS[execution]
 
 
 def _fmt(value, spec):
@@ -253,7 +292,7 @@ def table(title, results, reference, ratio_label):
     headers = ('variant', 'train (fwd+bwd) ms', ratio_label, 'forward ms',
                ratio_label, 'peak MiB train', 'peak MiB forward')
     rows = [[
-        LABELS[variant], f'{r["train"]["median_ms"]:.1f}',
+        label(variant), f'{r["train"]["median_ms"]:.1f}',
         f'{r["train"]["ratio"]:.2f}', f'{r["infer"]["median_ms"]:.1f}',
         f'{r["infer"]["ratio"]:.2f}',
         _fmt(r['train']['peak_mib'], '.1f'),
@@ -269,10 +308,10 @@ def floor_table(title, results, ratio_label, machine):
                'measured ms', 'x floor', ratio_label)
     rows = []
     for variant, r in results.items():
-        for mode, label in (('train', 'fwd+bwd'), ('infer', 'forward')):
+        for mode, name in (('train', 'fwd+bwd'), ('infer', 'forward')):
             m = r[mode]
             rows.append([
-                LABELS[variant], label, f'{m["flops"] / 1e9:.3g}',
+                label(variant), name, f'{m["flops"] / 1e9:.3g}',
                 f'{m["bytes"] / 1e6:.3g}', f'{m["floor_ms"]:.3g}',
                 f'{m["median_ms"]:.1f}', f'{m["floor_ratio"]:.2f}',
                 f'{m["ratio"]:.2f}'
@@ -289,6 +328,35 @@ def floor_table(title, results, ratio_label, machine):
             f'{rates["stream_gbps"]:.1f} GB/s; floor = max(GFLOP / GEMM '
             'rate, MB / copy rate).')
     return '\n'.join(lines)
+
+
+def execution_table(title, results):
+    """Per base variant and mode: eager, CUDA-graph and compiled time,
+    each with its ``x floor`` (``—`` where not timed or it failed), and
+    the first call of the compiled / captured variant (compilation or
+    capture) in seconds."""
+    headers = ['variant', 'mode', 'floor ms']
+    names = dict(eager='eager', cudagraph='CUDA graph', compiled='compiled')
+    for execution in EXECUTIONS:
+        headers += [f'{names[execution]} ms', 'x floor']
+    headers += ['capture s', 'compile s']
+    bases = [v for v in results if split_variant(v)[1] == 'eager']
+    rows = []
+    for base in bases:
+        for mode, name in (('train', 'fwd+bwd'), ('infer', 'forward')):
+            row = [
+                LABELS[base], name, f'{results[base][mode]["floor_ms"]:.3g}'
+            ]
+            for execution in EXECUTIONS:
+                m = results.get(variant_name(base, execution), {}).get(mode)
+                row += ([NA, NA] if m is None else
+                        [f'{m["median_ms"]:.1f}', f'{m["floor_ratio"]:.2f}'])
+            for execution in EXECUTIONS[1:]:
+                m = results.get(variant_name(base, execution), {}).get(mode)
+                row.append(NA if m is None else f'{m["prepare_s"]:.1f}')
+            rows.append(row)
+    align = ['left', 'left'] + ['right'] * (len(headers) - 2)
+    return f'### {title}\n\n' + markdown_table(headers, rows, align)
 
 
 SUMMARY_HEADERS = ('measure', 'HM-AN ms', 'x floor', 'x fused LSTM', 'x TSN')
@@ -363,6 +431,9 @@ def check_targets(report) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.json:  # before the measurements, not after them
+        from hman_mmaction.engine.launch import check_output_file
+        check_output_file(args.json, '--json')
     s = settings_from(args)
     if s['threads']:
         torch.set_num_threads(s['threads'])
@@ -389,17 +460,15 @@ def main(argv=None):
             head_cfg=s['head_cfg'],
             timing='median of round-robin repeats, ms',
             memory=None if args.no_memory else memory_note))
-    machine = {}
-    head_variants = HEAD_VARIANTS + (
-        (REFERENCE_VARIANT, ) if s['head_reference'] else ())
-    report['head'] = run_group('head', head_variants, 'lstm', s,
-                               not args.no_memory, machine)
+    machine, errors = {}, {}
+    report['head'] = run_group('head', 'lstm', s, not args.no_memory, machine,
+                               errors)
     report['machine'] = machine
+    report['errors'] = errors
     if not args.skip_e2e:
         report['end_to_end'] = {
             str(size):
-            run_group('e2e', E2E_VARIANTS, 'tsn', e2e_settings(s, size),
-                      not args.no_memory)
+            run_group('e2e', 'tsn', e2e_settings(s, size), not args.no_memory)
             for size in s['e2e_sizes']
         }
     if args.profile:
@@ -419,6 +488,14 @@ def main(argv=None):
     print('\n' + table(head_title, report['head'], 'lstm', 'x LSTM'))
     print('\n' + floor_table('Head against its floor: ' +
                              head_title, report['head'], 'x LSTM', machine))
+    if len(s['head_executions']) > 1:
+        print('\n' + execution_table(
+            'Head by execution (eager, CUDA graph, compiled): ' +
+            head_title, report['head']))
+    for variant, error in errors.items():
+        last = error.strip().splitlines()[-1]
+        print(f'\n{label(variant)}: not timed, it failed to prepare: '
+              f'{last}')
     for size, results in report.get('end_to_end', {}).items():
         e2e = e2e_settings(s, int(size))
         e2e_title = (

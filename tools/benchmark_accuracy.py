@@ -65,7 +65,32 @@ MODELS = {
     'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py',
                 'demo/attlstm_scratch_demo.py'),
     'tsn': ('TSN', 'demo/tsn_demo.py', 'demo/tsn_demo.py'),
+    # diagnostics (pretrained recipe only): layer-1 boundaries forced at
+    # the ground-truth changes (an upper bound, never a result) or at as
+    # many random steps
+    'hman_oracle': ('HM-AN, oracle boundaries (upper bound)',
+                    'demo/ablations/hman-oracle-bnd_demo.py', None),
+    'hman_random': ('HM-AN, random boundaries (rate-matched)',
+                    'demo/ablations/hman-random-bnd_demo.py', None),
+    # boundary levers (docs/boundaries.md), pretrained recipe only; not run
+    # unless named in --models
+    'hman_change': ('HM-AN + change features (map_diff)',
+                    'demo/ablations/hman-change-feat_demo.py', None),
+    'hman_auto_rate': ('HM-AN + data rate, calibrated test decision',
+                       'demo/ablations/hman-auto-rate_demo.py', None),
+    'hman_predict':
+    ('HM-AN + predictive loss', 'demo/ablations/hman-predict_demo.py', None),
+    'hman_levers': ('HM-AN + all unsupervised boundary levers',
+                    'demo/ablations/hman-bnd-levers_demo.py', None),
+    'hman_segsup': ('HM-AN + levers + segment supervision (SUPERVISED)',
+                    'demo/ablations/hman-seg-sup_demo.py', None),
 }
+LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_levers',
+          'hman_segsup')
+DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
+# never model-zoo results
+DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
+               'hman_predict', 'hman_levers', 'hman_segsup')
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'
@@ -84,7 +109,12 @@ def parse_args(argv=None):
         help='tasks that also run the scratch recipe (the slow '
         'one; default: the flat task only)')
     p.add_argument(
-        '--models', nargs='+', choices=sorted(MODELS), default=list(MODELS))
+        '--models',
+        nargs='+',
+        choices=sorted(MODELS),
+        default=DEFAULT_MODELS,
+        help='default: every model but the boundary levers ('
+        f'{", ".join(LEVERS)})')
     p.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
     p.add_argument(
         '--jobs',
@@ -113,6 +143,13 @@ def parse_args(argv=None):
         default=4,
         help='epochs of each end-to-end run from scratch')
     p.add_argument('--train', type=int, default=1200, help='train videos')
+    p.add_argument(
+        '--head-train-videos',
+        type=int,
+        default=None,
+        help='pretrained recipe: train the heads on the first N training '
+        'videos of the feature store only (the TSN backbone still sees all '
+        '--train videos): a learning curve over videos per class')
     p.add_argument('--test', type=int, default=480, help='test videos')
     p.add_argument('--batch-size', type=int, default=16)
     p.add_argument(
@@ -298,6 +335,8 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
     jobs = []
     for model in args.models:
         name, cached, scratch = MODELS[model]
+        if recipe == 'scratch' and scratch is None:
+            continue  # a diagnostic of the pretrained recipe
         if recipe == 'pretrained':
             config = osp.join('configs', 'cached', cached)
             run_options = store_options(store, num_classes, segments,
@@ -308,6 +347,10 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
             run_options = options
             epochs = args.scratch_epochs
         extra = list(args.cfg_options)
+        if recipe == 'pretrained' and args.head_train_videos:
+            # in the run folder's tag too: each size gets its own runs
+            extra.append('train_dataloader.dataset.indices='
+                         f'{args.head_train_videos}')
         if model != 'tsn':  # TSN's head takes the frame count at run time
             run_options = run_options + [
                 f'model.cls_head.num_segments={segments}'
@@ -392,9 +435,68 @@ def describe(result):
     return text + f' ({result["minutes"]:.1f} min{reused})'
 
 
+def parsed_options(options):
+    """``['k=v', ...]`` as ``--cfg-options`` parses them (mmengine's
+    ``DictAction``)."""
+    from mmengine.config import DictAction
+    parsed = {}
+    for item in options:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise SystemExit(f'option {item!r} is not key=value')
+        parsed[key] = DictAction._parse_iterable(value)
+    return parsed
+
+
+def check_options(args):
+    """Build the head of every run the arguments ask for, with its
+    ``--cfg-options`` / ``--head-options``, before any data or training:
+    a misspelt key or a bad value fails here, in seconds, naming it
+    (``HMANHead`` checks its options), not after the data, the TSN and
+    the feature extraction."""
+    from mmaction.registry import MODELS as REGISTRY
+    from mmaction.utils import register_all_modules
+    from mmengine.config import Config
+    register_all_modules(init_default_scope=True)
+    from hman_mmaction.engine.launch import check_output_file
+    for flag, path in (('--out', args.out), ('--json', args.json)):
+        if path:
+            check_output_file(path, flag)
+    head_options = parsed_options(args.head_options)
+    cfg_options = parsed_options(args.cfg_options)
+    outside = [k for k in head_options if not k.startswith('model.')]
+    if outside:
+        raise SystemExit(f'--head-options {outside}: these keys are not '
+                         'model options (model.cls_head....); give them '
+                         'with --cfg-options')
+    for recipe in args.recipes:
+        for model in args.models:
+            name, cached, scratch = MODELS[model]
+            if recipe == 'scratch' and scratch is None:
+                continue  # a diagnostic of the pretrained recipe
+            config = (
+                osp.join('configs', 'cached', cached)
+                if recipe == 'pretrained' else osp.join('configs', scratch))
+            cfg = Config.fromfile(config)
+            cfg.merge_from_dict(cfg_options)
+            if model != 'tsn':
+                cfg.merge_from_dict(head_options)
+            try:
+                REGISTRY.build(cfg.model.cls_head)
+            except Exception as error:
+                options = ' '.join(args.cfg_options + (
+                    args.head_options if model != 'tsn' else []))
+                raise SystemExit(
+                    f'{name} ({config}) cannot be built with the options '
+                    f'{options}: {type(error).__name__}: {error}\n'
+                    'Nothing was run (checked before the data and the '
+                    'training).') from error
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.chdir(REPO)
+    check_options(args)
     start = time.time()
     results, settings = [], {}
     for task in args.tasks:
@@ -433,8 +535,8 @@ def main(argv=None):
     if 'flat' in args.tasks and 'pretrained' in args.recipes:
         text += ('\nModel-zoo rows (pretrained recipe, flat task; '
                  'configs/README.md):\n\n' + zoo_table([
-                     r for r in results
-                     if r['task'] == 'flat' and r['recipe'] == 'pretrained'
+                     r for r in results if r['task'] == 'flat' and r['recipe']
+                     == 'pretrained' and r['model'] not in DIAGNOSTICS
                  ], MODELS) + '\n')
     text += f'\nTotal: {minutes:.1f} min.\n'
     print('\n' + text)

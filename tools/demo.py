@@ -19,9 +19,18 @@ CNN (recipe (a), docs/training_recipes.md).
 
 ``--backbone-epochs 0`` skips step 2 and 3's ``load_from`` (a config that
 trains from scratch, e.g. ``--config configs/hman_demo.py``).
+
+Existing demo data are reused only if they are the data this demo makes
+(``meta.json``: generator version, spec, counts, seed), else regenerated.
+An interrupted demo resumes its stages: finished ones are reused, a
+training stopped mid-way continues from its last checkpoint
+(``tools/train.py --resume``). The stages' settings (data, config,
+epochs, options) are kept in ``WORK_DIR/demo_stages.json``; after a change
+the old work dir is moved aside (``WORK_DIR.stale-<time>``), never mixed.
 """
 import argparse
 import glob
+import json
 import os
 import os.path as osp
 import subprocess
@@ -31,11 +40,15 @@ import time
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
+# first: says which python to use when this one lacks the plugin
+import plugin_environment  # noqa: F401  # isort: skip
 
 from hman_mmaction.benchmark.accuracy import (latest_metrics, load_dump,
                                               pair_accuracy,
                                               schedule_overrides)
-from hman_mmaction.datasets.synthetic_actions import (config_overrides,
+from hman_mmaction.datasets.synthetic_actions import (DEMO_COUNTS, DEMO_SEED,
+                                                      SyntheticActionSpec,
+                                                      config_overrides,
                                                       order_swapped_pairs,
                                                       stale_reason)
 
@@ -85,28 +98,91 @@ def best_checkpoint(work_dir):
     return found[-1]
 
 
+def demo_data_reason(root):
+    """Why ``root`` does not hold the demo data (what
+    ``make_synthetic_actions.py ROOT`` with its defaults makes: spec,
+    counts, seed, generator version), or None if it does."""
+    return stale_reason(root, SyntheticActionSpec(), DEMO_COUNTS, DEMO_SEED)
+
+
+def ensure_demo_data(data_root):
+    """Reuse the demo data in ``data_root`` if they are the expected ones,
+    else (re)generate them."""
+    stale = demo_data_reason(osp.join(REPO, data_root))
+    if stale is None:
+        print(f'demo data found in {data_root} ({sum(DEMO_COUNTS.values())} '
+              'videos, the expected spec and seed)')
+        return False
+    print(f'generating the demo data into {data_root}: {stale}')
+    run([
+        sys.executable,
+        osp.join('tools', 'data', 'make_synthetic_actions.py'), data_root
+    ])
+    return True
+
+
+def stage_settings(args):
+    """What the stages' outputs depend on: the data's meta.json, the
+    config, the epochs and the overrides."""
+    with open(osp.join(REPO, args.data_root, 'meta.json')) as f:
+        data = json.load(f)
+    return dict(
+        data=data,
+        config=args.config,
+        backbone_epochs=args.backbone_epochs,
+        epochs=args.epochs,
+        cfg_options=list(args.cfg_options))
+
+
+def prepare_work_dir(args):
+    """Keep ``args.work_dir`` if its stages were made with these settings
+    (resume them), else move it aside so that nothing stale is reused."""
+    work_dir = osp.join(REPO, args.work_dir)
+    stamp = osp.join(work_dir, 'demo_stages.json')
+    settings = stage_settings(args)
+    if osp.isdir(work_dir) and os.listdir(work_dir):
+        saved = None
+        if osp.isfile(stamp):
+            with open(stamp) as f:
+                saved = json.load(f)
+        if saved == settings:
+            print(f'resuming the demo in {args.work_dir} (finished stages '
+                  'are reused)')
+            return
+        aside = f'{work_dir}.stale-{time.strftime("%Y%m%d-%H%M%S")}'
+        os.rename(work_dir, aside)
+        print(f'{args.work_dir} was made with other data or settings; '
+              f'moved it to {osp.relpath(aside, REPO)}')
+    os.makedirs(work_dir, exist_ok=True)
+    with open(stamp, 'w') as f:
+        json.dump(settings, f, indent=1)
+
+
+def has_checkpoint(work_dir):
+    """Whether ``work_dir`` (not its subfolders) holds a training
+    checkpoint to resume from."""
+    return bool(glob.glob(osp.join(REPO, work_dir, 'epoch_*.pth')))
+
+
 def main(argv=None):
     args = parse_args(argv)
     python = sys.executable
     start = time.time()
-    stale = stale_reason(osp.join(REPO, args.data_root))
-    if stale is None:
-        print(f'demo data found in {args.data_root} (delete it to '
-              'regenerate)')
-    else:
-        print(f'generating the demo data: {stale}')
-        run([
-            python,
-            osp.join('tools', 'data', 'make_synthetic_actions.py'),
-            args.data_root
-        ])
+    ensure_demo_data(args.data_root)
+    prepare_work_dir(args)
     data = ['--cfg-options'] + config_overrides(args.data_root)
     train = [
         python,
         osp.join('tools', 'train.py'), args.config, '--work-dir', args.work_dir
-    ] + data
-    if args.backbone_epochs > 0:
-        train.append('load_from=' + pretrain_backbone(args, data))
+    ]
+    if has_checkpoint(args.work_dir):
+        print(f'HM-AN training resumes from its last checkpoint in '
+              f'{args.work_dir}')
+        train += ['--resume'] + data
+    else:
+        train += data
+        if args.backbone_epochs > 0:
+            train.append('load_from=' + pretrain_backbone(args, data))
     if args.epochs is not None:
         train += [f'train_cfg.max_epochs={args.epochs}']
     run(train + args.cfg_options)
@@ -149,11 +225,15 @@ def pretrain_backbone(args, data):
         print(f'pretrained backbone found: {checkpoint} (delete it to '
               'retrain)')
         return checkpoint
+    resume = ['--resume'] if has_checkpoint(work_dir) else []
+    if resume:
+        print(f'TSN pretraining resumes from its last checkpoint in '
+              f'{work_dir}')
     run([
         sys.executable,
         osp.join('tools', 'train.py'), BACKBONE_CONFIG, '--work-dir', work_dir,
         '--no-validate'
-    ] + data + schedule_overrides(args.backbone_epochs))
+    ] + resume + data + schedule_overrides(args.backbone_epochs))
     return checkpoint
 
 

@@ -15,6 +15,7 @@ import argparse
 from mmengine.config import DictAction
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
+from hman_mmaction.engine.launch import check_output_folder
 from hman_mmaction.features import extract_features
 from hman_mmaction.features.extract import SPLITS
 from hman_mmaction.features.store import DTYPES
@@ -57,6 +58,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_output_folder(args.out, '--out')  # before building the model
     store = extract_features(
         args.config,
         args.checkpoint,

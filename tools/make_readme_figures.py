@@ -12,6 +12,14 @@ The video is ``--index`` of the test split or, by default, the first of the
 first ``--candidates`` test videos the model classifies correctly (the
 script says which, and prints the attention entropy of every candidate
 against ``log K``, the entropy of uniform attention).
+
+    python tools/make_readme_figures.py --boundary-dump PKL [--clips 12]
+        [--title TEXT] [--prefix hman_hier]
+
+draws ``<prefix>_boundary_raster.png`` instead: layer-1 boundaries of the
+first ``--clips`` test clips of a ``tools/test.py --dump`` made with
+``--boundaries`` (e.g. a ``tools/benchmark_accuracy.py`` run's
+``test_predictions.pkl``) against the ground-truth changes.
 """
 import argparse
 import glob
@@ -52,7 +60,38 @@ def parse_args(argv=None):
     p.add_argument('--out', default=osp.join('docs', 'images'))
     p.add_argument('--prefix', default='hman_demo')
     p.add_argument('--dpi', type=int, default=80)
+    p.add_argument(
+        '--boundary-dump',
+        help='predictions (tools/test.py --dump, with --boundaries) to '
+        'draw a boundary raster from, instead of the demo figures')
+    p.add_argument('--clips', type=int, default=12)
+    p.add_argument('--title', default=None)
     return p.parse_args(argv)
+
+
+def boundary_raster(args):
+    """The ``--boundary-dump`` figure (see the module doc)."""
+    import pickle
+
+    from hman_mmaction.visualization import plot_boundary_raster, raster_rows
+    with open(args.boundary_dump, 'rb') as f:
+        results = pickle.load(f)
+    missing = [
+        k for k in ('boundaries', 'frame_inds', 'gt_segments')
+        if k not in results[0]
+    ]
+    if missing:
+        sys.exit(f'{args.boundary_dump} lacks {missing}: dump the test of a '
+                 'model with boundary detectors with --boundaries')
+    z, changes = raster_rows(results[:args.clips])
+    os.makedirs(args.out, exist_ok=True)
+    path = osp.join(args.out, f'{args.prefix}_boundary_raster.png')
+    size = save_small_png(
+        lambda p: plot_boundary_raster(
+            z, changes, p, title=args.title, dpi=args.dpi), path)
+    print(f'{len(z)} clips: {int(z.sum())} boundaries, '
+          f'{sum(map(len, changes))} ground-truth changes; wrote {path} '
+          f'({size / 1024:.0f} KB)')
 
 
 def find_checkpoint(args):
@@ -107,6 +146,8 @@ def save_small_png(write, path, max_bytes=MAX_BYTES):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.boundary_dump:
+        return boundary_raster(args)
     from mmaction.apis import init_recognizer
 
     import hman_mmaction  # noqa: F401

@@ -7,6 +7,10 @@ The same in Python: ``hman_mmaction.engine.launch.train(CONFIG, ...)``.
 """
 import argparse
 
+# first: says which python to use when this one lacks the plugin
+import plugin_environment  # noqa: F401
+
+# isort: split
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
 from hman_mmaction.engine.launch import train
 from launch_args import launch_parser, parse_and_run  # tools/

@@ -48,7 +48,9 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     import hman_mmaction  # noqa: F401  (compat fixes, registries)
+    from hman_mmaction.engine.launch import check_output_folder
     from hman_mmaction.visualization import visualize_video
+    check_output_folder(args.out, '--out')
     checkpoint = None if args.checkpoint.lower() == 'none' else \
         args.checkpoint
     try:

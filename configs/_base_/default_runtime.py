@@ -9,7 +9,12 @@ custom_imports = dict(imports=['hman_mmaction'], allow_failed_imports=False)
 runner_type = 'HMANRunner'
 
 # Steps annealed temperatures / hard-sigmoid slopes and logs them.
-custom_hooks = [dict(type='GumbelTemperatureHook')]
+# the second sets loss_boundary target_rate='auto' from the training data
+# (a no-op for a numeric target)
+custom_hooks = [
+    dict(type='GumbelTemperatureHook'),
+    dict(type='BoundaryRateFromDataHook')
+]
 
 # DDP that also runs on CPU (gloo); on CUDA it is mmengine's own.
 model_wrapper_cfg = dict(type='DeviceAgnosticDDP')

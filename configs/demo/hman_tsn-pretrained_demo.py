@@ -3,7 +3,7 @@
 # (configs/demo/tsn_demo.py). `python tools/demo.py` trains that TSN first
 # and passes its checkpoint; by hand:
 #   python tools/train.py configs/demo/hman_tsn-pretrained_demo.py \
-#       --cfg-options load_from=work_dirs/tsn_demo/epoch_6.pth
+#       --cfg-options load_from=work_dirs/tsn_demo/epoch_12.pth
 # `load_from` brings the backbone (the TSN head's keys are reported as not
 # loaded); every backbone stage and its BatchNorm statistics stay frozen
 # (frozen_stages covers the stem and both stages, norm_eval keeps BN in

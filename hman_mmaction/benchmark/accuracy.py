@@ -216,9 +216,9 @@ def results_table(results: List[dict], args, settings: dict) -> str:
                 f'classes, {setting["pairs"]} order-swapped pairs, '
                 f'{setting["segments"]} sampled steps; {epochs} epochs' +
                 (', heads on the frozen features of a TSN trained '
-                 f'{args.pretrain_epochs} epochs on the same videos'
-                 if recipe == 'pretrained' else ', end to end from '
-                 'scratch') + ')\n')
+                 f'{args.pretrain_epochs} epochs on the same videos' +
+                 _head_videos(args) if recipe ==
+                 'pretrained' else ', end to end from scratch') + ')\n')
             text.append(header)
             text.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
             for model in dict.fromkeys(r['model'] for r in runs):
@@ -233,6 +233,14 @@ def results_table(results: List[dict], args, settings: dict) -> str:
                             ' | '.join(cells) + ' |')
             text.append('')
     return '\n'.join(text)
+
+
+def _head_videos(args) -> str:
+    videos = getattr(args, 'head_train_videos', None)
+    train = getattr(args, 'train', None)
+    if videos:
+        return f'; heads trained on {videos} of the {train} training videos'
+    return f'; {train} training videos' if train else ''
 
 
 def zoo_table(results: List[dict],

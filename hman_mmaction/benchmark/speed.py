@@ -10,9 +10,15 @@ w]`` that require grad (as behind a backbone):
 * ``hman_soft_reference`` (with ``--reference``): ``hman_soft`` on the
   head's reference loop (``fused_sequence=False``), to show what the fast
   path saves;
-* ``lstm``: the reference, ``torch.nn.LSTM`` (fused) of the same hidden size
-  and depth over the mean-pooled features, a linear classifier on the mean
-  over time and cross-entropy.
+* ``lstm``: the reference, ``torch.nn.LSTM`` (fused; cuDNN on CUDA) of the
+  same hidden size and depth over the mean-pooled features, a linear
+  classifier on the mean over time and cross-entropy;
+* with ``head_executions`` (``--compiled``, ``--cuda-graphs``): the default
+  head on both paths (and for CUDA graphs the LSTM) again, compiled with
+  Inductor (``<base>+compiled``) or captured in a CUDA graph
+  (``<base>+cudagraph``), see :mod:`hman_mmaction.benchmark.execution`; a
+  variant that fails to compile or capture is left out, its traceback in
+  ``errors``, its first call's seconds in ``prepare_s``.
 
 Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
 forward and training, from the shapes: :mod:`hman_mmaction.benchmark.floor`).
@@ -28,17 +34,27 @@ momentum step with grad clipping, as the runner does); ``infer`` =
 ``model.test_step`` in eval mode.
 """
 import copy
+import time
+import traceback
 from typing import Callable, Dict, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .execution import (capture_cuda_graph, compile_fn, prepare, split_variant,
+                        variant_name)
 from .floor import head_work
 
 HEAD_VARIANTS = ('hman_soft', 'hman_hard', 'attlstm', 'lstm')
 # --reference: the default head on its reference loop (fused_sequence=False)
 REFERENCE_VARIANT = 'hman_soft_reference'
+# the bases timed in each other execution (--compiled, --cuda-graphs):
+# the default head on the fast path and on the reference loop, and for
+# CUDA graphs the fused LSTM too
+EXECUTION_BASES = dict(
+    compiled=('hman_soft', REFERENCE_VARIANT),
+    cudagraph=('hman_soft', REFERENCE_VARIANT, 'lstm'))
 E2E_VARIANTS = ('hman', 'tsn')
 MODES = ('train', 'infer')
 
@@ -101,6 +117,39 @@ def _samples(labels, device):
     ]
 
 
+def _head_variants(s: dict, only: Optional[str]) -> list:
+    """Names of the head variants to build: every base in every execution
+    the settings ask for (``head_executions``; compiled: the default head
+    on both paths; CUDA graphs: those and the LSTM)."""
+    reference = s.get('head_reference') or (only or
+                                            '').startswith(REFERENCE_VARIANT)
+    bases = HEAD_VARIANTS + ((REFERENCE_VARIANT, ) if reference else ())
+    names = list(bases)
+    executions = list(s.get('head_executions', ()))
+    if only is not None:
+        executions.append(split_variant(only)[1])
+    for execution in dict.fromkeys(executions):
+        if execution == 'eager':
+            continue
+        for base in EXECUTION_BASES[execution]:
+            if base != REFERENCE_VARIANT or reference:
+                names.append(variant_name(base, execution))
+    return [name for name in names if only is None or name == only]
+
+
+def _head_loss(model, x, target):
+    """The summed loss of a head on ``x`` and tensor labels (what
+    ``model.loss`` computes after gathering the labels; traceable)."""
+    if isinstance(model, MeanPoolLSTM):
+        return F.cross_entropy(model(x), target)
+    losses = model.loss_by_labels(x, target)
+    return sum(v for k, v in losses.items() if 'loss' in k)
+
+
+def _head_forward(model, x):
+    return model(x)
+
+
 def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     from mmaction.registry import MODELS
     device = s['device']
@@ -113,13 +162,9 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
     target = labels.to(device)
     samples = _samples(labels, device)
     cases = {mode: {} for mode in MODES}
-    cases['work'] = {}
-    variants = HEAD_VARIANTS + (
-        (REFERENCE_VARIANT, )
-        if s.get('head_reference') or only == REFERENCE_VARIANT else ())
-    for variant in variants:
-        if only is not None and variant != only:
-            continue
+    cases.update(work={}, errors={}, prepare_s={})
+    for name in _head_variants(s, only):
+        variant, execution = split_variant(name)
         torch.manual_seed(0)
         if variant == 'lstm':
             model = MeanPoolLSTM(s['head_channels'], s['head_hidden'],
@@ -130,26 +175,49 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
             model.fused_sequence = (
                 model.fused_sequence and variant != REFERENCE_VARIANT)
         model.to(device)
-        cases['work'][variant] = head_work(variant, model, x, B)
+        cases['work'][name] = head_work(variant, model, x, B)
+        loss_fn, forward_fn = _head_loss, _head_forward
+        if execution == 'compiled':
+            loss_fn, forward_fn = compile_fn(_head_loss), compile_fn(
+                _head_forward)
 
-        def train(model=model, variant=variant):
+        def train(model=model, variant=variant, loss_fn=loss_fn):
             model.train()
             model.zero_grad(set_to_none=True)
             x.grad = None
-            if variant == 'lstm':
-                loss = F.cross_entropy(model(x), target)
-            else:
+            if variant != 'lstm' and loss_fn is _head_loss:
+                # eager: the runner's call, labels from the data samples
                 losses = model.loss(x, samples)
                 loss = sum(v for k, v in losses.items() if 'loss' in k)
+            else:
+                loss = loss_fn(model, x, target)
             loss.backward()
 
-        def infer(model=model):
+        def infer(model=model, forward_fn=forward_fn):
             model.eval()
             with torch.no_grad():
-                model(x)
+                forward_fn(model, x)
 
-        cases['train'][variant] = train
-        cases['infer'][variant] = infer
+        calls = dict(train=train, infer=infer)
+        try:
+            if execution != 'eager':
+                cases['prepare_s'][name] = {}
+            for mode, call in list(calls.items()):
+                if execution == 'cudagraph':
+                    start = time.perf_counter()
+                    call = capture_cuda_graph(call)
+                    cases['prepare_s'][name][mode] = (
+                        time.perf_counter() - start)
+                elif execution == 'compiled':
+                    cases['prepare_s'][name][mode] = prepare(call, device)
+                calls[mode] = call
+        except Exception:
+            cases['errors'][name] = traceback.format_exc()
+            cases['work'].pop(name)
+            cases['prepare_s'].pop(name, None)
+            continue
+        for mode in MODES:
+            cases[mode][name] = calls[mode]
     return cases
 
 
@@ -253,7 +321,8 @@ def build_cases(group: str,
                 only: Optional[str] = None) -> Dict[str, Dict[str, Callable]]:
     """``{mode: {variant: fn}}`` for ``group`` in ``('head', 'e2e')``;
     the head group also has ``'work'``: ``{variant: {mode: {'flops',
-    'bytes'}}}``."""
+    'bytes'}}}``, ``'errors'``: ``{variant: traceback}`` and
+    ``'prepare_s'``: ``{variant: {mode: seconds}}``."""
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     if group == 'head':

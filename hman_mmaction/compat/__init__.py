@@ -10,6 +10,10 @@ absent; ``docs/compatibility.md`` describes each one.
                             ``localizers/drn`` (``missing_modules``)
 ``importlib_metadata``      mmaction2<1.3: undeclared ``importlib_metadata``
                             (``missing_modules``)
+``multimodal``              mmaction2<1.3 with transformers>=4.28 but no
+                            ``timm`` or a transformers without the helpers
+                            VindLU imports: ``import mmaction.models``
+                            fails (``missing_modules``)
 ``pkg_resources``           mmengine<0.11 with setuptools>=67.5 (deprecated)
                             or without ``pkg_resources``: config bases need
                             it (``package_metadata``)
@@ -57,6 +61,14 @@ PATCHES = {
     'importlib_metadata':
     Patch(missing_modules.alias_importlib_metadata, {'mmaction2': '<1.3.0'},
           'mmaction/utils/dependency.py imports the undeclared backport'),
+    'multimodal':
+    Patch(
+        missing_modules.skip_broken_multimodal, {
+            'mmaction2': '<1.3.0',
+            'transformers': '>=4.28.0'
+        },
+        'mmaction/models/multimodal/vindlu imports timm and old transformers '
+        'helpers', missing_modules.multimodal_unimportable),
     'pkg_resources':
     Patch(package_metadata.patch_mmengine_package_utils,
           {'mmengine': '<0.11.0'}, 'pypa/setuptools#5007',

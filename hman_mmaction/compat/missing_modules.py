@@ -76,3 +76,39 @@ def alias_importlib_metadata() -> bool:
     except ImportError:
         sys.modules['importlib_metadata'] = importlib.metadata
         return True
+
+
+#: what ``mmaction/models/multimodal/vindlu`` imports from its extras
+VINDLU_NEEDS = ('apply_chunking_to_forward',
+                'find_pruneable_heads_and_indices', 'prune_linear_layer')
+
+
+def multimodal_unimportable() -> bool:
+    """True when mmaction2 would import its VindLU models (``transformers``
+    is installed) but they cannot import here: ``timm`` is missing, or
+    ``transformers.modeling_utils`` no longer has the helpers VindLU takes
+    from it (removed in recent transformers). Read from the files, without
+    importing transformers."""
+    spec = importlib.util.find_spec('transformers')
+    if spec is None or spec.origin is None:
+        return False
+    if importlib.util.find_spec('timm') is None:
+        return True
+    path = osp.join(osp.dirname(spec.origin), 'modeling_utils.py')
+    try:
+        with open(path, encoding='utf-8') as f:
+            source = f.read()
+    except OSError:
+        return True
+    return not all(name in source for name in VINDLU_NEEDS)
+
+
+def skip_broken_multimodal() -> bool:
+    """Make mmaction2 register its placeholders for the VindLU models (as
+    without ``transformers``) instead of importing them: building one then
+    says what it needs, and every other model imports."""
+    import mmaction.utils.dependency as dependency
+    if not dependency.WITH_MULTIMODAL:
+        return False
+    dependency.WITH_MULTIMODAL = False
+    return True

@@ -77,6 +77,9 @@ def missing_annotation_message(ann_file: str) -> str:
     folder = osp.dirname(osp.abspath(ann_file))
     state = ('the folder exists but has no such file' if osp.isdir(folder) else
              f'its folder {folder!r} does not exist either')
+    lost = spaces_note(ann_file)
+    if lost:
+        return f'Annotation file {ann_file!r} not found{where}.{lost}'
     return (
         f'Annotation file {ann_file!r} not found{where}; {state}. Run from '
         'the folder the config\'s paths are relative to (the repository '
@@ -86,7 +89,45 @@ def missing_annotation_message(ann_file: str) -> str:
         'point the config at your copy: `--cfg-options '
         'train_dataloader.dataset.ann_file=PATH '
         'train_dataloader.dataset.data_prefix.video=FOLDER` (and the same '
-        'for val_dataloader and test_dataloader).')
+        'for val_dataloader and test_dataloader; a path with spaces goes '
+        'in a config file instead: --cfg-options removes spaces).')
+
+
+def path_without_spaces_source(path: str) -> Optional[str]:
+    """The existing path that ``path`` is once its spaces are removed (what
+    mmengine's ``DictAction`` does to a ``--cfg-options`` value), or None.
+    Walks down from the deepest existing folder of ``path``."""
+    path = osp.abspath(path)
+    parts = path.split(os.sep)
+    found = os.sep
+    for index, part in enumerate(parts[1:], start=1):
+        candidate = osp.join(found, part)
+        if osp.exists(candidate):
+            found = candidate
+            continue
+        if not osp.isdir(found):
+            return None
+        matches = [
+            name for name in os.listdir(found)
+            if ' ' in name and name.replace(' ', '') == part
+        ]
+        if not matches:
+            return None
+        found = osp.join(found, matches[0])
+    return found if found != path else None
+
+
+def spaces_note(path: str) -> str:
+    """A sentence for a missing ``path`` that lost its spaces, else ''."""
+    source = path_without_spaces_source(path)
+    if source is None:
+        return ''
+    return (f' {path!r} is {source!r} without its spaces: `--cfg-options` '
+            "removes every space from a value (mmengine's DictAction), so "
+            'a path with spaces cannot be given there. Put it in a small '
+            "config file that inherits yours (`_base_ = ['<your config>']` "
+            'and the dataset keys with the path), or use a path (or a '
+            'symlink) without spaces.')
 
 
 class BrokenVideoError(RuntimeError):
@@ -204,12 +245,12 @@ class CheckedVideoDataset(VideoDataset):
             listing += (f'\n  ... and {len(bad) - len(shown)} more invalid '
                         'line(s)')
         missing = sum(reason.endswith(MISSING_VIDEO) for _, _, reason in bad)
+        prefix = self.data_prefix.get('video')
         if missing == total:
-            prefix = self.data_prefix.get('video')
             where = (f'None of the {total} videos listed in {self.ann_file} '
                      f'exists under data_prefix.video={prefix!r} (absolute: '
                      f'{osp.abspath(prefix or ".")!r}): is data_prefix right?'
-                     f'\n{where}')
+                     f'{spaces_note(prefix or ".")}\n{where}')
         classes = ('' if self.num_classes is None else
                    f' with 0 <= label < num_classes={self.num_classes}')
         if self.skip_invalid:
@@ -221,8 +262,49 @@ class CheckedVideoDataset(VideoDataset):
         raise AnnotationError(
             f'{where}:\n{listing}\nEach line must be "<video path relative '
             f"to data_prefix.video>{self.delimiter}<integer label>\"{classes}"
-            ' and name an existing file. Fix or delete these lines, or set '
-            'skip_invalid=True in the dataset config to skip them.')
+            ' and name an existing file. ' + self._fix(bad, total, missing))
+
+    def _fix(self, bad, total: int, missing: int) -> str:
+        """The advice that works: many labels beyond the config's classes
+        -> num_classes; most lines bad -> their cause, not skip_invalid
+        (which would drop them); a few bad lines -> fix or skip them."""
+        largest, above = self._labels_above()
+        if above > max(1, total // 10):
+            wanted = largest + 1
+            return (
+                f'{above} of {total} lines have a label >= num_classes='
+                f'{self.num_classes} (up to {largest}): the data has (at '
+                f'least) {wanted} classes, the config {self.num_classes}. '
+                f'Set --cfg-options model.cls_head.num_classes={wanted} and '
+                f'the dataset\'s num_classes={wanted} in every dataloader '
+                f'(train_dataloader.dataset.num_classes={wanted}, the same '
+                'for val_dataloader and test_dataloader). skip_invalid=True '
+                f'would drop those {above} lines: every sample of the other '
+                'classes.')
+        if missing == total or len(bad) > max(1, total // 10):
+            return (f'{len(bad)} of {total} lines are bad: fix their cause '
+                    '(the paths, data_prefix, the list\'s format). '
+                    'skip_invalid=True would drop them all from the data.')
+        return ('Fix or delete these lines, or set skip_invalid=True in the '
+                'dataset config to skip them.')
+
+    def _labels_above(self):
+        """``(largest label, lines with a label >= num_classes)`` of the
+        annotation file."""
+        largest, above = -1, 0
+        if self.num_classes is None:
+            return largest, above
+        for line in list_from_file(self.ann_file):
+            labels = []
+            for text in line.strip().split(self.delimiter)[1:]:
+                try:
+                    labels.append(int(text))
+                except ValueError:
+                    pass
+            if labels:
+                largest = max(largest, *labels)
+                above += max(labels) >= self.num_classes
+        return largest, above
 
     # ---------------------------------------------------------------- videos
     def _describe(self, idx: int) -> str:

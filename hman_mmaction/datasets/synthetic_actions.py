@@ -59,6 +59,10 @@ MOTIONS = {
     'right': (1.0, 0.0)
 }
 SPLITS = ('train', 'val', 'test')
+#: the demo data (``make demo``, ``tools/data/make_synthetic_actions.py``'s
+#: defaults): videos per split and seed
+DEMO_COUNTS = dict(train=960, val=192, test=384)
+DEMO_SEED = 0
 TARGET_COLOR = (40, 40, 230)  # BGR red
 DISTRACTOR_COLORS = ((60, 200, 60), (230, 120, 40))  # BGR green, blue
 BACKGROUND = 30

@@ -12,6 +12,7 @@ give the resulting :class:`~mmengine.config.Config`, :func:`train` /
     metrics = test('configs/hman_demo.py', 'work_dirs/demo/epoch_1.pth')
 """
 import gc
+import os
 import os.path as osp
 from typing import Optional
 
@@ -22,6 +23,74 @@ from mmengine.runner import Runner
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
 
+#: what each launcher reads from the environment, and what sets it
+LAUNCHER_ENVIRONMENT = {
+    'pytorch': (('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR',
+                 'MASTER_PORT'), 'torchrun: `bash tools/dist_train.sh CONFIG '
+                'N` / `bash tools/dist_test.sh CONFIG CKPT N`, or `python -m '
+                'torch.distributed.run --nproc_per_node N tools/train.py '
+                'CONFIG --launcher pytorch`'),
+    'slurm': (('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST'),
+              'srun (README: "slurm")'),
+    'mpi':
+    (('OMPI_COMM_WORLD_RANK', 'OMPI_COMM_WORLD_SIZE'), 'mpirun (Open MPI)'),
+}
+
+
+def check_launcher_environment(launcher: str) -> None:
+    """Refuse ``launcher`` when the variables it reads are not set (a
+    ``--launcher pytorch`` without torchrun used to end in
+    ``KeyError: 'RANK'``), naming the command that sets them."""
+    if launcher not in LAUNCHER_ENVIRONMENT:
+        return
+    names, starter = LAUNCHER_ENVIRONMENT[launcher]
+    missing = [name for name in names if name not in os.environ]
+    if missing:
+        raise RuntimeError(
+            f'--launcher {launcher} runs one process of a job started by '
+            f'{starter}, which sets {", ".join(names)}; here '
+            f'{", ".join(missing)} {"is" if len(missing) == 1 else "are"} '
+            'not set. Start the job that way, or drop --launcher (default '
+            'none) for a single process.')
+
+
+def check_output_file(path: str, flag: str) -> None:
+    """Refuse an output file that cannot be written, before the run: its
+    deepest existing folder must be writable (the missing folders are
+    created), and the path itself must not be a folder or read-only."""
+    absolute = osp.abspath(path)
+    if osp.isdir(absolute):
+        raise IsADirectoryError(
+            f'{flag} {path!r} is a folder; give a file name in it, e.g. '
+            f'{osp.join(path, "predictions.pkl")!r}')
+    if osp.exists(absolute):
+        if not os.access(absolute, os.W_OK):
+            raise PermissionError(
+                f'{flag} {path!r} exists and is not writable; choose another '
+                'file (checked before the run, not after it)')
+        return
+    folder = osp.dirname(absolute)
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f'{flag} {path!r}: cannot write into {folder!r} (not a writable '
+            'folder); choose a path under a folder you can write, e.g. '
+            f'the work dir (checked before the run, not after it)')
+
+
+def check_output_folder(path: str, flag: str) -> None:
+    """Refuse an output folder that cannot be written, before the run."""
+    absolute = osp.abspath(path)
+    folder = absolute
+    while not osp.exists(folder):
+        folder = osp.dirname(folder)
+    if not osp.isdir(folder) or not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(
+            f'{flag} {path!r}: cannot write into {folder!r} (not a writable '
+            'folder); choose a folder you can write (checked before the '
+            'run, not after it)')
+
 
 def _load(config: str, cfg_options: Optional[dict], launcher: str,
           work_dir: Optional[str]) -> Config:
@@ -31,6 +100,7 @@ def _load(config: str, cfg_options: Optional[dict], launcher: str,
     if launcher not in LAUNCHERS:
         raise ValueError(f'launcher must be one of {LAUNCHERS}, got '
                          f'{launcher!r}')
+    check_launcher_environment(launcher)
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -146,6 +216,7 @@ def test_config(config: str,
         from ..evaluation.boundary_metric import enable_boundary_evaluation
         enable_boundary_evaluation(cfg, 'test')
     if show_dir:
+        check_output_folder(show_dir, '--show-dir')
         visualization = cfg.default_hooks.get('visualization', None)
         if visualization is None:
             raise KeyError(f'{config}: showing predictions (show_dir) needs '
@@ -155,6 +226,7 @@ def test_config(config: str,
     if dump:
         if not dump.endswith(('.pkl', '.pickle')):
             raise ValueError(f'the dump file must end in .pkl, got {dump}')
+        check_output_file(dump, '--dump')
         evaluators = cfg.test_evaluator
         if not isinstance(evaluators, (list, tuple)):
             evaluators = [evaluators]

@@ -16,7 +16,12 @@ mmaction2's build ``RUNNERS`` when a config sets ``runner_type``).
   model (a TSN checkpoint for the HM-AN config, or the reverse), naming
   the keys; ``load_from`` for training loads what matches (backbone
   transfer) and logs a WARNING naming what was not loaded
-  (:mod:`~hman_mmaction.engine.checkpoint_match`).
+  (:mod:`~hman_mmaction.engine.checkpoint_match`). Testing and validation
+  also refuse a checkpoint whose saved config differs from the running one
+  in what matters for the scores
+  (:mod:`~hman_mmaction.engine.checkpoint_config`).
+* ``--resume`` from a checkpoint of another model or config is refused,
+  naming what differs, before mmengine loads the optimizer state.
 * Train, val and test pipelines must sample whole sequences of the
   head's ``num_segments`` frames
   (:mod:`~hman_mmaction.engine.view_check`).
@@ -37,12 +42,14 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from ..compat.checkpoint_globals import (UntrustedCheckpointError,
                                          load_local_checkpoint)
 from .broken_video_hook import BrokenVideoCounterHook
+from .checkpoint_config import (FeatureProvenanceHook, check_checkpoint_config,
+                                config_differences)
 from .checkpoint_match import (CheckpointMismatchError, checkpoint_mismatch,
                                describe)
 from .rng_state import RNGStateHook
 from .view_check import check_sequence_views
 
-ALWAYS_ON_HOOKS = (RNGStateHook, BrokenVideoCounterHook)
+ALWAYS_ON_HOOKS = (RNGStateHook, BrokenVideoCounterHook, FeatureProvenanceHook)
 
 
 def resume_candidates(work_dir: str) -> List[str]:
@@ -113,15 +120,18 @@ class HMANRunner(Runner):
                         revise_keys=[(r'^module.', '')]):
         checkpoint = super().load_checkpoint(filename, map_location, strict,
                                              revise_keys)
-        if self._resume:
-            return checkpoint  # resume: the run's own checkpoint
         mismatch = checkpoint_mismatch(self.model, checkpoint, revise_keys)
+        if self._resume:
+            self._refuse_foreign_resume(checkpoint, filename, mismatch)
+            return checkpoint  # resume: the run's own checkpoint
         if mismatch and self._evaluating:
             raise CheckpointMismatchError(
                 describe(mismatch, filename, self.model) +
                 '\nIts scores would come from random weights. Test with the '
                 'checkpoint trained with this config, or with the config '
                 'the checkpoint was trained with.')
+        if self._evaluating:
+            check_checkpoint_config(checkpoint, self.cfg, str(filename))
         if mismatch:
             self.logger.warning(
                 describe(mismatch, filename, self.model) +
@@ -129,6 +139,28 @@ class HMANRunner(Runner):
                 '(load_from: transfer); the parts named above start from '
                 'their initialisation.')
         return checkpoint
+
+    def _refuse_foreign_resume(self, checkpoint, filename, mismatch) -> None:
+        """``--resume`` continues a run: its model and optimizer states
+        must be those of this config. Names what differs (instead of an
+        error deep inside the optimizer's ``load_state_dict``)."""
+        differences = config_differences(checkpoint, self.cfg)
+        if not mismatch and not differences:
+            return
+        lines = ''.join(f'\n  {d.key}: checkpoint {d.saved!r}, config '
+                        f'{d.running!r}' for d in differences)
+        weights = describe(mismatch, filename, self.model) if mismatch else ''
+        raise CheckpointMismatchError(
+            f'--resume {filename}: this checkpoint was not written by a run '
+            'of this config, so its model and optimizer states cannot '
+            'continue here.' +
+            (f'\nConfig differences (checkpoint meta["cfg"] vs this '
+             f'config):{lines}' if differences else '') +
+            (f'\n{weights}' if weights else '') +
+            '\nTo continue that run, resume with the config it was '
+            'trained with. To start a new run from its weights (whatever '
+            'matches, e.g. the backbone), use load_from instead: '
+            f'--cfg-options load_from={filename} (without --resume).')
 
     def build_train_loop(self, loop):
         if isinstance(loop, dict):

@@ -44,11 +44,13 @@ indices: view v uses block ``v mod (len(frame_inds) / T)`` of
 ``frame_inds`` (mmaction2 lays views out clip-major, crops repeating the
 clips' frames); ``views='first'`` scores view 0 only.
 """
+import logging
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 
 VIEW_CHOICES = ('all', 'first')
 META_KEYS = ('frame_inds', 'gt_segments')
@@ -282,18 +284,47 @@ def with_boundary_meta_keys(pipeline: list) -> int:
     return changed
 
 
+def boundary_detectors(head: dict) -> list:
+    """Layers of the head config ``head`` that have a boundary detector
+    (learned, oracle or random; none for ``NoBoundary`` or a one-layer
+    stack): its recurrent stack is built to ask it."""
+    from mmaction.registry import MODELS
+
+    from ..models.boundary import NoBoundary
+    rnn = MODELS.build(
+        dict(head.get('rnn') or dict(type='HMLSTM')),
+        default_args=dict(input_size=1))
+    return [
+        layer for layer, detector in enumerate(getattr(rnn, 'boundaries', []))
+        if not isinstance(detector, NoBoundary)
+    ]
+
+
 def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
     """Set up ``cfg`` (an mmengine ``Config``) for :class:`BoundaryMetric`
     on ``split`` (``'test'`` or ``'val'``): the head returns its extras,
     the split's ``PackActionInputs`` carries ``frame_inds`` and
     ``gt_segments``, and the metric is added to ``<split>_evaluator``.
     A ``CachedFeatureDataset`` without a pipeline already carries them.
-    Returns ``cfg``."""
+    A head without a learned boundary detector (``NoBoundary``) gets no
+    metric and a WARNING that says so. Returns ``cfg``."""
     head = cfg.model.get('cls_head')
     if head is None or head.get('type') != 'HMANHead':
         raise ValueError('boundary evaluation needs model.cls_head of type '
                          f'HMANHead, the config has '
                          f'{None if head is None else head.get("type")}')
+    if not boundary_detectors(head):
+        print_log(
+            f'{split}: no boundary scores: this model has no '
+            'boundary detector (rnn.boundary is '
+            f'{head.get("rnn", {}).get("boundary", {}).get("type")!r}, '
+            f'rnn.num_layers={head.get("rnn", {}).get("num_layers")}: an '
+            'LSTM, e.g. the Att-LSTM baseline), so there is nothing for '
+            'BoundaryMetric to score; testing without it. Drop '
+            '--boundaries for this model.',
+            logger='current',
+            level=logging.WARNING)
+        return cfg
     head['test_cfg'] = dict(head.get('test_cfg') or {}, return_extras=True)
     dataset = cfg[f'{split}_dataloader']['dataset']
     pipeline = dataset.get('pipeline')

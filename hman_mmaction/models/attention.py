@@ -182,8 +182,8 @@ class StepLayers(NamedTuple):
     """The layers a score applies at every step of one sequence (from
     :meth:`SoftAttention.sequence_layers`): ``query``, its projection of
     ``h_{t-1}``, and ``fold``, ``u -> P^T u`` for the bilinear score on raw
-    features (see the module doc); in eager mode each is a
-    :class:`SequenceLinear` (one weight-gradient GEMM per sequence)."""
+    features (see the module doc); each a :class:`SequenceLinear` (one
+    weight-gradient GEMM per sequence where the head's plan defers)."""
     query: Callable
     fold: Optional[Callable] = None
 
@@ -253,21 +253,20 @@ class SoftAttention(nn.Module):
         themselves."""
         return self.score.keyed
 
-    def sequence_layers(self,
-                        input_proj: Optional[nn.Linear] = None) -> StepLayers:
+    def sequence_layers(self, input_proj: Optional[nn.Linear],
+                        plan) -> StepLayers:
         """The per-step layers for one sequence (build one set per forward
-        pass): the score's query projection and, for a score that folds
-        its query with ``input_proj`` ``P`` (raw features), ``u -> P^T u``;
-        eager mode defers their weight gradients to one GEMM per
-        sequence."""
-        query = self.score.query_layer
+        pass, with the head's ``plan``): the score's query projection and,
+        for a score that folds its query with ``input_proj`` ``P`` (raw
+        features), ``u -> P^T u``; each a :class:`SequenceLinear`, which
+        defers its weight gradient to one GEMM per sequence where the plan
+        does (``plan.deferred_weights``)."""
         fold = (
             QueryFold(input_proj)
             if input_proj is not None and self.score.folds_query else None)
-        if not torch.compiler.is_compiling():
-            query = SequenceLinear(query)
-            fold = None if fold is None else SequenceLinear(fold)
-        return StepLayers(query, fold)
+        return StepLayers(
+            SequenceLinear(self.score.query_layer, plan),
+            None if fold is None else SequenceLinear(fold, plan))
 
     def logits(self, keys_t, query, layers=None) -> torch.Tensor:
         return self.score(keys_t, query, layers).float()

@@ -156,11 +156,26 @@ class NoBoundary(nn.Module):
 
     Args:
         in_features (int): unused (uniform build call).
+        options: refused, naming the no-boundary configs (a boundary dict
+            merged by ``--cfg-options`` keeps the Gumbel detector's keys).
     """
 
     learned = False  # nothing to keep alive: no rate penalty
 
-    def __init__(self, in_features: Optional[int] = None):
+    def __init__(self, in_features: Optional[int] = None, **options):
+        if options:
+            raise TypeError(
+                f'NoBoundary takes no options, got {sorted(options)}. '
+                '`--cfg-options model.cls_head.rnn.boundary.type=NoBoundary` '
+                'keeps the other keys of the config\'s boundary dict (e.g. '
+                'the `temperature` of GumbelBoundary): mmengine merges '
+                'overrides into the existing dict. Use the no-boundary '
+                'configs instead (the Att-LSTM baseline '
+                'configs/demo/attlstm_demo.py, the ablation '
+                'configs/demo/ablations/hman-no-bnd_demo.py, '
+                'configs/ablations/hman-no-bnd_*.py), or replace the whole '
+                "dict in a config file: rnn=dict(boundary=dict(_delete_=True, "
+                "type='NoBoundary')).")
         super().__init__()
 
     def forward(self,

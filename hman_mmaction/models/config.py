@@ -1,27 +1,35 @@
-"""The one switch between the reference recurrence and the fast path.
+"""Defaults of the head's two speed options, ``fused_sequence`` and
+``gemm`` (``HMANHead`` arguments, settable from a config:
+``model.cls_head.fused_sequence=False``, ``model.cls_head.gemm='torch'``).
 
-As timm's ``use_fused_attn``: a head reads the switch once, when it is
-built, into its ``fused_sequence`` attribute (set that attribute to choose
-per instance). Both paths live side by side in
-:meth:`hman_mmaction.models.HMANHead.run` and give the same values and
-gradients (``tests/models/test_fast_paths.py``).
+Both paths live side by side in :meth:`hman_mmaction.models.HMANHead.run`
+and give the same values and gradients (``tests/models/test_fast_paths.py``);
+the head decides per forward pass which one runs
+(:mod:`hman_mmaction.models.plan`).
 
-* ``False``: the reference loop, the formulation as written (every location
-  projected, one ``nn.Linear`` call per cell and step, plain autograd).
-* ``True`` (default): the fast path (the projection folded into the
-  attention keys, the glimpse projected instead of every location, one
-  weight-gradient GEMM per cell for the whole sequence in eager mode).
+* ``fused_sequence``: ``True`` (default) the fast path (the projection
+  folded into the attention keys, the glimpse projected instead of every
+  location, per-sequence weight gradients in eager mode); ``False`` the
+  reference loop (the formulation as written). ``HMAN_FUSED_SEQUENCE=0``
+  (or :func:`set_fused_sequence`) makes ``False`` the default of heads
+  built afterwards.
+* ``gemm``: ``'onednn'`` (default where torch has oneDNN's GEMM) or
+  ``'torch'``: the backend of the fast path's float32 CPU products outside
+  autograd (:mod:`hman_mmaction.models.gemm`). ``HMAN_ONEDNN_GEMM=0`` (or
+  :func:`set_default_gemm`) makes ``'torch'`` the default.
 
-The environment variable ``HMAN_FUSED_SEQUENCE=0`` sets the default to the
-reference loop.
+The environment variables are read once, at import; they only set the
+defaults: a value in the config wins.
 """
 import os
 
 _USE_FUSED_SEQUENCE = os.environ.get('HMAN_FUSED_SEQUENCE', '1') != '0'
+_GEMM = 'onednn' if os.environ.get('HMAN_ONEDNN_GEMM', '1') != '0' \
+    else 'torch'
 
 
 def use_fused_sequence() -> bool:
-    """Whether heads built from now on take the fast path."""
+    """The default ``fused_sequence`` of heads built from now on."""
     return _USE_FUSED_SEQUENCE
 
 
@@ -30,3 +38,18 @@ def set_fused_sequence(enable: bool = True) -> None:
     now on (built heads keep their ``fused_sequence``)."""
     global _USE_FUSED_SEQUENCE
     _USE_FUSED_SEQUENCE = bool(enable)
+
+
+def default_gemm() -> str:
+    """The default ``gemm`` of heads built from now on."""
+    return _GEMM
+
+
+def set_default_gemm(backend: str = 'onednn') -> None:
+    """Set the default of :func:`default_gemm` (``'onednn'`` or
+    ``'torch'``) for heads built from now on."""
+    global _GEMM
+    if backend not in ('onednn', 'torch'):
+        raise ValueError(f"gemm must be 'onednn' or 'torch', got "
+                         f'{backend!r}')
+    _GEMM = backend

@@ -16,14 +16,51 @@ the next one.
 Users: :class:`SequenceLinear` (a weight gradient of all steps as one GEMM,
 ``dW = sum_t ds_t^T x_t``) and :class:`hman_mmaction.models.feature_map.
 FeatureMap` (the feature map's gradient written once for all steps).
+
+Private torch APIs: the stash asks autograd whether the running backward
+pass will reach the sink (``torch._C._will_engine_execute_node``) and keys
+itself by the pass (``torch._C._current_graph_task_id``). Both are
+private; :data:`PRIVATE_APIS_CHECKED` is the torch range they were checked
+on (torch 2.13.0: the test suite; 2.11.0: ``tools/device_check.py`` on a
+GPU). Outside it, or when an attribute is missing,
+:func:`private_api_problem` says so and the head's plan takes the reference
+loop for training steps (:mod:`hman_mmaction.models.plan`).
 """
 from collections import defaultdict
+from typing import Optional
 
 import torch
 import torch.nn as nn
+from packaging.specifiers import SpecifierSet
+from packaging.version import InvalidVersion, Version
 from torch.autograd.function import once_differentiable
 
 from .gemm import mm_nt
+
+PRIVATE_APIS = ('_will_engine_execute_node', '_current_graph_task_id')
+PRIVATE_APIS_CHECKED = '>=2.11,<2.14'
+
+
+def private_api_problem(version: Optional[str] = None) -> Optional[str]:
+    """None when this torch (or ``version``) is in
+    :data:`PRIVATE_APIS_CHECKED` and has :data:`PRIVATE_APIS`, else what is
+    wrong, in words."""
+    version = torch.__version__ if version is None else version
+    missing = [name for name in PRIVATE_APIS if not hasattr(torch._C, name)]
+    if missing:
+        return (f'torch._C.{missing[0]} (a private torch API), which torch '
+                f'{version} does not have')
+    try:
+        inside = SpecifierSet(PRIVATE_APIS_CHECKED).contains(
+            Version(version), prereleases=True)
+    except InvalidVersion:
+        inside = False
+    if not inside:
+        return (
+            f'private torch APIs (torch._C.{", torch._C.".join(PRIVATE_APIS)})'
+            f' checked on torch {PRIVATE_APIS_CHECKED} only, and this is '
+            f'torch {version}')
+    return None
 
 
 class PassStash:
@@ -63,8 +100,8 @@ class _WeightGradSink(torch.autograd.Function):
     sum ds``."""
 
     @staticmethod
-    def forward(ctx, weight, bias, stash):
-        ctx.stash = stash
+    def forward(ctx, weight, bias, gemm, stash):
+        ctx.stash, ctx.gemm = stash, gemm
         ctx.has_bias = bias is not None
         ctx.param_dtype = weight.dtype
         return weight.new_zeros(())
@@ -74,31 +111,29 @@ class _WeightGradSink(torch.autograd.Function):
     def backward(ctx, _):
         steps = ctx.stash.take().get('steps')
         if not steps:
-            return None, None, None
+            return None, None, None, None
         x = torch.cat([x for x, _ in steps])
         ds = torch.cat([ds for _, ds in steps])
-        grad_w = mm_nt(ds.t(), x.t()).to(ctx.param_dtype)
+        grad_w = mm_nt(ds.t(), x.t(), None, ctx.gemm).to(ctx.param_dtype)
         grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
-        return grad_w, grad_b, None
+        return grad_w, grad_b, None, None
 
 
 class _DeferredLinear(torch.autograd.Function):
     """``F.linear`` whose backward returns only the input gradient and
-    stashes ``(x, ds)`` for :class:`_WeightGradSink`. Under autocast it
-    computes in the autocast dtype, as ``F.linear`` would."""
+    stashes ``(x, ds)`` for :class:`_WeightGradSink`. Under the plan's
+    autocast dtype it computes in that dtype, as ``F.linear`` would; its
+    products on the plan's ``gemm`` (``'torch'`` under autocast)."""
 
     @staticmethod
-    def forward(ctx, x, token, weight, bias, stash):
-        device = x.device.type
-        dtype = x.dtype
-        if torch.is_autocast_enabled(device):
-            dtype = torch.get_autocast_dtype(device)
+    def forward(ctx, x, token, weight, bias, stash, gemm, autocast):
+        dtype = x.dtype if autocast is None else autocast
         x_c, w_c = x.to(dtype), weight.to(dtype)
         b_c = None if bias is None else bias.to(dtype)
-        with torch.autocast(device_type=device, enabled=False):
-            out = mm_nt(x_c, w_c, b_c)
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            out = mm_nt(x_c, w_c, b_c, gemm)
         ctx.save_for_backward(x_c, w_c)
-        ctx.stash = stash
+        ctx.stash, ctx.gemm = stash, gemm
         ctx.x_dtype = x.dtype
         return out
 
@@ -110,31 +145,36 @@ class _DeferredLinear(torch.autograd.Function):
         ctx.stash.add('steps', x_c, ds)
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = mm_nt(ds, w_c.t()).to(ctx.x_dtype)
-        return grad_x, ds.new_zeros(()), None, None, None
+            grad_x = mm_nt(ds, w_c.t(), None, ctx.gemm).to(ctx.x_dtype)
+        return grad_x, ds.new_zeros(()), None, None, None, None, None
 
 
 class SequenceLinear:
     """``linear`` applied at every step of one sequence, with the weight
     gradient of all steps computed in one GEMM (see the module doc).
 
-    Build one per sequence (per forward pass); without grad mode, or for a
-    frozen weight, it is plain ``linear``. Any mix of backward passes over
-    the same graph (``autograd.grad`` w.r.t. the inputs with
-    ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
+    Build one per sequence (per forward pass) with the head's ``plan``
+    (:class:`hman_mmaction.models.plan.Plan`): it defers the weight
+    gradient when the plan does (``plan.deferred_weights``) and the weight
+    needs one; else it is plain ``linear`` on the plan's backend. Any mix of
+    backward passes over the same graph (``autograd.grad`` w.r.t. the inputs
+    with ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
     gives the weights the gradient ``nn.Linear`` would.
     """
 
-    def __init__(self, linear: nn.Linear):
+    def __init__(self, linear: nn.Linear, plan):
         self.linear = linear
-        self.deferred = (
-            torch.is_grad_enabled() and linear.weight.requires_grad)
+        self.gemm, self.autocast = plan.gemm, plan.autocast
+        self.plain_gemm = plan.linear_gemm()
+        self.deferred = plan.deferred_weights and linear.weight.requires_grad
         if self.deferred:
             self.token, self.stash = sink_token(_WeightGradSink, linear.weight,
-                                                linear.bias)
+                                                linear.bias, self.gemm)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if not (self.deferred and torch.is_grad_enabled()):
-            return mm_nt(x, self.linear.weight, self.linear.bias)
+        if not self.deferred:
+            return mm_nt(x, self.linear.weight, self.linear.bias,
+                         self.plain_gemm)
         return _DeferredLinear.apply(x, self.token, self.linear.weight,
-                                     self.linear.bias, self.stash)
+                                     self.linear.bias, self.stash, self.gemm,
+                                     self.autocast)

@@ -7,9 +7,11 @@ takes from it:
 
 * ``frame_means()``: ``mean_k a_{t,k}`` ``[V, T, C]``;
 * ``keys(W, b)``: ``W a_{t,k} + b`` ``[V, T, K, A]`` for every ``t, k``:
-  without grad a batched GEMM on the frames' ``[K, C]`` views (no copy of
-  the map); with grad one GEMM over the map permuted in blocks of ``K``
-  (``[C, V*T*K]``), which the weight gradient reuses;
+  as a Function one GEMM over the map permuted in blocks of ``K`` (``[C,
+  V*T*K]``, on the plan's GEMM backend), which the weight gradient reuses;
+  as plain ops (without grad, compiled, autocast) a batched GEMM on the
+  frames' ``[K, C]`` views (no copy of the map; torch's GEMM: measured
+  faster than the copy in blocks plus oneDNN's GEMM without grad);
 * ``frames()``: per step a :class:`MapFrame` with ``glimpse(alpha) = sum_k
   alpha_k a_{t,k}`` ``[V, C]`` and ``scores(u) = (a_{t,k}^T u)_k`` ``[V,
   K]``.
@@ -19,12 +21,15 @@ terms per frame and one GEMM::
 
     da_t = dx_hat_t alpha_t^T + u_t de_t^T + (dm_t / K) 1^T + W^T dkeys_t^T
 
-With grad mode on and ``x`` requiring grad (eager, no autocast), the steps
-stash their factors and a sink (:mod:`hman_mmaction.models.deferred`)
-writes ``da`` once for all steps in ``x``'s own layout: one batched GEMM of
-the stacked factors, added to the permuted key gradient. Without that (no
-grad, frozen features, ``torch.compile``, autocast) the same products run
-as plain autograd ops. Values and gradients are the same
+The head's plan (:class:`hman_mmaction.models.plan.Plan`) says how the
+products run: ``plan.map_functions`` (the fast path's eager training step
+without autocast) as Functions, whose backward, when ``x`` requires grad,
+stashes the steps' factors for a sink
+(:mod:`hman_mmaction.models.deferred`) that writes ``da`` once for all
+steps in ``x``'s own layout: one batched GEMM of the stacked factors, added
+to the permuted key gradient (for frozen features the Functions run without
+the sink). Otherwise (no grad, ``torch.compile``, autocast) the same
+products run as plain autograd ops. Values and gradients are the same
 (``tests/models/test_feature_map.py``).
 
 :class:`RowsFrame` offers the same two products on a plain ``[N, K, D]``
@@ -36,7 +41,7 @@ import torch
 from torch.autograd.function import once_differentiable
 
 from .deferred import PassStash, sink_token
-from .gemm import mm_nt, onednn_applies
+from .gemm import mm_nt
 
 
 class RowsFrame:
@@ -77,14 +82,9 @@ PRODUCTS = dict(glimpse=_glimpse, scores=_scores)
 
 
 def _keys(maps, weight, bias):
-    """``W a + b`` ``[V, T, K, A]``: with oneDNN (outside autograd) one GEMM
-    on the map in blocks of ``K`` (:func:`_keys_by_blocks`); else one batched
-    GEMM of the frames' ``[K, C]`` views (strided: no copy of the map) with
-    ``W^T``."""
+    """``W a + b`` ``[V, T, K, A]`` as plain ops: one batched GEMM of the
+    frames' ``[K, C]`` views (strided: no copy of the map) with ``W^T``."""
     V, T, C, K = maps.shape
-    if onednn_applies(maps, weight, bias):
-        keys = _keys_by_blocks(_blocks(maps), weight, bias)
-        return keys.view(-1, V, T, K).permute(1, 2, 3, 0)
     rows = maps.reshape(V * T, C, K).transpose(1, 2)  # [N, K, C], a view
     weight_t = weight.t().expand(V * T, C, weight.shape[0])
     if bias is None:
@@ -94,9 +94,9 @@ def _keys(maps, weight, bias):
     return keys.view(V, T, K, -1)
 
 
-def _keys_by_blocks(blocks, weight, bias):
+def _keys_by_blocks(blocks, weight, bias, gemm):
     """``W blocks + b`` ``[A, V*T*K]`` (``blocks`` ``[C, V*T*K]``)."""
-    keys = mm_nt(weight, blocks.t())
+    keys = mm_nt(weight, blocks.t(), None, gemm)
     if bias is not None:
         keys += bias.unsqueeze(1)
     return keys
@@ -115,8 +115,8 @@ class _MapGradSink(torch.autograd.Function):
     batched GEMM)."""
 
     @staticmethod
-    def forward(ctx, maps, stash):
-        ctx.stash = stash
+    def forward(ctx, maps, gemm, stash):
+        ctx.stash, ctx.gemm = stash, gemm
         ctx.shape = maps.shape
         return maps.new_zeros(())
 
@@ -125,7 +125,7 @@ class _MapGradSink(torch.autograd.Function):
     def backward(ctx, _):
         parts = ctx.stash.take()
         V, T, C, K = ctx.shape
-        base, means = _dense_terms(parts, V * T, C, K)
+        base, means = _dense_terms(parts, V * T, C, K, ctx.gemm)
         left, right = _rank_one_factors(parts, V, T, C, K)
         if left is None:
             grad = None if base is None else base.contiguous()
@@ -137,17 +137,17 @@ class _MapGradSink(torch.autograd.Function):
             means = means.unsqueeze(-1)
             grad = means.expand(-1, -1, K).clone() if grad is None \
                 else grad.add_(means)
-        return (None if grad is None else grad.view(V, T, C, K)), None
+        return (None if grad is None else grad.view(V, T, C, K)), None, None
 
 
-def _dense_terms(parts, N, C, K):
+def _dense_terms(parts, N, C, K, gemm):
     """``(W^T dkeys, dm / K)``, each ``None`` when absent: the keys' term
     as a strided ``[N, C, K]`` view of one GEMM in blocks of ``K`` (``[C,
     N*K]``, the means' term already added to it in place); else the means'
     term ``[N, C]`` (to broadcast over ``K``)."""
     term = None
     for weight, dkeys in parts.get('keys', ()):  # dkeys [N*K, A]
-        product = mm_nt(weight.t(), dkeys)
+        product = mm_nt(weight.t(), dkeys, None, gemm)
         term = product if term is None else term.add_(product)
     means = [m.reshape(N, C) for (m, ) in parts.get('frames', ())]
     means = sum(means[1:], means[0]) * (1.0 / K) if means else None
@@ -241,12 +241,12 @@ class _Keys(torch.autograd.Function):
     dkeys)`` stashed for the map."""
 
     @staticmethod
-    def forward(ctx, weight, bias, token, values, stash):
+    def forward(ctx, weight, bias, token, values, stash, gemm):
         V, T, C, K = values.shape
         blocks = _blocks(values)
-        keys = _keys_by_blocks(blocks, weight, bias)
+        keys = _keys_by_blocks(blocks, weight, bias, gemm)
         ctx.save_for_backward(weight, blocks)
-        ctx.stash = stash
+        ctx.stash, ctx.gemm = stash, gemm
         ctx.has_bias = bias is not None
         return keys.view(-1, V, T, K)
 
@@ -257,11 +257,11 @@ class _Keys(torch.autograd.Function):
         # rows [V*T*K, A] (a view when grad came from [V, T, K, A] steps)
         grad = grad.permute(1, 2, 3, 0).reshape(-1, weight.shape[0])
         ctx.stash.add('keys', weight, grad)
-        grad_w = mm_nt(grad.t(), blocks) if ctx.needs_input_grad[0] \
-            else None
+        grad_w = mm_nt(grad.t(), blocks, None, ctx.gemm) \
+            if ctx.needs_input_grad[0] else None
         grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[1] \
             else None
-        return grad_w, grad_b, _token_grad(ctx, 2, grad), None, None
+        return grad_w, grad_b, _token_grad(ctx, 2, grad), None, None, None
 
 
 class MapFrame:
@@ -288,21 +288,21 @@ class MapFrame:
 
 class FeatureMap:
     """``x`` ``[V*T, C, H, W]`` as ``[V, T, C, K]`` for the attention (see
-    the module doc). Build one per forward pass; nothing outlives it."""
+    the module doc), its products as the head's ``plan`` says. Build one
+    per forward pass; nothing outlives it."""
 
-    def __init__(self, x: torch.Tensor, num_segments: int):
+    def __init__(self, x: torch.Tensor, num_segments: int, plan):
         views, channels = x.shape[0] // num_segments, x.shape[1]
         self.maps = x.reshape(views, num_segments, channels, -1)
-        device = x.device.type
-        # the products as Functions (oneDNN GEMMs, deferred weight and map
-        # gradients) in eager training; the map's gradient by the sink when
-        # x needs one
-        self.deferred = (
-            torch.is_grad_enabled() and not torch.compiler.is_compiling()
-            and not torch.is_autocast_enabled(device))
+        self.gemm = plan.gemm
+        # the products as Functions (plan's GEMMs, deferred weight and map
+        # gradients) in the fast path's eager training step; the map's
+        # gradient by the sink when x needs one
+        self.deferred = plan.map_functions
         self.map_grad = self.deferred and x.requires_grad
         if self.map_grad:
-            self.token, self.stash = sink_token(_MapGradSink, self.maps)
+            self.token, self.stash = sink_token(_MapGradSink, self.maps,
+                                                self.gemm)
             self.values = self.maps.detach()
         else:
             self.token, self.stash = None, PassStash()  # nothing collects
@@ -325,7 +325,7 @@ class FeatureMap:
         """``W a_{t,k} + b`` ``[V, T, K, A]``."""
         if self.deferred:
             keys = _Keys.apply(weight, bias, self.token, self.values,
-                               self.stash)
+                               self.stash, self.gemm)
             return keys.permute(1, 2, 3, 0)
         return _keys(self.values, weight, bias)
 

@@ -22,11 +22,13 @@ h^L])``, ``h_out = ReLU(sum_l g^l W_out^l h^l)``; ``output='top'`` uses
 ``h^L``.
 
 Speed: ``step(x, state, cells)`` with the cells of
-:meth:`HMLSTM.sequence_cells` (one set per sequence, what ``forward`` and
-``HMANHead``'s fast path pass; nothing is kept on the module) runs the cell
-GEMMs through :class:`SequenceLinear`, which computes the weight gradient
-of all steps in one GEMM at the end of the backward pass (``dW = sum_t
-ds_t^T x_t``) instead of one thin ``[4H+1, N] x [N, in]`` GEMM plus an
+:meth:`HMLSTM.sequence_cells` (one set per sequence, built with the head's
+plan, :mod:`hman_mmaction.models.plan`; what ``HMANHead``'s fast path and
+``forward(..., plan=plan)`` pass; nothing is kept on the module) runs the
+cell GEMMs through :class:`SequenceLinear`, which, where the plan defers
+(eager training on the fast path), computes the weight gradient of all
+steps in one GEMM at the end of the backward pass (``dW = sum_t ds_t^T
+x_t``) instead of one thin ``[4H+1, N] x [N, in]`` GEMM plus an
 accumulation per step. Values and gradients are the same.
 """
 from typing import List, NamedTuple, Optional, Sequence, Tuple
@@ -137,11 +139,12 @@ class HMLSTM(nn.Module):
             if getattr(detector, 'learned', True)
         ]
 
-    def sequence_cells(self) -> List[SequenceLinear]:
+    def sequence_cells(self, plan) -> List[SequenceLinear]:
         """Cells for the steps of one sequence (build one set per forward
-        pass and give it to every :meth:`step`): one weight-gradient GEMM
-        per layer for the whole sequence."""
-        return [SequenceLinear(cell) for cell in self.cells]
+        pass with the head's ``plan`` and give it to every :meth:`step`):
+        where the plan defers, one weight-gradient GEMM per layer for the
+        whole sequence."""
+        return [SequenceLinear(cell, plan) for cell in self.cells]
 
     def initial_state(self,
                       batch_size: int,
@@ -226,12 +229,13 @@ class HMLSTM(nn.Module):
                 StepBoundaries(
                     torch.cat(new_z, dim=1), _stack_taus(taus), logits))
 
-    def forward(
-        self,
-        inputs: torch.Tensor,
-        state: Optional[HMLSTMState] = None
-    ) -> Tuple[torch.Tensor, HMLSTMState, torch.Tensor]:
-        """Run over ``inputs`` ``[N, T, input_size]``.
+    def forward(self,
+                inputs: torch.Tensor,
+                state: Optional[HMLSTMState] = None,
+                plan=None) -> Tuple[torch.Tensor, HMLSTMState, torch.Tensor]:
+        """Run over ``inputs`` ``[N, T, input_size]``: with a ``plan``
+        (:mod:`hman_mmaction.models.plan`) through its
+        :meth:`sequence_cells`, else through the plain ``nn.Linear`` cells.
 
         Returns the hidden states of all layers ``[N, T, L, H]``, the final
         state and the boundaries ``[N, L, T]``.
@@ -240,12 +244,7 @@ class HMLSTM(nn.Module):
             state = self.initial_state(
                 inputs.shape[0], device=inputs.device, dtype=inputs.dtype)
         hidden, boundaries = [], []
-        # SequenceLinear is an eager-mode device (its weight gradient comes
-        # from a stash filled in backward); a compiler builds its own
-        # backward from the plain cells
-        cells = (
-            self.cells
-            if torch.compiler.is_compiling() else self.sequence_cells())
+        cells = self.cells if plan is None else self.sequence_cells(plan)
         for x in inputs.unbind(1):
             state, bounds = self.step(x, state, cells)
             hidden.append(torch.stack(state.h, dim=1))

@@ -41,20 +41,24 @@ channel; ``delta_1 = 0``. Diagnostic detectors (``OracleBoundary``,
 ``RandomBoundary``) decide from the data samples' ground-truth segments,
 which ``run`` turns into per-step schedules before the loop.
 
-Speed: ``run`` has two paths side by side, chosen by the head's
-``fused_sequence`` (default from
-:func:`hman_mmaction.models.config.use_fused_sequence`, timm's
-``fused_attn`` pattern) with the same values and gradients
-(``tests/models/test_fast_paths.py``): ``_reference_loop``, the loop above
-as written, and ``_fast_loop``: the weights sum to one, so the glimpse is
-taken on the raw ``C``-channel features and the optional projection ``C ->
-D`` is applied to the ``[V, C]`` glimpse, its weights folded into the
+Speed: ``run`` has two paths side by side with the same values and
+gradients (``tests/models/test_fast_paths.py``). Once per forward pass it
+makes a plan (:meth:`HMANHead.plan`, :mod:`hman_mmaction.models.plan`:
+``'reference'``, ``'fast'`` or ``'compile'``, from the options
+``fused_sequence`` and ``gemm`` and the grad / autocast / compile state)
+and hands it to the loop and every component: ``_reference_loop``, the
+loop above as written, and ``_fast_loop``: the weights sum to one, so the
+glimpse is taken on the raw ``C``-channel features and the optional
+projection ``C -> D`` is applied to the ``[V, C]`` glimpse, its weights
+folded into the
 attention keys (one GEMM over all steps and locations before the loop);
 the map is read through a ``FeatureMap``, which writes its gradient once
 for all steps in ``x``'s layout (one batched GEMM of the per-step rank-one
 terms, added to the key GEMM's term) instead of a map-sized gradient per
-step and product; in eager mode the projection and the HM-LSTM cells
-compute their weight gradients once per sequence (``SequenceLinear``).
+step and product; in an eager training step the projection and the
+HM-LSTM cells compute their weight gradients once per sequence
+(``SequenceLinear``); under ``torch.compile`` (plan ``'compile'``) the
+same algebra runs as plain autograd ops.
 Nothing is kept on a module between calls; no host sync and no
 data-dependent Python branch in the step, so the training step traces
 with ``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``).
@@ -69,11 +73,12 @@ from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
 
 from .attention import SoftAttention
-from .config import use_fused_sequence
+from .config import default_gemm, use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
 from .deferred import SequenceLinear
 from .feature_map import FeatureMap
 from .losses import BoundaryRateLoss  # noqa: F401 (registers the losses)
+from .plan import GEMMS, Plan, decide_plan
 from .segment_targets import change_targets
 
 
@@ -208,6 +213,14 @@ class HMANHead(BaseHead):
             None: ``nn.Linear``'s own fan-in init, ``U(-1/sqrt(n),
             1/sqrt(n))`` for ``n`` inputs, which suits the small gated
             recurrent output (TSN's 0.01 suits its large pooled feature).
+        fused_sequence (bool, optional): ``True``: the fast path, ``False``:
+            the reference loop (same values and gradients). Defaults to None:
+            :func:`hman_mmaction.models.config.use_fused_sequence` (``True``
+            unless ``HMAN_FUSED_SEQUENCE=0``).
+        gemm (str, optional): ``'onednn'`` or ``'torch'``: the backend of
+            the fast path's float32 CPU products outside autograd. Defaults
+            to None: :func:`hman_mmaction.models.config.default_gemm`
+            (``'onednn'`` unless ``HMAN_ONEDNN_GEMM=0``).
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -244,6 +257,8 @@ class HMANHead(BaseHead):
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,
                  init_std: Optional[float] = None,
+                 fused_sequence: Optional[bool] = None,
+                 gemm: Optional[str] = None,
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         check_head_options(type(self), locals())
@@ -251,6 +266,12 @@ class HMANHead(BaseHead):
         _check_choice('attention_query', attention_query, self.QUERIES)
         _check_choice('init_state', init_state, self.INIT_STATES)
         _check_choice('temporal_pool', temporal_pool, self.POOLS)
+        _check_choice('gemm', gemm, GEMMS + (None, ))
+        if not isinstance(fused_sequence, (bool, type(None))):
+            raise ValueError(
+                'HMANHead fused_sequence must be True (fast path), False '
+                f'(reference loop) or None (the default), got '
+                f'{fused_sequence!r}')
         if num_segments < 1:
             raise ValueError(f'num_segments must be >= 1, got {num_segments}')
         self.num_segments = num_segments
@@ -298,10 +319,9 @@ class HMANHead(BaseHead):
             nn.Linear(D, num_classes) if glimpse_residual else None)
         self.fc_aux = (
             nn.Linear(D, num_classes) if self.loss_aux is not None else None)
-        # the fast path needs weights that sum to one over the locations
-        # (SoftAttention and its subclasses); others take the reference loop
         self.fused_sequence = (
-            use_fused_sequence() and isinstance(self.attention, SoftAttention))
+            use_fused_sequence() if fused_sequence is None else fused_sequence)
+        self.gemm = default_gemm() if gemm is None else gemm
 
     def init_weights(self) -> None:
         """Classifier: ``N(0, init_std)`` or, for ``init_std=None``,
@@ -398,10 +418,13 @@ class HMANHead(BaseHead):
             schedules.append(detector.schedule(changes))
         return schedules
 
-    def _reference_loop(self, x: torch.Tensor, data_samples=None) -> _Trace:
+    def _reference_loop(self,
+                        x: torch.Tensor,
+                        plan: Plan,
+                        data_samples=None) -> _Trace:
         """The recurrence as written (see the module doc): every location
         projected, keys of the projected features, one ``nn.Linear`` call
-        per cell and step, plain autograd."""
+        per cell and step, plain autograd (``plan.path == 'reference'``)."""
         feats = self.feat_proj(self._raw_views(x))  # [V, T, K, D]
         keys = self.attention.precompute(feats)  # [V, T, K, A] or None
         frames = feats.mean(dim=2)  # [V, T, D]
@@ -418,19 +441,23 @@ class HMANHead(BaseHead):
             trace.add(glance, glance.glimpse, state, bounds)
         return trace
 
-    def _fast_loop(self, x: torch.Tensor, data_samples=None) -> _Trace:
+    def _fast_loop(self,
+                   x: torch.Tensor,
+                   plan: Plan,
+                   data_samples=None) -> _Trace:
         """Same values and gradients as :meth:`_reference_loop`: the glimpse
         is taken on the raw ``C`` channels (the attention weights sum to
         one) and projected to ``D`` once per step, the projection folded into
         the keys (one GEMM over all steps and locations); the map is read
         through a :class:`FeatureMap`, which writes its gradient once for
-        all steps, in ``x``'s layout; in eager mode the glimpse projection,
-        the folded bilinear query and the cells compute their weight
-        gradients once per sequence (:class:`SequenceLinear`; a compiler
-        builds its own backward from the plain layers), as does the
-        attention's query projection (``sequence_layers``)."""
+        all steps, in ``x``'s layout; where the ``plan`` defers (eager
+        training, ``'fast'``) the glimpse projection, the folded bilinear
+        query, the attention's query projection and the cells compute their
+        weight gradients once per sequence (:class:`SequenceLinear`); for
+        ``'compile'`` all of them are plain autograd ops (a compiler builds
+        its own backward)."""
         self._check_frames(x)
-        fmap = FeatureMap(x, self.num_segments)
+        fmap = FeatureMap(x, self.num_segments, plan)
         proj = self.feat_proj if isinstance(self.feat_proj,
                                             nn.Linear) else None
         keys = self.attention.precompute(fmap, input_proj=proj)
@@ -445,11 +472,9 @@ class HMANHead(BaseHead):
             key_steps = keys.unbind(1)
         else:  # the keys are the features
             key_steps = feat_steps
-        eager = not torch.compiler.is_compiling()
-        cells = self.rnn.sequence_cells() if eager else None
-        layers = self.attention.sequence_layers(proj)
-        glimpse_proj = (
-            SequenceLinear(proj) if proj is not None and eager else proj)
+        cells = self.rnn.sequence_cells(plan)
+        layers = self.attention.sequence_layers(proj, plan)
+        glimpse_proj = None if proj is None else SequenceLinear(proj, plan)
         trace = _Trace(frames)
         inputs = _StepInputs(self, x, frames, data_samples)
         for t in range(self.num_segments):
@@ -463,16 +488,25 @@ class HMANHead(BaseHead):
             trace.add(glance, glimpse, state, bounds)
         return trace
 
+    def plan(self, x: torch.Tensor) -> Plan:
+        """The plan of a forward pass on ``x`` in the current grad /
+        autocast / compile state (:func:`hman_mmaction.models.plan.
+        decide_plan`): the fast path needs attention weights that sum to one
+        over the locations (``SoftAttention`` and its subclasses)."""
+        return decide_plan(self.fused_sequence, self.gemm, x,
+                           isinstance(self.attention, SoftAttention))
+
     def run(self, x: torch.Tensor, data_samples=None) -> HMANOutputs:
-        """Attention + HM-LSTM over every view of ``x`` (see module doc);
-        ``fused_sequence`` picks the fast path or the reference loop;
-        ``data_samples`` (their ``gt_segments`` and ``frame_inds``) are
-        needed only by the diagnostic boundary detectors."""
+        """Attention + HM-LSTM over every view of ``x`` (see module doc),
+        on the path of the plan made once for this pass; ``data_samples``
+        (their ``gt_segments`` and ``frame_inds``) are needed only by the
+        diagnostic boundary detectors."""
         height, width = x.shape[-2:]
-        if self.fused_sequence:
-            trace = self._fast_loop(x, data_samples)
+        plan = self.plan(x)
+        if plan.path == 'reference':
+            trace = self._reference_loop(x, plan, data_samples)
         else:
-            trace = self._reference_loop(x, data_samples)
+            trace = self._fast_loop(x, plan, data_samples)
         hidden = torch.stack(trace.hidden, dim=1)  # [V, T, L, H]
         out = self.rnn.output_features(hidden)  # [V, T, out]
         glimpses = torch.stack(trace.glimpses, dim=1)  # [V, T, D]

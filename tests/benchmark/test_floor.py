@@ -10,7 +10,6 @@ from torch.utils.flop_counter import FlopCounterMode
 from hman_mmaction.benchmark.floor import (floor_ms, head_work,
                                            hman_head_flops, lstm_flops)
 from hman_mmaction.benchmark.speed import MeanPoolLSTM
-from hman_mmaction.models.gemm import set_onednn_gemm
 
 C, T, V, SIDE = 12, 4, 3, 3
 
@@ -24,6 +23,7 @@ def build_head(score, attention, boundary, feat_channels, query='all'):
             in_channels=C,
             num_segments=T,
             feat_channels=feat_channels,
+            gemm='torch',  # FlopCounterMode does not count oneDNN's GEMMs
             attention_query=query,
             rnn=dict(
                 type='HMLSTM',
@@ -41,14 +41,10 @@ def build_head(score, attention, boundary, feat_channels, query='all'):
 
 def counted(fn):
     """FLOPs of ``fn`` as torch counts them (oneDNN's products are not
-    counted by FlopCounterMode: they are switched off here; the arithmetic
-    is the same)."""
-    set_onednn_gemm(False)
-    try:
-        with FlopCounterMode(display=False) as counter:
-            fn()
-    finally:
-        set_onednn_gemm(True)
+    counted by FlopCounterMode: the heads here take ``gemm='torch'``; the
+    arithmetic is the same)."""
+    with FlopCounterMode(display=False) as counter:
+        fn()
     return counter.get_total_flops()
 
 

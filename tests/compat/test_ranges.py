@@ -10,6 +10,7 @@ IN_RANGE = {
     'mmengine': '0.10.7',
     'mmaction2': '1.2.0',
     'setuptools': '82.0.0',
+    'transformers': '5.0.0',
 }
 
 
@@ -41,7 +42,9 @@ def test_every_patch_is_on_inside_its_range(versions):
         'cpu_launcher'
     }),
     ('mmaction2', '1.2.1', {'drn'}),
-    ('mmaction2', '1.3.0', {'drn', 'importlib_metadata', 'strict_inference'}),
+    ('mmaction2', '1.3.0',
+     {'drn', 'importlib_metadata', 'multimodal', 'strict_inference'}),
+    ('transformers', '4.27.0', {'multimodal'}),
 ])
 def test_patches_are_off_outside_their_range(versions, distribution, version,
                                              off):

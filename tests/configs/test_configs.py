@@ -28,7 +28,7 @@ def test_there_are_configs_for_each_role():
                      'configs/hman_demo.py', 'attlstm_', 'tsn_',
                      'hman-hard-att', 'hman-hardsigmoid-bnd', 'hman-no-bnd',
                      'hman-fixed-tau', 'hman-annealed-tau', 'hman-1-layer',
-                     'hman-3-layer'):
+                     'hman-3-layer', 'hman-oracle-bnd', 'hman-random-bnd'):
         assert expected in names, f'no config matching {expected}'
 
 
@@ -128,6 +128,12 @@ def tiny_batch(cfg, num_videos=2, size=64):
         ActionDataSample().set_gt_label(i % head.num_classes)
         for i in range(num_videos)
     ]
+    for sample in samples:  # what the diagnostic boundaries read
+        sample.set_metainfo(
+            dict(
+                frame_inds=list(range(frames)),
+                gt_segments=[[0, frames // 2, 'up'],
+                             [frames // 2, frames, 'down']]))
     return dict(inputs=inputs, data_samples=samples)
 
 
@@ -142,6 +148,9 @@ def test_config_model_runs_one_training_iteration(path):
     cfg.model.backbone.pretrained = None  # no download in tests
     model = MODELS.build(cfg.model)
     model.init_weights()
+    rate_loss = getattr(model.cls_head, 'loss_boundary', None)
+    if getattr(rate_loss, 'auto', False):  # what BoundaryRateFromDataHook
+        rate_loss.set_target_rate(0.125)  # sets before training
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     before = [p.detach().clone() for p in model.cls_head.parameters()]
     if cfg.model.backbone.get('depth', 0) >= 50:

@@ -12,6 +12,7 @@ from mmaction.structures import ActionDataSample
 
 from hman_mmaction.models.config import set_fused_sequence, use_fused_sequence
 from hman_mmaction.models.hm_lstm import SequenceLinear
+from hman_mmaction.models.plan import decide_plan
 
 NUM_CLASSES, C, T, HW, V = 5, 12, 4, 3, 3
 SCORES = ('content', 'bilinear', 'location')
@@ -156,7 +157,8 @@ def test_sequence_linear_gives_the_gradients_of_a_linear_per_step():
                                               for x in xs], outs)
 
     plain, plain_out = run(linear)
-    sequence = SequenceLinear(linear)
+    sequence = SequenceLinear(linear, decide_plan(True, 'onednn', xs[0]))
+    assert sequence.deferred
     fast, fast_out = run(sequence)
     for a, b in zip(plain_out, fast_out):  # oneDNN vs MKL: rounding
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
@@ -169,10 +171,13 @@ def test_sequence_linear_under_bf16_autocast_matches_linear():
     linear = nn.Linear(8, 6)
     x = torch.randn(4, 8, requires_grad=True)
     results = []
-    for apply in (linear, SequenceLinear(linear)):
+    for sequence in (False, True):
         linear.zero_grad()
         x.grad = None
         with torch.autocast('cpu', dtype=torch.bfloat16):
+            apply = SequenceLinear(linear, decide_plan(
+                True, 'onednn', x)) if sequence else linear
+            assert not sequence or apply.deferred
             out = apply(x)
         assert out.dtype == torch.bfloat16
         out.float().sum().backward()
@@ -186,10 +191,10 @@ def test_sequence_linear_under_bf16_autocast_matches_linear():
 
 def test_sequence_linear_is_plain_linear_without_grad_mode():
     linear = nn.Linear(3, 2)
+    x = torch.randn(2, 3)
     with torch.no_grad():
-        sequence = SequenceLinear(linear)
+        sequence = SequenceLinear(linear, decide_plan(True, 'onednn', x))
         assert not sequence.deferred
-        x = torch.randn(2, 3)
         torch.testing.assert_close(sequence(x), linear(x))
 
 

@@ -1,20 +1,27 @@
 """FeatureMap: the deferred map gradient (one write for all steps) equals
 plain autograd over the same products, in every backward pass; and it is
-written once, however many steps read the map."""
+written once, however many steps read the map. How the products run comes
+from the head's plan (``decide_plan``), made here as the head makes it."""
 import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from hman_mmaction.models.feature_map import FeatureMap, RowsFrame
+from hman_mmaction.models.plan import decide_plan
 
 V, T, C, H, W, A = 2, 3, 5, 2, 3, 4
 K = H * W
 
 
+def feature_map(x, steps, fused=True):
+    """The head's FeatureMap of ``x`` for the plan of the current state."""
+    return FeatureMap(x, steps, decide_plan(fused, 'onednn', x))
+
+
 def plain_map(x, steps):
-    """The plain autograd products (as without grad, compiled or under
-    autocast) on ``x`` itself."""
-    fmap = FeatureMap(x.detach(), steps)
+    """The plain autograd products (what the compile plan and autocast
+    take) on ``x`` itself: the Functions' plain twins."""
+    fmap = feature_map(x.detach(), steps)
     fmap.deferred = False
     fmap.maps = fmap.values = x.reshape(-1, steps, *fmap.maps.shape[2:])
     return fmap
@@ -50,7 +57,7 @@ def test_deferred_gradients_match_plain_autograd(steps, use_bias):
     bias = bias if use_bias else None
     results = []
     for deferred in (True, False):
-        fmap = FeatureMap(x, T) if deferred else plain_map(x, T)
+        fmap = feature_map(x, T) if deferred else plain_map(x, T)
         assert fmap.deferred == deferred
         loss = products(fmap, weight, bias, weights, directions, steps)
         grads = torch.autograd.grad(loss, [
@@ -66,7 +73,7 @@ def test_deferred_gradients_match_plain_autograd(steps, use_bias):
 
 def test_the_map_is_not_copied_and_keys_are_the_linear_map():
     x, weight, bias, *_ = inputs()
-    fmap = FeatureMap(x, T)
+    fmap = feature_map(x, T)
     rows = x.detach().reshape(V, T, C, K).transpose(2, 3)
     assert fmap.shape == rows.shape
     torch.testing.assert_close(
@@ -84,7 +91,7 @@ def test_passes_that_skip_the_map_leave_nothing_behind():
     """autograd.grad w.r.t. the weights only, then a full backward: the
     second pass gives the map exactly the plain gradient."""
     x, weight, bias, weights, directions = inputs()
-    fmap = FeatureMap(x, T)
+    fmap = feature_map(x, T)
     loss = products(fmap, weight, bias, weights, directions, (0, 1, 2))
     grad_w, = torch.autograd.grad(loss, [weight], retain_graph=True)
     assert not fmap.stash.passes  # nothing stashed for the map
@@ -131,7 +138,7 @@ def test_the_map_gradient_is_written_once_for_all_steps(num_steps):
     counts = {}
     for deferred in (True, False):
         fmap = (
-            FeatureMap(x, num_steps) if deferred else plain_map(x, num_steps))
+            feature_map(x, num_steps) if deferred else plain_map(x, num_steps))
         loss = fmap.frame_means().sum() + fmap.keys(weight, None).sum()
         for frame in fmap.frames():
             loss = loss + frame.glimpse(torch.rand(V, K)).sum()
@@ -149,12 +156,13 @@ def test_the_map_gradient_is_written_once_for_all_steps(num_steps):
 def test_plain_mode_without_grad_and_under_autocast():
     x, weight, bias, *_ = inputs()
     with torch.no_grad():
-        assert not FeatureMap(x, T).deferred
+        assert not feature_map(x, T).deferred
     with torch.autocast('cpu', dtype=torch.bfloat16):
-        assert not FeatureMap(x, T).deferred
-    frozen = FeatureMap(x.detach(), T)  # frozen / cached features
+        assert not feature_map(x, T).deferred
+    assert not feature_map(x, T, fused=False).deferred  # reference plan
+    frozen = feature_map(x.detach(), T)  # frozen / cached features
     assert frozen.deferred and not frozen.map_grad
-    assert FeatureMap(x, T).map_grad
+    assert feature_map(x, T).map_grad
 
 
 def test_frozen_features_give_the_weights_their_plain_gradients():
@@ -165,7 +173,7 @@ def test_frozen_features_give_the_weights_their_plain_gradients():
     x = x.detach()
     results = []
     for deferred in (True, False):
-        fmap = FeatureMap(x, T)
+        fmap = feature_map(x, T)
         assert fmap.deferred and not fmap.map_grad
         if not deferred:
             fmap.deferred = False

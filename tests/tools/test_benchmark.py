@@ -23,8 +23,9 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     assert result.returncode == 0, result.stdout[-3000:]
     report = json.loads(out.read_text())
     assert set(report) == {
-        'meta', 'head', 'machine', 'end_to_end', 'targets', 'summary'
+        'meta', 'head', 'machine', 'end_to_end', 'targets', 'summary', 'errors'
     }
+    assert report['errors'] == {}
     assert set(report['end_to_end']) == {'32'}  # --tiny: one size
     for group, variants, reference, stats in ((report['head'], HEAD_VARIANTS,
                                                'lstm', STATS | FLOOR),

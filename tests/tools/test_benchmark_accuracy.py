@@ -186,3 +186,33 @@ def test_a_finished_run_is_reused_only_for_the_same_config_text(tmp_path):
     assert tool.run_command(job) != first
     assert tool.run_command(dict(job,
                                  options=['a=2'])) != tool.run_command(job)
+
+
+@pytest.mark.parametrize('option, named', [
+    ('model.cls_head.atention.score=bilinear', 'Did you mean `attention`'),
+    ('model.cls_head.attention.score=bilinar', "'bilinar'"),
+])
+def test_bad_head_options_fail_before_any_data_or_training(
+        tmp_path, option, named):
+    # issue 21: a misspelt key used to fail only after generating the data,
+    # pretraining TSN and extracting the features
+    tool = load_tool('benchmark_accuracy')
+    data = tmp_path / 'data'
+    with pytest.raises(SystemExit) as info:
+        tool.main([
+            '--head-options', option, '--data-root',
+            str(data), '--work-dir',
+            str(tmp_path / 'work')
+        ])
+    assert named in str(info.value) and 'Nothing was run' in str(info.value)
+    assert not data.exists() and not (tmp_path / 'work').exists()
+
+
+def test_every_default_run_and_diagnostic_passes_the_option_check(tmp_path):
+    tool = load_tool('benchmark_accuracy')
+    args = tool.parse_args([
+        '--models', *sorted(tool.MODELS), '--head-options',
+        'model.cls_head.attention.score=bilinear', '--out',
+        str(tmp_path / 'results.md')
+    ])
+    tool.check_options(args)  # builds every head; raises on a bad one

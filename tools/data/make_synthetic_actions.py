@@ -20,8 +20,8 @@ import os.path as osp
 
 import hman_mmaction  # noqa: F401  (compat fixes before mmengine imports)
 from hman_mmaction.datasets.synthetic_actions import (
-    HIERARCHICAL_NUM_SEGMENTS, MOTIONS, SyntheticActionSpec, generate_dataset,
-    hierarchical_spec)
+    DEMO_COUNTS, DEMO_SEED, HIERARCHICAL_NUM_SEGMENTS, MOTIONS,
+    SyntheticActionSpec, generate_dataset, hierarchical_spec)
 
 PRESETS = dict(default=SyntheticActionSpec, hierarchical=hierarchical_spec)
 # flag -> SyntheticActionSpec field
@@ -53,10 +53,13 @@ def parse_args(argv=None):
         choices=sorted(PRESETS),
         default='default',
         help='base settings the other flags change')
-    p.add_argument('--train', type=int, default=960, help='train videos')
-    p.add_argument('--val', type=int, default=192, help='val videos')
-    p.add_argument('--test', type=int, default=384, help='test videos')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument(
+        '--train', type=int, default=DEMO_COUNTS['train'], help='train videos')
+    p.add_argument(
+        '--val', type=int, default=DEMO_COUNTS['val'], help='val videos')
+    p.add_argument(
+        '--test', type=int, default=DEMO_COUNTS['test'], help='test videos')
+    p.add_argument('--seed', type=int, default=DEMO_SEED)
     p.add_argument('--size', type=int, help=f'frame side ({spec.size})')
     p.add_argument(
         '--num-frames', type=int, help=f'frames per video ({spec.num_frames})')

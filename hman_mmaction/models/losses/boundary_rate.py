@@ -76,9 +76,10 @@ class BoundaryRateLoss(nn.Module):
             raise RuntimeError(
                 "loss_boundary=dict(type='BoundaryRateLoss', target_rate="
                 "'auto') has no rate yet: it is set from the training data "
-                "before training by custom_hooks=[dict(type="
-                "'BoundaryRateFromDataHook')] (add it to the config), or "
-                'give target_rate as a number')
+                "before training by BoundaryRateFromDataHook: add dict(type="
+                "'BoundaryRateFromDataHook') to the config's custom_hooks "
+                "(configs/_base_/default_runtime.py has it), or give "
+                'target_rate as a number')
         # integer indices, not a list index (a host-to-device copy)
         rates = torch.stack([boundaries[:, layer] for layer in layers],
                             dim=1).float().mean(dim=(0, 2))

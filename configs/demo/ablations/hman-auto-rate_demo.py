@@ -1,0 +1,9 @@
+# Boundary lever: the rate target from the training data (the ground-truth
+# change rate per sampled step, set by BoundaryRateFromDataHook) and a
+# test-time decision that keeps the training rate (docs/boundaries.md).
+_base_ = ['../../hman_demo.py']
+
+model = dict(
+    cls_head=dict(
+        rnn=dict(boundary=dict(eval_decision='calibrated')),
+        loss_boundary=dict(target_rate='auto')))

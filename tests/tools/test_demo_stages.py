@@ -1,0 +1,115 @@
+"""``make demo`` (``tools/demo.py``) reuses demo data only if they are the
+data it expects, and an interrupted demo resumes its stages (issue 21,
+item 5). The stages' commands are recorded, not run."""
+import json
+import os
+import os.path as osp
+from dataclasses import asdict
+
+import pytest
+
+from hman_mmaction.datasets.synthetic_actions import (DEMO_COUNTS, DEMO_SEED,
+                                                      GENERATOR_VERSION,
+                                                      SEGMENTS_SUFFIX, SPLITS,
+                                                      SyntheticActionSpec)
+from tests.helpers import load_tool
+
+
+class Stop(Exception):
+    """Raised by the recorder at the HM-AN training command."""
+
+
+@pytest.fixture
+def demo(monkeypatch, tmp_path):
+    """The demo tool with ``run`` recording its commands; paths in
+    ``tmp_path`` (absolute, so REPO is not touched)."""
+    tool = load_tool('demo')
+    commands = []
+
+    def record(command):
+        commands.append(command)
+        if 'train.py' in command[1] and tool.BACKBONE_CONFIG not in command:
+            raise Stop
+
+    monkeypatch.setattr(tool, 'run', record)
+    tool.commands = commands
+    tool.argv = [
+        '--data-root',
+        str(tmp_path / 'data'), '--work-dir',
+        str(tmp_path / 'work')
+    ]
+    return tool
+
+
+def fake_data(root, counts=DEMO_COUNTS, seed=DEMO_SEED):
+    """The files ``stale_reason`` reads, with these settings."""
+    os.makedirs(root)
+    for split in SPLITS:
+        open(osp.join(root, f'{split}_list_videos.txt'), 'w').close()
+        open(osp.join(root, f'{split}{SEGMENTS_SUFFIX}'), 'w').close()
+    open(osp.join(root, 'classnames.txt'), 'w').close()
+    with open(osp.join(root, 'meta.json'), 'w') as f:
+        json.dump(
+            dict(
+                spec=asdict(SyntheticActionSpec()),
+                seed=seed,
+                counts=counts,
+                generator_version=GENERATOR_VERSION), f)
+
+
+def generated(commands):
+    return any('make_synthetic_actions.py' in c[1] for c in commands)
+
+
+def test_demo_data_of_another_size_are_regenerated(demo, tmp_path, capsys):
+    fake_data(str(tmp_path / 'data'), counts=dict(train=3, val=2, test=2))
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    assert generated(demo.commands)
+    assert 'counts' in capsys.readouterr().out
+
+
+def test_the_expected_demo_data_are_reused(demo, tmp_path):
+    fake_data(str(tmp_path / 'data'))
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    assert not generated(demo.commands)
+
+
+def test_an_interrupted_demo_resumes_its_trainings(demo, tmp_path):
+    fake_data(str(tmp_path / 'data'))
+    with pytest.raises(Stop):
+        demo.main(demo.argv)  # the first run: stages stamped, no resume
+    first = [c for c in demo.commands if 'train.py' in c[1]]
+    assert all('--resume' not in c for c in first)
+    tsn = tmp_path / 'work' / 'tsn_backbone'
+    tsn.mkdir()
+    (tsn / 'epoch_3.pth').write_bytes(b'')  # killed in epoch 4 of 10
+    demo.commands.clear()
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    [tsn_train, hman_train] = [c for c in demo.commands if 'train.py' in c[1]]
+    assert '--resume' in tsn_train and '--resume' not in hman_train
+    assert any(a.startswith('load_from=') for a in hman_train)
+    (tmp_path / 'work' / 'epoch_2.pth').write_bytes(b'')  # HM-AN killed
+    demo.commands.clear()
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    [hman_train] = [c for c in demo.commands if 'train.py' in c[1]]
+    assert '--resume' in hman_train  # its own checkpoint, no TSN rerun
+    assert not any(a.startswith('load_from=') for a in hman_train)
+
+
+def test_a_work_dir_of_other_data_is_moved_aside(demo, tmp_path):
+    fake_data(str(tmp_path / 'data'))
+    work = tmp_path / 'work'
+    work.mkdir()
+    (work / 'epoch_12.pth').write_bytes(b'')  # no stamp: unknown data
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    hman_train = demo.commands[-1]  # after the TSN's (moved aside too)
+    assert '--resume' not in hman_train
+    assert any(a.startswith('load_from=') for a in hman_train)
+    aside = [p for p in os.listdir(tmp_path) if p.startswith('work.stale-')]
+    assert len(aside) == 1
+    assert (tmp_path / aside[0] / 'epoch_12.pth').exists()
