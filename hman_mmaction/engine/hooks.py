@@ -22,7 +22,8 @@ def scalar_name(module_path: str) -> str:
     """A short log name for a scheduled module, e.g.
     ``cls_head.rnn.boundaries.0`` -> ``slope_bnd_l1``,
     ``cls_head.rnn.boundaries.1.temperature`` -> ``tau_sched_bnd_l2``,
-    ``cls_head.attention.temperature`` -> ``tau_sched_att``; other paths
+    ``cls_head.attention.temperature`` -> ``tau_sched_att``,
+    ``cls_head.attention.soft_mix`` -> ``soft_mix_att``; other paths
     are kept as they are."""
     match = re.search(r'boundaries\.(\d+)(\.temperature)?$', module_path)
     if match:
@@ -31,6 +32,8 @@ def scalar_name(module_path: str) -> str:
         return f'{kind}_bnd_l{layer}'
     if module_path.endswith('attention.temperature'):
         return 'tau_sched_att'
+    if module_path.endswith('attention.soft_mix'):
+        return 'soft_mix_att'
     return module_path
 
 

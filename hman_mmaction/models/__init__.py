@@ -6,16 +6,19 @@ from .config import set_fused_sequence, use_fused_sequence
 from .gumbel import binary_concrete, gumbel_softmax
 from .hm_lstm import HMLSTM
 from .hman_head import HMANHead
-from .losses import (AttentionCoverageLoss, BoundaryRateLoss,
-                     BoundarySupervisionLoss, NextStepPredictionLoss)
+from .losses import (AttentionCoverageLoss, AttentionEntropyLoss,
+                     BoundaryRateLoss, BoundarySupervisionLoss,
+                     NextStepPredictionLoss)
+from .schedule import LinearDecay
 from .temperature import (AdaptiveTemperature, AnnealedTemperature,
                           FixedTemperature)
 
 __all__ = [
     'AdaptiveTemperature', 'AnnealedTemperature', 'AttentionCoverageLoss',
-    'BoundaryRateLoss', 'BoundarySupervisionLoss', 'FixedTemperature',
-    'NextStepPredictionLoss', 'OracleBoundary', 'RandomBoundary',
-    'GumbelBoundary', 'GumbelHardAttention', 'HMANHead', 'HMLSTM',
-    'HardSigmoidBoundary', 'NoBoundary', 'SoftAttention', 'binary_concrete',
-    'gumbel_softmax', 'set_fused_sequence', 'use_fused_sequence'
+    'AttentionEntropyLoss', 'LinearDecay', 'BoundaryRateLoss',
+    'BoundarySupervisionLoss', 'FixedTemperature', 'NextStepPredictionLoss',
+    'OracleBoundary', 'RandomBoundary', 'GumbelBoundary',
+    'GumbelHardAttention', 'HMANHead', 'HMLSTM', 'HardSigmoidBoundary',
+    'NoBoundary', 'SoftAttention', 'binary_concrete', 'gumbel_softmax',
+    'set_fused_sequence', 'use_fused_sequence'
 ]

@@ -42,7 +42,7 @@ from mmaction.registry import MODELS
 
 from .deferred import SequenceLinear
 from .feature_map import FeatureMap, as_frame
-from .gumbel import TAU_MIN, gumbel_softmax
+from .gumbel import TAU_MIN, gumbel_softmax, straight_through
 
 
 class AttentionStep(NamedTuple):
@@ -296,11 +296,27 @@ class GumbelHardAttention(SoftAttention):
     (one-hot of ``argmax e_t``, default), ``'soft'`` (``softmax(e_t)``) or
     ``'sample'`` (as in training).
 
+    Two training-only options for end-to-end training from scratch
+    (docs/training_recipes.md):
+
+    * ``soft_mix`` (a schedule, e.g. ``dict(type='LinearDecay', start=1.0,
+      end_iter=150)``): a soft-to-hard curriculum, ``alpha_t = (1 - beta)
+      GumbelSoftmax(e_t) + beta softmax(e_t)`` with ``beta`` from the
+      schedule (stepped by ``GumbelTemperatureHook``); once ``beta`` is 0
+      the step is plain hard attention.
+    * ``num_samples`` ``S > 1``: the forward value is still the one-hot of
+      one sample, the straight-through gradient is that of the mean of
+      ``S`` relaxed samples ``mean_s softmax((e_t + g_s) / tau)`` (a
+      lower-variance estimate of the same expected gradient).
+
     Args:
         temperature (dict): config of a temperature component, conditioned on
             the query. Defaults to ``AdaptiveTemperature``.
         eval_mode (str): see above. Defaults to ``'argmax'``.
         tau_min (float): temperature floor. Defaults to 0.01.
+        soft_mix (dict, optional): the schedule of ``beta``. Defaults to None
+            (``beta = 0``).
+        num_samples (int): ``S``. Defaults to 1.
         Other args as :class:`SoftAttention`.
     """
 
@@ -314,12 +330,21 @@ class GumbelHardAttention(SoftAttention):
                  num_locations: Optional[int] = None,
                  temperature: dict = dict(type='AdaptiveTemperature'),
                  eval_mode: str = 'argmax',
-                 tau_min: float = TAU_MIN):
+                 tau_min: float = TAU_MIN,
+                 soft_mix: Optional[dict] = None,
+                 num_samples: int = 1):
         super().__init__(feat_channels, query_channels, score, hidden_channels,
                          num_locations)
         if eval_mode not in self.EVAL_MODES:
             raise ValueError(f'GumbelHardAttention eval_mode must be one of '
                              f'{self.EVAL_MODES}, got {eval_mode!r}')
+        if isinstance(
+                num_samples,
+                bool) or not isinstance(num_samples, int) or num_samples < 1:
+            raise ValueError('GumbelHardAttention num_samples must be an '
+                             f'integer >= 1, got {num_samples!r}')
+        self.num_samples = num_samples
+        self.soft_mix = None if soft_mix is None else MODELS.build(soft_mix)
         self.temperature = MODELS.build(
             temperature, default_args=dict(in_features=query_channels))
         self.eval_mode = eval_mode
@@ -334,7 +359,9 @@ class GumbelHardAttention(SoftAttention):
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
         if self.training or self.eval_mode == 'sample':
-            weights = gumbel_softmax(logits, tau, True, -1, self.tau_min)
+            weights = self._sample(logits, tau)
+            if self.training and self.soft_mix is not None:
+                weights = weights + self.soft_mix() * (probs - weights)
         elif self.eval_mode == 'argmax':
             weights = torch.zeros_like(probs).scatter_(
                 -1, logits.argmax(-1, keepdim=True), 1.0)
@@ -342,3 +369,15 @@ class GumbelHardAttention(SoftAttention):
             weights = probs
         return AttentionStep(
             as_frame(feats_t).glimpse(weights), weights, probs, tau.squeeze(1))
+
+    def _sample(self, logits: torch.Tensor, tau: torch.Tensor) -> torch.Tensor:
+        """A straight-through one-hot sample; for ``num_samples > 1`` its
+        gradient is the mean of the relaxed samples' (class doc)."""
+        if self.num_samples == 1:
+            return gumbel_softmax(logits, tau, True, -1, self.tau_min)
+        relaxed = gumbel_softmax(
+            logits.expand(self.num_samples, *logits.shape), tau, False, -1,
+            self.tau_min)  # [S, N, K]
+        one_hot = torch.zeros_like(logits).scatter_(
+            -1, relaxed[0].argmax(-1, keepdim=True), 1.0)
+        return straight_through(one_hot, relaxed.mean(0))

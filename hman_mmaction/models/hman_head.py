@@ -26,7 +26,8 @@ Losses (registry components, ``hman_mmaction/models/losses``, each a
 ``loss_attention`` (``loss_att``) is Sharma's doubly stochastic penalty;
 ``loss_predict`` (``loss_pred``) makes a layer predict the next step's
 input; ``loss_segment`` (``loss_seg``) supervises layer-1 boundaries with
-the data's sub-action segments; ``loss_aux`` above. The loss dict also
+the data's sub-action segments; ``loss_entropy`` (``loss_ent``) is an
+entropy bonus on the attention; ``loss_aux`` above. The loss dict also
 carries detached diagnostics (mmengine logs every key, sums only those
 containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
 ``tau_bnd_l<l>``.
@@ -194,6 +195,14 @@ class HMANHead(BaseHead):
         loss_aux (dict, optional): the per-frame TSN-style classifier loss
             (e.g. ``dict(type='CrossEntropyLoss', loss_weight=1.0)``).
             Defaults to None.
+        loss_entropy (dict, optional): an entropy bonus on the attention
+            (``AttentionEntropyLoss``, ``loss_ent``). Defaults to None.
+        backbone_warmup (dict, optional): a schedule (e.g. ``dict(type=
+            'LinearDecay', start=1.0, end_iter=75)``) of the fraction of the
+            recurrent path's gradient withheld from the backbone in
+            training; ``loss_aux`` keeps its full gradient, so at 1 the
+            backbone learns from the auxiliary loss alone. Defaults to
+            None (nothing withheld).
         change_features (list[str]): change signals for layer 1's boundary
             detector, any of ``'frame_diff'``, ``'glimpse_diff'``,
             ``'map_diff'`` (module doc). Defaults to none.
@@ -242,6 +251,8 @@ class HMANHead(BaseHead):
                  loss_predict: Optional[dict] = None,
                  loss_segment: Optional[dict] = None,
                  loss_aux: Optional[dict] = None,
+                 loss_entropy: Optional[dict] = None,
+                 backbone_warmup: Optional[dict] = None,
                  change_features=(),
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,
@@ -292,6 +303,9 @@ class HMANHead(BaseHead):
             loss_predict, in_features=H, target_features=D)
         self.loss_segment = _build_loss(loss_segment)
         self.loss_aux = _build_loss(loss_aux)
+        self.loss_entropy = _build_loss(loss_entropy)
+        self.backbone_warmup = (None if backbone_warmup is None else
+                                MODELS.build(backbone_warmup))
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
@@ -544,7 +558,7 @@ class HMANHead(BaseHead):
         ``feats`` ``[N*T, C, H, W]``, ``labels`` ``[N]`` (or ``[N, 1]``, or
         ``[N, num_classes]`` soft labels); ``data_samples`` only for the
         losses and detectors that read the ground-truth segments."""
-        outputs = self.run(feats, data_samples)
+        outputs = self.run(self._withheld(feats), data_samples)
         if outputs.cls_scores.shape[0] != labels.shape[0]:
             raise ValueError(
                 f'HMANHead got {outputs.cls_scores.shape[0]} sequences for '
@@ -555,6 +569,8 @@ class HMANHead(BaseHead):
         learned = _learned_layers(self.rnn, outputs.boundaries.shape[1])
         if self.loss_attention is not None:
             losses['loss_att'] = self.loss_attention(outputs.attention)
+        if self.loss_entropy is not None:
+            losses['loss_ent'] = self.loss_entropy(outputs.attention_probs)
         if self.loss_boundary is not None and learned:
             losses['loss_bnd'] = self.loss_boundary(outputs.boundaries,
                                                     learned)
@@ -567,7 +583,10 @@ class HMANHead(BaseHead):
                 outputs.boundary_logits,
                 self._segment_targets(data_samples, outputs))
         if self.loss_aux is not None:
-            scores = self.fc_aux(outputs.frame_means).mean(dim=1).float()
+            frames = outputs.frame_means
+            if self.backbone_warmup is not None:  # the full gradient
+                frames = self.feat_proj(self._raw_views(feats).mean(dim=2))
+            scores = self.fc_aux(frames).mean(dim=1).float()
             losses['loss_aux'] = self.loss_aux(
                 scores,
                 labels.reshape(-1).to(scores.device))
@@ -578,6 +597,15 @@ class HMANHead(BaseHead):
             training_diagnostics(outputs, learned,
                                  _temperature_layers(self.rnn)))
         return losses
+
+    def _withheld(self, feats: torch.Tensor) -> torch.Tensor:
+        """``feats`` with ``backbone_warmup``'s fraction ``beta`` of the
+        recurrent path's gradient withheld from the backbone: forward
+        ``feats``, backward ``(1 - beta)`` times its gradient."""
+        if self.backbone_warmup is None:
+            return feats
+        fixed = feats.detach()
+        return fixed + (1.0 - self.backbone_warmup()) * (feats - fixed)
 
     def _segment_targets(self, data_samples, outputs) -> torch.Tensor:
         if data_samples is None:

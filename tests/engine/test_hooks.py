@@ -62,4 +62,26 @@ def test_scalar_names_are_short_and_per_layer():
     assert scalar_name('cls_head.rnn.boundaries.2.temperature') == \
         'tau_sched_bnd_l3'
     assert scalar_name('cls_head.attention.temperature') == 'tau_sched_att'
+    assert scalar_name('cls_head.attention.soft_mix') == 'soft_mix_att'
     assert scalar_name('something.else') == 'something.else'
+
+
+def test_hook_steps_the_soft_to_hard_mix():
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=3,
+            in_channels=8,
+            num_segments=4,
+            attention=dict(
+                type='GumbelHardAttention',
+                hidden_channels=4,
+                soft_mix=dict(type='LinearDecay', start=0.8, end_iter=40))))
+    hub = MessageHub.get_instance('hook-test-soft-mix')
+    hook = HOOKS.build(dict(type='GumbelTemperatureHook'))
+    for iteration, beta in ((0, 0.8), (10, 0.6), (40, 0.0), (90, 0.0)):
+        runner = SimpleNamespace(model=head, iter=iteration, message_hub=hub)
+        hook.before_train_iter(runner, batch_idx=0)
+        assert head.attention.soft_mix.value.item() == pytest.approx(beta)
+        assert hub.get_scalar('train/soft_mix_att').current() == \
+            pytest.approx(beta)

@@ -86,3 +86,65 @@ def test_gumbel_hard_attention_eval_modes(mode):
 def test_gumbel_hard_attention_rejects_unknown_eval_mode():
     with pytest.raises(ValueError, match='eval_mode'):
         build(dict(type='GumbelHardAttention', eval_mode='best'))
+
+
+def test_soft_mix_goes_from_soft_to_hard_attention_with_its_schedule():
+    attention = build(
+        dict(
+            type='GumbelHardAttention',
+            soft_mix=dict(type='LinearDecay', start=1.0, end_iter=10)))
+    feats = torch.randn(4, 1, 9, 8)
+    keys = attention.precompute(feats)
+    query = torch.randn(4, 6)
+    # iteration 0: beta = 1, the soft attention's weights and glimpse
+    step = attention(feats[:, 0], keys[:, 0], query)
+    torch.testing.assert_close(step.weights, step.probs)
+    # half way: beta = 0.5, half a one-hot sample plus half the softmax
+    attention.soft_mix.step(5)
+    step = attention(feats[:, 0], keys[:, 0], query)
+    hard = step.weights - 0.5 * step.probs
+    assert set((2 * hard).round(decimals=5).unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(step.weights.sum(-1), torch.ones(4))
+    # from end_iter on: plain hard attention
+    attention.soft_mix.step(12)
+    step = attention(feats[:, 0], keys[:, 0], query)
+    assert set(step.weights.unique().tolist()) == {0.0, 1.0}
+    # evaluation is never mixed
+    attention.soft_mix.step(0)
+    step = attention.eval()(feats[:, 0], keys[:, 0], query)
+    assert set(step.weights.unique().tolist()) == {0.0, 1.0}
+
+
+def straight_through_gradients(attention, logits, draws):
+    """Gradient of ``sum_k c_k alpha_k`` w.r.t. the logits, per draw."""
+    cost = torch.linspace(-1, 1, logits.shape[-1])
+    grads = []
+    for _ in range(draws):
+        leaf = logits.clone().requires_grad_()
+        weights = attention._sample(leaf, torch.ones(1, 1))
+        assert set(weights.detach().unique().tolist()) == {0.0, 1.0}
+        (weights * cost).sum().backward()
+        grads.append(leaf.grad)
+    return torch.stack(grads)
+
+
+def test_several_gumbel_samples_reduce_the_straight_through_variance():
+    torch.manual_seed(0)
+    logits = torch.randn(1, 9)
+    variances = []
+    for samples in (1, 8):
+        attention = build(
+            dict(type='GumbelHardAttention', num_samples=samples))
+        grads = straight_through_gradients(attention, logits, 400)
+        variances.append(grads.var(0).sum())
+        mean = grads.mean(0)
+    # the same expected gradient, about 1/S of the variance
+    assert variances[1] < 0.25 * variances[0]
+    reference = straight_through_gradients(
+        build(dict(type='GumbelHardAttention')), logits, 2000).mean(0)
+    torch.testing.assert_close(mean, reference, atol=0.02, rtol=0)
+
+
+def test_num_samples_must_be_a_positive_integer():
+    with pytest.raises(ValueError, match='num_samples'):
+        build(dict(type='GumbelHardAttention', num_samples=0))

@@ -138,3 +138,30 @@ def test_training_step_is_cuda_graph_capturable(fused):
         for n, p in head.named_parameters() if p.grad is not None
     }
     assert captured and torch.isfinite(loss)
+
+
+@pytest.mark.parametrize('fused', [True, False], ids=['fast', 'reference'])
+def test_scratch_recipe_levers_compile_with_fullgraph(fused):
+    """The soft-to-hard mix, several Gumbel samples, the entropy term and
+    the backbone warm-up add no graph break (docs/training_recipes.md)."""
+    torch._dynamo.reset()
+    head = build_head('content', 'GumbelHardAttention', 'GumbelBoundary',
+                      fused)
+    head.attention.num_samples = 3
+    head.attention.soft_mix = MODELS.build(
+        dict(type='LinearDecay', start=0.5, end_iter=10))
+    head.loss_entropy = MODELS.build(
+        dict(type='AttentionEntropyLoss', loss_weight=0.1))
+    head.backbone_warmup = MODELS.build(
+        dict(type='LinearDecay', start=0.5, end_iter=10))
+    x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+    labels = torch.arange(V) % NUM_CLASSES
+    compiled = torch.compile(step, fullgraph=True, backend='eager')
+    torch.manual_seed(7)
+    loss, losses = compiled(head, x, labels)
+    torch.manual_seed(7)
+    eager_loss, _ = step(head, x, labels)
+    assert 'loss_ent' in losses
+    torch.testing.assert_close(loss, eager_loss)
+    loss.backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -1,5 +1,7 @@
 """The head's losses as registry components: each built from a config dict,
 switched off by None, computing its documented equation."""
+import math
+
 import pytest
 import torch
 from mmaction.registry import MODELS
@@ -171,3 +173,62 @@ def test_bce_rate_form_is_zero_at_the_target_and_pulls_harder_near_zero():
     assert pulls[0] > 0 and pulls[1] > 5 * pulls[0]
     with pytest.raises(ValueError, match='form'):
         BoundaryRateLoss(form='l1')
+
+
+def test_entropy_loss_is_minus_the_weighted_attention_entropy():
+    loss = MODELS.build(dict(type='AttentionEntropyLoss', loss_weight=0.5))
+    uniform = torch.full((2, 3, 2, 2), 0.25)
+    torch.testing.assert_close(loss(uniform), torch.tensor(-0.5 * math.log(4)))
+    one_hot = torch.zeros(2, 3, 4).scatter_(-1,
+                                            torch.zeros(2, 3, 1).long(),
+                                            1.0).view(2, 3, 2, 2)
+    assert loss(one_hot).abs().item() < 1e-6
+    minimize = MODELS.build(
+        dict(type='AttentionEntropyLoss', loss_weight=0.5, mode='minimize'))
+    torch.testing.assert_close(minimize(uniform), -loss(uniform))
+    with pytest.raises(ValueError, match='maximize'):
+        MODELS.build(dict(type='AttentionEntropyLoss', mode='max'))
+    # in the head: loss_ent is -w times the logged attention entropy
+    head = build_head(
+        loss_entropy=dict(type='AttentionEntropyLoss', loss_weight=0.5))
+    losses = head.loss_by_labels(
+        torch.randn(2 * T, C, HW, HW), torch.tensor([0, 1]))
+    torch.testing.assert_close(losses['loss_ent'],
+                               -0.5 * losses['att_entropy'])
+    losses['loss_ent'].backward()  # the bonus reaches the attention scores
+    assert head.attention.score.energy.weight.grad.abs().sum() > 0
+
+
+def test_backbone_warmup_withholds_the_recurrent_gradient_but_not_aux():
+    torch.manual_seed(0)
+    head = build_head(
+        loss_boundary=None,
+        dropout_ratio=0.0,
+        loss_aux=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        backbone_warmup=dict(type='LinearDecay', start=1.0, end_iter=10))
+    feats = torch.randn(2 * T, C, HW, HW)
+    labels = torch.tensor([0, 1])
+
+    def feature_grads(iteration):
+        head.backbone_warmup.step(iteration)
+        x = feats.clone().requires_grad_()
+        torch.manual_seed(1)  # the same boundary samples
+        losses = head.loss_by_labels(x, labels)
+        grads = {}
+        for key in ('loss_cls', 'loss_aux'):
+            grads[key], = torch.autograd.grad(
+                losses[key], x, retain_graph=True)
+        return losses, grads
+
+    start, grads_start = feature_grads(0)  # beta = 1: aux alone
+    half, grads_half = feature_grads(5)  # beta = 0.5
+    end, grads_end = feature_grads(10)  # beta = 0: everything
+    for losses in (half, end):  # the forward pass is unchanged
+        torch.testing.assert_close(losses['loss_cls'], start['loss_cls'])
+        torch.testing.assert_close(losses['loss_aux'], start['loss_aux'])
+    assert grads_start['loss_cls'].abs().max() == 0
+    assert grads_end['loss_cls'].abs().max() > 0
+    torch.testing.assert_close(grads_half['loss_cls'],
+                               0.5 * grads_end['loss_cls'])
+    for grads in (grads_start, grads_half):
+        torch.testing.assert_close(grads['loss_aux'], grads_end['loss_aux'])

@@ -11,14 +11,16 @@ head option        component                     key in the loss dict
 ``loss_attention`` :class:`AttentionCoverageLoss`  ``loss_att``
 ``loss_predict``   :class:`NextStepPredictionLoss`  ``loss_pred``
 ``loss_segment``   :class:`BoundarySupervisionLoss`  ``loss_seg``
+``loss_entropy``   :class:`AttentionEntropyLoss`  ``loss_ent``
 =================  ============================  ======================
 """
 from .attention_coverage import AttentionCoverageLoss
+from .attention_entropy import AttentionEntropyLoss
 from .boundary_rate import BoundaryRateLoss
 from .boundary_supervision import BoundarySupervisionLoss
 from .next_step import NextStepPredictionLoss
 
 __all__ = [
-    'AttentionCoverageLoss', 'BoundaryRateLoss', 'BoundarySupervisionLoss',
-    'NextStepPredictionLoss'
+    'AttentionCoverageLoss', 'AttentionEntropyLoss', 'BoundaryRateLoss',
+    'BoundarySupervisionLoss', 'NextStepPredictionLoss'
 ]
