@@ -367,10 +367,17 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
                     seed=seed,
                     epochs=epochs,
                     options=run_options + extra,
-                    work_dir=osp.join(args.work_dir, task, recipe,
-                                      model + variant_tag(extra),
-                                      f'seed{seed}')))
+                    work_dir=osp.join(
+                        args.work_dir, task, recipe,
+                        model + variant_tag(extra + _epochs_tag(epochs)),
+                        f'seed{seed}')))
     return jobs
+
+
+def _epochs_tag(epochs):
+    """Runs of another length than the default 4 epochs get their own
+    folders (a finished run of another length is never overwritten)."""
+    return [] if epochs == 4 else [f'epochs={epochs}']
 
 
 def variant_tag(cfg_options):
