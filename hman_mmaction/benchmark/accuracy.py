@@ -169,14 +169,15 @@ def _rate_cell(runs, key, layer) -> str:
 def boundary_cells(runs: List[dict], layer: int) -> List[str]:
     """Train rate, test rate, P / R / F1 and the rate-matched random F1 of
     layer ``layer`` (numbered from 1) over ``runs``; '—' where the model has
-    no learned detector there."""
+    no detector there, and for the train rate of a detector that is not
+    learned (oracle, random: their test columns are shown)."""
     train = _rate_cell(runs, 'train_rates', f'bnd_rate_l{layer}')
     scored = []
     for run in runs:
         for entry in (run.get('boundaries') or {}).get('layers', []):
             if entry['layer'] == layer:
                 scored.append(entry)
-    if not scored or train == '—':
+    if not scored or (train == '—' and not any(e['rate'] > 0 for e in scored)):
         return [train, '—', '—', '—']
     test_rate = percent_mean_std([e['rate'] for e in scored],
                                  percent=False,

@@ -216,3 +216,33 @@ def test_every_default_run_and_diagnostic_passes_the_option_check(tmp_path):
         str(tmp_path / 'results.md')
     ])
     tool.check_options(args)  # builds every head; raises on a bad one
+
+
+def test_boundary_cells_show_diagnostic_detectors_but_not_silent_layers():
+    from hman_mmaction.benchmark.accuracy import boundary_cells
+    oracle = dict(
+        train_rates={},
+        boundaries=dict(layers=[
+            dict(
+                layer=1,
+                rate=0.125,
+                precision=1.0,
+                recall=1.0,
+                f1=1.0,
+                random_f1=0.35)
+        ]))
+    cells = boundary_cells([oracle, oracle], 1)
+    assert cells[0] == '—' and cells[1].startswith('0.12')
+    assert cells[2].startswith('100 / 100 / 100')
+    silent = dict(
+        train_rates={},
+        boundaries=dict(layers=[
+            dict(
+                layer=1,
+                rate=0.0,
+                precision=0.0,
+                recall=0.0,
+                f1=0.0,
+                random_f1=0.0)
+        ]))
+    assert boundary_cells([silent], 1) == ['—'] * 4
