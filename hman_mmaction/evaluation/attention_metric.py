@@ -313,7 +313,8 @@ def with_attention_meta_keys(pipeline: list) -> int:
                 k for k in META_KEYS if k not in keys)
             before = pipeline[index - 1].get('type') if index else None
             if before not in ('RecordBoxGeometry', 'LoadCachedFeatures'):
-                pipeline.insert(index, dict(type='RecordBoxGeometry'))
+                pipeline.insert(index,
+                                type(transform)(type='RecordBoxGeometry'))
                 index += 1
             changed += 1
         index += 1
