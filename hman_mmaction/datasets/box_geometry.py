@@ -56,8 +56,10 @@ def view_geometry(results: dict, frames: int = None) -> np.ndarray:
         rows[:, 2] = -crops[:, 0] * w / (crops[:, 2] - crops[:, 0])
         rows[:, 3] = -crops[:, 1] * h / (crops[:, 3] - crops[:, 1])
     if results.get('flip'):
-        axis = {'horizontal': 0, 'vertical': 1}.get(
-            results.get('flip_direction', 'horizontal'))
+        axis = {
+            'horizontal': 0,
+            'vertical': 1
+        }.get(results.get('flip_direction', 'horizontal'))
         if axis is None:
             raise ValueError('box geometry knows horizontal and vertical '
                              f'flips, got {results.get("flip_direction")!r}')

@@ -321,8 +321,8 @@ def box_pieces(box: Sequence[float], width: int,
     four pieces when it passes the right or bottom border."""
     x0, y0, x1, y1 = (float(v) for v in box)
     xs = [(x0, min(x1, width))] + ([(0.0, x1 - width)] if x1 > width else [])
-    ys = [(y0, min(y1, height))] + ([(0.0, y1 - height)]
-                                    if y1 > height else [])
+    ys = [(y0, min(y1, height))
+          ] + ([(0.0, y1 - height)] if y1 > height else [])
     return [(a, c, b, d) for a, b in xs for c, d in ys if b > a and d > c]
 
 
@@ -366,9 +366,8 @@ def object_boxes(objects, spec: SyntheticActionSpec) -> Dict[str, list]:
         distractors=[frame[1:] for frame in boxes])
 
 
-def render_action(
-        rng, sequence: Sequence[str], spec: SyntheticActionSpec
-) -> Tuple[np.ndarray, List[List], Dict[str, list]]:
+def render_action(rng, sequence: Sequence[str], spec: SyntheticActionSpec
+                  ) -> Tuple[np.ndarray, List[List], Dict[str, list]]:
     """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action, its
     ground-truth segments (:func:`segments_of`) and the objects' boxes
     (:func:`object_boxes`); the trail copy of age ``a`` of an object at
@@ -450,10 +449,10 @@ def stale_reason(root: str,
     meta_path = osp.join(root, 'meta.json')
     splits = [s for s in SPLITS if counts is None or counts.get(s)]
     missing = [
-        name for name in [f'{s}_list_videos.txt' for s in splits] +
-        [f'{s}{suffix}' for s in splits
-         for suffix in (SEGMENTS_SUFFIX, BOXES_SUFFIX)] +
-        ['classnames.txt', 'meta.json']
+        name for name in [f'{s}_list_videos.txt' for s in splits] + [
+            f'{s}{suffix}' for s in splits
+            for suffix in (SEGMENTS_SUFFIX, BOXES_SUFFIX)
+        ] + ['classnames.txt', 'meta.json']
         if not osp.isfile(osp.join(root, name))
     ]
     if missing:

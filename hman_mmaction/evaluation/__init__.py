@@ -8,7 +8,7 @@ from .boundary_metric import (BoundaryMetric, boundary_scores, change_steps,
 from .robust_acc_metric import RobustAccMetric
 
 __all__ = [
-    'AttentionMetric', 'BoundaryMetric', 'RobustAccMetric',
-    'attention_scores', 'box_cells', 'boundary_scores', 'change_steps',
+    'AttentionMetric', 'BoundaryMetric', 'RobustAccMetric', 'attention_scores',
+    'box_cells', 'boundary_scores', 'change_steps',
     'enable_attention_evaluation', 'enable_boundary_evaluation', 'match_count'
 ]

@@ -1,6 +1,7 @@
 """Does the attention look at the actor? Scores of the attention maps
 against the target's and the distractors' true boxes of the synthetic
-actions (``<split>_boxes.json``, :mod:`hman_mmaction.datasets.synthetic_actions`).
+actions (``<split>_boxes.json``,
+:mod:`hman_mmaction.datasets.synthetic_actions`).
 
 Boxes to cells. A box ``[x0, y0, x1, y1]`` lies in pixels of the video
 frame (on the torus: :func:`box_pieces` cuts a box that passes the border).
@@ -17,7 +18,7 @@ the target's box overlaps (positive area), the **distractors' cells**
 Scores of a step with attention ``alpha`` over ``K = H W`` cells, each next
 to the value of uniform attention ``alpha = 1 / K``:
 
-    pointing        = |argmax alpha  ∩  M_t| / |argmax alpha|
+    pointing        = |argmax alpha  &  M_t| / |argmax alpha|
                       (the peak is on the target; ties share the credit,
                       so uniform attention scores |M_t| / K)
     mass_target     = sum_{k in M_t} alpha_k             uniform |M_t| / K
@@ -47,8 +48,7 @@ from .boundary_metric import VIEW_CHOICES, _numpy
 
 META_KEYS = ('frame_inds', 'gt_boxes', 'box_geometry')
 PACK_TYPES = ('PackActionInputs', 'mmaction.PackActionInputs')
-SCORES = ('pointing', 'mass_target', 'mass_distractors',
-          'mass_per_distractor')
+SCORES = ('pointing', 'mass_target', 'mass_distractors', 'mass_per_distractor')
 
 
 def _stride_pair(stride, geometry: np.ndarray,
@@ -63,8 +63,8 @@ def _stride_pair(stride, geometry: np.ndarray,
 def box_cells(box: Sequence[float],
               geometry: Sequence[float],
               grid: Tuple[int, int],
-              stride: Union[None, float, Sequence[float]] = None
-              ) -> np.ndarray:
+              stride: Union[None, float,
+                            Sequence[float]] = None) -> np.ndarray:
     """``[H, W]`` bool: the cells of the feature grid ``grid = (H, W)``
     that the video-frame box ``[x0, y0, x1, y1]`` overlaps after the view's
     ``geometry`` (a row of ``box_geometry``; see the module doc).
@@ -160,8 +160,7 @@ def attention_scores(attention: Sequence,
     if views not in VIEW_CHOICES:
         raise ValueError(f'views must be one of {VIEW_CHOICES}, got '
                          f'{views!r}')
-    if not (len(attention) == len(frame_inds) == len(boxes) ==
-            len(geometry)):
+    if not (len(attention) == len(frame_inds) == len(boxes) == len(geometry)):
         raise ValueError(
             f'got {len(attention)} attention maps, {len(frame_inds)} '
             f'frame_inds, {len(boxes)} boxes and {len(geometry)} geometries;'
@@ -174,7 +173,8 @@ def attention_scores(attention: Sequence,
         maps = _maps(maps)
         inds = np.asarray(_numpy(inds)).reshape(-1)
         rows_geometry = np.asarray(_numpy(rows_geometry)).reshape(-1, 8)
-        count, steps = (1 if views == 'first' else maps.shape[0]), maps.shape[1]
+        count, steps = (1
+                        if views == 'first' else maps.shape[0]), maps.shape[1]
         grid = maps.shape[2:]
         for v in range(count):
             num_views += 1

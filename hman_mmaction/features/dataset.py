@@ -24,7 +24,6 @@ _OPEN: Dict[tuple, tuple] = {}
 
 VIEW_SAMPLING = ('random', 'all')
 
-
 RECORD_FILES = dict(
     features=('.npy', FeatureStore.open_split),
     frame_inds=('_frame_inds.npy', FeatureStore.open_frame_inds),
@@ -73,8 +72,10 @@ class LoadCachedFeatures(BaseTransform):
         if (inds >= 0).all():
             results['frame_inds'] = inds
         geometry = np.array(
-            open_records(results['feature_store'], results['split'],
-                         what='box_geometry')[record])
+            open_records(
+                results['feature_store'],
+                results['split'],
+                what='box_geometry')[record])
         if (geometry[:, 4] > 0).all():  # an input width: recorded
             results['box_geometry'] = geometry
         return results

@@ -211,8 +211,9 @@ def _box_geometry(samples, frames: Optional[int] = None) -> np.ndarray:
     """``[N, S, 8]`` float32 ``box_geometry`` of packed samples (0 where
     absent)."""
     rows = [
-        np.asarray(s.metainfo.get('box_geometry', np.zeros((0, 8))),
-                   np.float32).reshape(-1, 8) for s in samples
+        np.asarray(
+            s.metainfo.get('box_geometry', np.zeros((0, 8))),
+            np.float32).reshape(-1, 8) for s in samples
     ]
     frames = max(len(r) for r in rows) if frames is None else frames
     out = np.zeros((len(rows), frames, 8), np.float32)

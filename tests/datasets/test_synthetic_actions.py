@@ -372,7 +372,8 @@ def _pixels(pieces):
     """The set of ``(x, y)`` pixels of box pieces."""
     return {(x, y)
             for x0, y0, x1, y1 in pieces
-            for x in range(int(x0), int(x1)) for y in range(int(y0), int(y1))}
+            for x in range(int(x0), int(x1))
+            for y in range(int(y0), int(y1))}
 
 
 def _colored(frame, color):
@@ -397,8 +398,7 @@ def test_boxes_are_the_pixels_each_object_is_drawn_on():
         for t, frame in enumerate(frames):
             target = _pixels(box_pieces(boxes['target'][t], 32, 32))
             others = [
-                _pixels(box_pieces(b, 32, 32))
-                for b in boxes['distractors'][t]
+                _pixels(box_pieces(b, 32, 32)) for b in boxes['distractors'][t]
             ]
             assert len(others) == spec.num_distractors
             if any(target & o for o in others) or (others[0] & others[1]):
@@ -421,9 +421,9 @@ def test_box_pieces_cut_a_box_at_the_torus_borders():
     from hman_mmaction.datasets.synthetic_actions import box_pieces
     assert box_pieces([2, 3, 8, 9], 32, 32) == [(2, 3, 8, 9)]
     assert sorted(box_pieces([30, 29, 36, 35], 32, 32)) == [(0, 0, 4, 3),
-                                                          (0, 29, 4, 32),
-                                                          (30, 0, 32, 3),
-                                                          (30, 29, 32, 32)]
+                                                            (0, 29, 4, 32),
+                                                            (30, 0, 32, 3),
+                                                            (30, 29, 32, 32)]
 
 
 def test_boxes_sidecar_holds_what_was_drawn_and_is_required(tmp_path):

@@ -109,8 +109,8 @@ def test_views_use_their_own_frames_and_hard_maps_give_on_target_rate():
     assert first['views'] == 1 and first['pointing'] == pytest.approx(1 / 4)
     soft = maps.clone()
     soft[:, :, 7, 7] = 1  # two peaks: not one-hot
-    assert 'hard_on_target' not in attention_scores(
-        [soft], [inds], [boxes], [np.array([PLAIN])])
+    assert 'hard_on_target' not in attention_scores([soft], [inds], [boxes],
+                                                    [np.array([PLAIN])])
 
 
 def _sample(**fields):

@@ -121,8 +121,8 @@ def test_cached_test_loop_reports_attention_against_the_boxes(
     from hman_mmaction.datasets.synthetic_actions import load_boxes
     from hman_mmaction.evaluation import enable_attention_evaluation
     boxes = load_boxes(tiny_videos.ann_file('test'))
-    sample = CachedFeatureDataset(demo_store, 'test',
-                                  test_mode=True)[1]['data_samples']
+    sample = CachedFeatureDataset(
+        demo_store, 'test', test_mode=True)[1]['data_samples']
     assert sample.metainfo['gt_boxes'] == boxes['test/00001.mp4']
     # 2 views x 8 frames of the 32 px video, seen whole
     geometry = sample.metainfo['box_geometry']

@@ -93,8 +93,9 @@ def test_sigkill_mid_extraction_resumes_to_identical_bytes(
     assert read_bytes(osp.join(killed, 'train.npy')) == read_bytes(
         osp.join(whole, 'train.npy'))
     for name in ('train_frame_inds.npy', 'train_box_geometry.npy'):
-        assert read_bytes(osp.join(killed, name)) == read_bytes(
-            osp.join(whole, name)), name
+        assert read_bytes(osp.join(killed,
+                                   name)) == read_bytes(osp.join(whole,
+                                                                 name)), name
     assert manifest(killed)['splits'] == manifest(whole)['splits']
     assert len(CachedFeatureDataset(killed, 'train')) == 8
 

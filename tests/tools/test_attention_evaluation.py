@@ -18,10 +18,11 @@ def test_test_tool_prints_attention_scores(tiny_dataset, tmp_path):
     model = MODELS.build(cfg.model)  # an untrained checkpoint is enough
     checkpoint = tmp_path / 'init.pth'
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), checkpoint)
-    result = call_tool(
-        'test', [DEMO, str(checkpoint), '--attention', '--work-dir',
-                 str(tmp_path / 'test'), '--cfg-options'] +
-        data_overrides(tiny_dataset.root))
+    result = call_tool('test', [
+        DEMO,
+        str(checkpoint), '--attention', '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options'
+    ] + data_overrides(tiny_dataset.root))
     assert result.returncode == 0, result.stdout[-4000:]
     assert 'acc/top1' in result.stdout
     for key in ('pointing', 'pointing_uniform', 'mass_target',
