@@ -225,9 +225,15 @@ def log(message):
 
 
 def run(command, log_path):
-    """Run ``python <command>`` (one torch thread), output to ``log_path``;
-    raise with the tail of the log on failure."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    """Run ``python <command>`` (one torch thread, this repository's
+    package first on the path, as in this process), output to
+    ``log_path``; raise with the tail of the log on failure."""
+    path = os.environ.get('PYTHONPATH')
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PYTHONPATH=REPO if not path else REPO + os.pathsep + path)
     with open(log_path, 'w') as f:
         result = subprocess.run(
             [sys.executable] + command,
