@@ -27,7 +27,10 @@ initial plateau (first logged window with ``loss_cls < 0.9 ln C``), the
 boundary rate of every learned detector in training (last logged windows)
 and at test time, and the boundary precision / recall / F1 against the
 ground-truth motion changes next to a random detector firing at the same
-rate (:mod:`hman_mmaction.evaluation.boundary_metric`).
+rate (:mod:`hman_mmaction.evaluation.boundary_metric`), and where the
+attention looks: the pointing-game hit rate and the attention mass on the
+target and on a distractor, next to uniform attention
+(:mod:`hman_mmaction.evaluation.attention_metric`).
 """
 import argparse
 import hashlib
@@ -44,7 +47,8 @@ REPO = osp.dirname(HERE)
 sys.path.insert(0, REPO)
 
 import hman_mmaction  # noqa: F401  (compat fixes)
-from hman_mmaction.benchmark.accuracy import (boundary_layers, latest_metrics,
+from hman_mmaction.benchmark.accuracy import (attention_summary,
+                                              boundary_layers, latest_metrics,
                                               load_dump, pair_accuracy,
                                               plateau_exit, results_table,
                                               schedule_overrides, train_rates,
@@ -84,13 +88,17 @@ MODELS = {
                     'demo/ablations/hman-bnd-levers_demo.py', None),
     'hman_segsup': ('HM-AN + levers + segment supervision (SUPERVISED)',
                     'demo/ablations/hman-seg-sup_demo.py', None),
+    # attention lever (docs/visualization.md)
+    'hman_att_penalty': ("HM-AN + Sharma's attention penalty",
+                         'demo/ablations/hman-att-penalty_demo.py', None),
 }
 LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_levers',
-          'hman_segsup')
+          'hman_segsup', 'hman_att_penalty')
 DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
 # never model-zoo results
 DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
-               'hman_predict', 'hman_levers', 'hman_segsup')
+               'hman_predict', 'hman_levers', 'hman_segsup',
+               'hman_att_penalty')
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'
@@ -258,9 +266,15 @@ def log(message):
 
 
 def run(command, log_path):
-    """Run ``python <command>`` (one torch thread), output to ``log_path``;
-    raise with the tail of the log on failure."""
-    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    """Run ``python <command>`` (one torch thread, this repository's
+    package first on the path, as in this process), output to
+    ``log_path``; raise with the tail of the log on failure."""
+    path = os.environ.get('PYTHONPATH')
+    env = dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        MKL_NUM_THREADS='1',
+        PYTHONPATH=REPO if not path else REPO + os.pathsep + path)
     with open(log_path, 'w') as f:
         result = subprocess.run(
             [sys.executable] + command,
@@ -285,6 +299,12 @@ def train_and_test(config, work_dir, seed, epochs, options, extras):
         str(seed), '--no-validate', '--cfg-options'
     ] + options + schedule_options(epochs),
         osp.join(work_dir, 'train_stdout.log'))
+    return test_checkpoint(config, work_dir, epochs, options, extras)
+
+
+def test_checkpoint(config, work_dir, epochs, options, extras):
+    """Test ``epoch_<epochs>.pth`` of ``work_dir`` with ``--dump`` and the
+    ``extras`` flags; returns the path of the dumped predictions."""
     checkpoint = osp.join(work_dir, f'epoch_{epochs}.pth')
     dump = osp.join(work_dir, 'test_predictions.pkl')
     run([
@@ -304,6 +324,7 @@ def score_run(job, dump, pairs, num_classes):
     if job['model'] != 'tsn':
         metrics = latest_metrics(osp.join(job['work_dir'], 'test'))
         result['boundaries'] = dict(layers=boundary_layers(metrics))
+        result['attention'] = attention_summary(metrics)
     return result
 
 
@@ -323,12 +344,31 @@ def pretrained_backbone(args, task, options):
             str(args.data_seed), '--no-validate', '--cfg-options'
         ] + options + schedule_options(args.pretrain_epochs),
             osp.join(work_dir, 'train_stdout.log'))
+    drop_stale_store(store)
     log(f'[{task}] extracting the frozen TSN features into {store}')
     run([
         osp.join('tools', 'extract_features.py'), TSN_CONFIG, checkpoint,
         '--out', store, '--views', '2', '--quiet', '--cfg-options'
     ] + options, osp.join(work_dir, 'extract_stdout.log'))
     return store
+
+
+def drop_stale_store(store):
+    """Delete the benchmark's own feature store when an older store
+    version made it (it lacks what the metrics need); it is extracted
+    again from the same checkpoint."""
+    import shutil
+
+    from hman_mmaction.features.store import MANIFEST, VERSION
+    manifest = osp.join(store, MANIFEST)
+    if not osp.isfile(manifest):
+        return
+    with open(manifest) as f:
+        version = json.load(f).get('version')
+    if version != VERSION:
+        log(f'feature store {store} is version {version}, not {VERSION}: '
+            'extracting it again')
+        shutil.rmtree(store)
 
 
 def jobs_for(args, task, recipe, options, store, segments, num_classes):
@@ -405,20 +445,32 @@ def run_command(job):
 def execute(job, pairs, num_classes):
     """Train, test and score one run; a finished run with the same
     command (``result.json`` in its folder) is reused, so an interrupted
-    benchmark continues where it stopped."""
+    benchmark continues where it stopped. A recurrent head's run saved
+    before the attention scores existed is tested again (its checkpoint,
+    no training)."""
     saved = osp.join(job['work_dir'], 'result.json')
+    # HM-AN heads: BoundaryMetric and AttentionMetric next to the accuracy
+    extras = [] if job['model'] == 'tsn' else ['--boundaries', '--attention']
+    start = time.time()
     if osp.isfile(saved):
         with open(saved) as f:
             result = json.load(f)
+        checkpoint = osp.join(job['work_dir'], f'epoch_{job["epochs"]}.pth')
         if result.get('command') == run_command(job):
-            result['reused'] = True
-            return result
-    start = time.time()
-    # HM-AN heads: BoundaryMetric next to the accuracy
-    extras = [] if job['model'] == 'tsn' else ['--boundaries']
+            if (job['model'] == 'tsn' or result.get('attention')
+                    or not osp.isfile(checkpoint)):
+                result['reused'] = True
+                return result
+            dump = test_checkpoint(job['config'], job['work_dir'],
+                                   job['epochs'], job['options'], extras)
+            return _save(job, score_run(job, dump, pairs, num_classes), saved,
+                         start)
     dump = train_and_test(job['config'], job['work_dir'], job['seed'],
                           job['epochs'], job['options'], extras)
-    result = score_run(job, dump, pairs, num_classes)
+    return _save(job, score_run(job, dump, pairs, num_classes), saved, start)
+
+
+def _save(job, result, saved, start):
     result.update({
         k: v
         for k, v in job.items() if k != 'options'
@@ -438,6 +490,12 @@ def describe(result):
         if f'bnd_rate_l{layer["layer"]}' in result['train_rates']:
             text += (f', l{layer["layer"]} rate {layer["rate"]:.2f} F1 '
                      f'{layer["f1"]:.2f} (random {layer["random_f1"]:.2f})')
+    attention = result.get('attention')
+    if attention:
+        text += (f', attention pointing {attention["pointing"]:.2f} '
+                 f'(uniform {attention["pointing_uniform"]:.2f}) on target '
+                 f'{attention["mass_target"]:.2f} '
+                 f'(uniform {attention["mass_target_uniform"]:.2f})')
     reused = ', reused' if result.get('reused') else ''
     return text + f' ({result["minutes"]:.1f} min{reused})'
 

@@ -1,7 +1,7 @@
 """Test a checkpoint with mmaction2's flags and multi-view protocol.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump OUT.pkl]
-        [--boundaries]
+        [--boundaries] [--attention]
         [--cfg-options k=v ...] [--launcher {none,pytorch,slurm,mpi}]
 
 The same in Python: ``hman_mmaction.engine.launch.test(CONFIG, CKPT, ...)``.
@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
         action='store_true',
         help='also score the HM-LSTM boundaries against the ground-truth '
         'motion changes (BoundaryMetric; needs <split>_segments.json)')
+    parser.add_argument(
+        '--attention',
+        action='store_true',
+        help='also score the attention maps against the target\'s and the '
+        'distractors\' true boxes (AttentionMetric; needs <split>_boxes.json)')
     return parser
 
 

@@ -16,6 +16,7 @@ import json
 import math
 import os.path as osp
 import pickle
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -121,6 +122,47 @@ def boundary_layers(metrics: Dict[str, float]) -> List[dict]:
     return layers
 
 
+#: the AttentionMetric scores the benchmarks report, each next to the
+#: value of uniform attention (``<key>_uniform``)
+ATTENTION_SCORES = ('pointing', 'mass_target', 'mass_per_distractor')
+
+
+def attention_summary(metrics: Dict[str, float]) -> Optional[dict]:
+    """The ``attention/*`` scores of
+    :class:`~hman_mmaction.evaluation.AttentionMetric` without the prefix
+    (step-index keys dropped), or None when the run has none."""
+    prefix = 'attention/'
+    found = {
+        k[len(prefix):]: float(v)
+        for k, v in metrics.items()
+        if k.startswith(prefix) and not re.match(r't\d+_', k[len(prefix):])
+    }
+    return found or None
+
+
+def attention_cells(runs: List[dict]) -> List[str]:
+    """Per :data:`ATTENTION_SCORES` key ``'m ± s (u)'`` in percent over the
+    runs' ``attention`` summaries, ``u`` the mean value of uniform
+    attention; '—' where no run was scored."""
+    scored = [r['attention'] for r in runs if r.get('attention')]
+    cells = []
+    for key in ATTENTION_SCORES:
+        values = [a[key] for a in scored if key in a]
+        if not values:
+            cells.append('—')
+            continue
+        uniform = mean_std([a[f'{key}_uniform'] for a in scored])[0]
+        mean, std = mean_std(values)
+        spread = '' if math.isnan(std) else f' ± {100 * std:.0f}'
+        cells.append(f'{100 * mean:.0f}{spread} ({100 * uniform:.0f})')
+    return cells
+
+
+ATTENTION_HEADERS = ('attention pointing % (uniform)',
+                     'attention on target % (uniform)',
+                     'attention per distractor % (uniform)')
+
+
 def training_curve(work_dir):
     """Rows of mmengine's ``scalars.json`` of the run in ``work_dir``."""
     found = sorted(
@@ -198,12 +240,14 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
 
 def results_table(results: List[dict], args, settings: dict) -> str:
     """One markdown table per (task, recipe): per model the mean ± std over
-    seeds of top-1 and order accuracy, the per-seed plateau exits and the
-    boundary columns of layer 1."""
+    seeds of top-1 and order accuracy, the per-seed plateau exits, the
+    boundary columns of layer 1 and the attention columns
+    (:func:`attention_cells`)."""
     text = []
     header = ('| model | seeds | top-1 % | order acc % | plateau exit (iter, '
               'per seed) | layer-1 rate train | layer-1 rate test | '
-              'layer-1 boundary P / R / F1 % | random detector F1 % |')
+              'layer-1 boundary P / R / F1 % | random detector F1 % | ' +
+              ' | '.join(ATTENTION_HEADERS) + ' |')
     for task, setting in settings.items():
         for recipe in dict.fromkeys(r['recipe'] for r in results
                                     if r['task'] == task):
@@ -221,7 +265,7 @@ def results_table(results: List[dict], args, settings: dict) -> str:
                  _head_videos(args) if recipe ==
                  'pretrained' else ', end to end from scratch') + ')\n')
             text.append(header)
-            text.append('|---|---:|---:|---:|---:|---:|---:|---:|---:|')
+            text.append('|---' + '|---:' * (8 + len(ATTENTION_HEADERS)) + '|')
             for model in dict.fromkeys(r['model'] for r in runs):
                 mine = [r for r in runs if r['model'] == model]
                 cells = [
@@ -230,6 +274,7 @@ def results_table(results: List[dict], args, settings: dict) -> str:
                 ]
                 cells.append(_seeds_cell([r['plateau_exit'] for r in mine]))
                 cells += boundary_cells(mine, 1)
+                cells += attention_cells(mine)
                 text.append(f'| {mine[0]["name"]} | {len(mine)} | ' +
                             ' | '.join(cells) + ' |')
             text.append('')

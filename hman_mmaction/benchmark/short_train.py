@@ -60,7 +60,7 @@ def write_ucf101_layout(root: str,
         os.makedirs(osp.join(root, 'videos', folder), exist_ok=True)
         for group in range(1, per_class + 1):
             relative = f'{folder}/v_{folder}_g{group:02d}_c01.avi'
-            frames, _ = render_action(rng, name.split('-'), spec)
+            frames = render_action(rng, name.split('-'), spec)[0]
             write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
             videos.append((relative, label))
     train = [videos[i % len(videos)] for i in range(iterations * batch_size)]

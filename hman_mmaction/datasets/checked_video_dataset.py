@@ -36,7 +36,9 @@ Videos are checked when they are loaded: a clip whose pipeline fails
 Ground truth: when the annotation list has a segments sidecar
 (``<root>/<split>_segments.json`` beside ``<split>_list_videos.txt``, see
 :mod:`.synthetic_actions`), every data info gets ``gt_segments`` (``[[start,
-end, motion], ...]``) for :class:`BoundaryMetric`.
+end, motion], ...]``) for :class:`BoundaryMetric`, and with a boxes
+sidecar (``<split>_boxes.json``) ``gt_boxes`` (the target's and the
+distractors' box in every frame) for :class:`AttentionMetric`.
 
 Short videos: mmaction2's ``SampleFrames`` repeats frames of a video
 shorter than ``clip_len x num_clips`` frames. ``short_videos='warn'``
@@ -53,7 +55,7 @@ from mmaction.registry import DATASETS
 from mmengine.fileio import list_from_file
 from mmengine.logging import print_log
 
-from .synthetic_actions import load_segments
+from .synthetic_actions import load_boxes, load_segments
 
 BROKEN_KEY = 'broken_video'
 SHORT_VIDEO_POLICIES = ('warn', 'error')
@@ -207,6 +209,7 @@ class CheckedVideoDataset(VideoDataset):
             lines.pop()  # blank lines at the end of the file are fine
         data_list, bad = [], []
         segments = load_segments(self.ann_file) or {}
+        boxes = load_boxes(self.ann_file) or {}
         for lineno, line in enumerate(lines, start=1):
             fields = line.strip().split(self.delimiter)
             reason = check_annotation_line(fields, self.num_classes,
@@ -228,6 +231,8 @@ class CheckedVideoDataset(VideoDataset):
                     ann_line=lineno))
             if fields[0] in segments:
                 data_list[-1]['gt_segments'] = segments[fields[0]]
+            if fields[0] in boxes:
+                data_list[-1]['gt_boxes'] = boxes[fields[0]]
         if bad:
             self._report_bad_lines(bad, len(lines))
         if not data_list:

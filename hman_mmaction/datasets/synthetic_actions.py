@@ -22,6 +22,7 @@ The output is mmaction2's ``VideoDataset`` layout::
     <root>/videos/<split>/<index>.mp4
     <root>/<split>_list_videos.txt      lines "<split>/<index>.mp4 <label>"
     <root>/<split>_segments.json        the ground-truth sub-actions (below)
+    <root>/<split>_boxes.json           the objects' boxes in every frame
     <root>/classnames.txt               one class name per line
     <root>/meta.json                    the generator settings and seed
 
@@ -32,6 +33,16 @@ there, relative to ``videos/``) to its motions in order,
 starts at 0, each next one at the previous ``end``, the last ends at
 ``num_frames``. They are the labels :func:`target_path` draws the video
 with, so they are exact.
+
+``<split>_boxes.json`` maps the same paths to the boxes of the objects in
+every frame, ``{"target": [box per frame], "distractors": [[box per
+distractor] per frame]}``, a box ``[x0, y0, x1, y1]`` in pixels of the
+video frame (``x0 <= x < x1``, ``y0 <= y < y1``): the pixels the object's
+body is drawn on (its fading trail excluded). ``0 <= x0, y0 < size``; the
+scene is a torus, so ``x1`` or ``y1`` beyond ``size`` means the box wraps
+around to the opposite border (:func:`box_pieces` cuts it into the
+rectangles inside the frame). They are the positions :func:`render_action`
+draws, so they are exact.
 
 Hierarchical variant (flags of the same generator, see
 :func:`hierarchical_spec`): up to 4 motions per action (``lengths``),
@@ -71,8 +82,10 @@ BACKGROUND = 30
 # 2: torus scene, trails along the current motion (no order leak).
 # 3: <split>_segments.json sidecar (the videos of a version-2 spec are
 #    unchanged); hierarchical fields of SyntheticActionSpec.
-GENERATOR_VERSION = 3
+# 4: <split>_boxes.json sidecar (the videos are unchanged).
+GENERATOR_VERSION = 4
 SEGMENTS_SUFFIX = '_segments.json'
+BOXES_SUFFIX = '_boxes.json'
 # A fixed seed: the class subset of ``max_classes`` depends on the spec only.
 CLASS_SUBSET_SEED = 0
 
@@ -285,11 +298,43 @@ def _draw_shape(frame, kind, x, y, size, color):
         cv2.fillPoly(frame, [pts], color)
 
 
+def _corner(xy, side: int) -> Tuple[int, int]:
+    """The pixel where a shape with top-left corner ``xy`` is drawn."""
+    return tuple(int(round(v)) % side for v in xy)
+
+
+def _extent(kind: str, size: int) -> int:
+    """Pixels a shape of ``size`` covers along each axis: ``cv2.circle`` of
+    radius ``size // 2`` covers ``2 r + 1``, the square and the triangle
+    ``size``."""
+    return 2 * (size // 2) + 1 if kind == 'circle' else size
+
+
+def _box(kind: str, xy, size: int, side: int) -> List[int]:
+    """``[x0, y0, x1, y1]`` (end exclusive, may pass ``side``: it wraps)
+    of the pixels :func:`_draw` covers for the body of a shape."""
+    x, y = _corner(xy, side)
+    extent = _extent(kind, size)
+    return [x, y, x + extent, y + extent]
+
+
+def box_pieces(box: Sequence[float], width: int,
+               height: int) -> List[Tuple[float, float, float, float]]:
+    """The rectangles ``(x0, y0, x1, y1)`` inside a ``width x height``
+    frame that a box of the sidecar covers on the torus: itself, or up to
+    four pieces when it passes the right or bottom border."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    xs = [(x0, min(x1, width))] + ([(0.0, x1 - width)] if x1 > width else [])
+    ys = [(y0, min(y1, height))
+          ] + ([(0.0, y1 - height)] if y1 > height else [])
+    return [(a, c, b, d) for a, b in xs for c, d in ys if b > a and d > c]
+
+
 def _draw(frame, kind, xy, size, color):
     """Draw a shape whose top-left corner is ``xy`` on the torus: a shape
     crossing a border shows up in part at the opposite one as well."""
     side = frame.shape[0]
-    x, y = (int(round(v)) % side for v in xy)
+    x, y = _corner(xy, side)
     for dx in (0, -side):
         for dy in (0, -side):
             if x + dx + size > 0 and y + dy + size > 0:
@@ -312,12 +357,26 @@ def render_video(rng, sequence: Sequence[str],
     return render_action(rng, sequence, spec)[0]
 
 
-def render_action(rng, sequence: Sequence[str],
-                  spec: SyntheticActionSpec) -> Tuple[np.ndarray, List[List]]:
-    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action and its
-    ground-truth segments (:func:`segments_of`); the trail copy of age
-    ``a`` of an object at position ``p_t`` moving with velocity ``v_t``
-    lies at ``p_t - a v_t``, faded by ``1 / (a + 1.5)``."""
+def object_boxes(objects, spec: SyntheticActionSpec) -> Dict[str, list]:
+    """``{'target': [F boxes], 'distractors': [F lists of boxes]}`` of the
+    bodies of ``objects`` (``(kind, path, velocity, color)``, the target
+    first) as drawn, see the module doc."""
+    boxes = [[
+        _box(kind, path[t], spec.object_size, spec.size)
+        for kind, path, _, _ in objects
+    ] for t in range(spec.num_frames)]
+    return dict(
+        target=[frame[0] for frame in boxes],
+        distractors=[frame[1:] for frame in boxes])
+
+
+def render_action(rng, sequence: Sequence[str], spec: SyntheticActionSpec
+                  ) -> Tuple[np.ndarray, List[List], Dict[str, list]]:
+    """Frames ``[F, size, size, 3]`` (uint8, BGR) of one action, its
+    ground-truth segments (:func:`segments_of`) and the objects' boxes
+    (:func:`object_boxes`); the trail copy of age ``a`` of an object at
+    position ``p_t`` moving with velocity ``v_t`` lies at ``p_t - a v_t``,
+    faded by ``1 / (a + 1.5)``."""
     position, velocity, labels = target_path(rng, sequence, spec)
     objects = [('square', position, velocity, TARGET_COLOR)]
     for index, (path, speed) in enumerate(_distractor_paths(rng, spec)):
@@ -339,7 +398,7 @@ def render_action(rng, sequence: Sequence[str],
                 canvas = np.where(mask,
                                   canvas * (1 - fade) + layer * fade, canvas)
         frames[t] = np.clip(canvas, 0, 255).astype(np.uint8)
-    return frames, segments_of(labels, sequence)
+    return frames, segments_of(labels, sequence), object_boxes(objects, spec)
 
 
 def write_mp4(path: str, frames: np.ndarray, fps: int) -> None:
@@ -394,9 +453,10 @@ def stale_reason(root: str,
     meta_path = osp.join(root, 'meta.json')
     splits = [s for s in SPLITS if counts is None or counts.get(s)]
     missing = [
-        name for name in [f'{s}_list_videos.txt' for s in splits] +
-        [f'{s}{SEGMENTS_SUFFIX}'
-         for s in splits] + ['classnames.txt', 'meta.json']
+        name for name in [f'{s}_list_videos.txt' for s in splits] + [
+            f'{s}{suffix}' for s in splits
+            for suffix in (SEGMENTS_SUFFIX, BOXES_SUFFIX)
+        ] + ['classnames.txt', 'meta.json']
         if not osp.isfile(osp.join(root, name))
     ]
     if missing:
@@ -417,24 +477,47 @@ def stale_reason(root: str,
     return None
 
 
-def segments_path(ann_file: str) -> str:
+def segments_path(ann_file: str, suffix: str = SEGMENTS_SUFFIX) -> str:
     """The sidecar of an annotation list: ``<root>/<split>_segments.json``
     beside ``<root>/<split>_list_videos.txt`` (any other list name:
-    ``<name without extension>_segments.json``)."""
+    ``<name without extension>_segments.json``); ``suffix=BOXES_SUFFIX``
+    names the boxes sidecar."""
     base = osp.splitext(ann_file)[0]
     if base.endswith('_list_videos'):
         base = base[:-len('_list_videos')]
-    return base + SEGMENTS_SUFFIX
+    return base + suffix
+
+
+def boxes_path(ann_file: str) -> str:
+    """The boxes sidecar of an annotation list (``<split>_boxes.json``)."""
+    return segments_path(ann_file, BOXES_SUFFIX)
+
+
+def _load_sidecar(path: str) -> Optional[dict]:
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
 
 
 def load_segments(ann_file: str) -> Optional[Dict[str, List[List]]]:
     """The sidecar of ``ann_file`` (video path relative to ``videos/`` ->
     ``[[start, end, motion], ...]``), or ``None`` when there is none."""
-    path = segments_path(ann_file)
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    return _load_sidecar(segments_path(ann_file))
+
+
+def load_boxes(ann_file: str) -> Optional[Dict[str, dict]]:
+    """The boxes sidecar of ``ann_file`` (video path relative to
+    ``videos/`` -> ``{'target': ..., 'distractors': ...}``, see the module
+    doc), or ``None`` when there is none (data of generator version < 4)."""
+    return _load_sidecar(boxes_path(ann_file))
+
+
+def _write_per_video(path: str, values: dict) -> None:
+    """JSON ``{video: value}``, one video per line."""
+    with open(path, 'w') as f:
+        f.write('{\n' + ',\n'.join(f'{json.dumps(k)}: {json.dumps(v)}'
+                                   for k, v in values.items()) + '\n}\n')
 
 
 def segments_for_video(video: str) -> Optional[List[List]]:
@@ -496,13 +579,12 @@ def generate_dataset(root: str,
         order_rng = np.random.default_rng([seed, split_id])
         labels = order_rng.permutation(np.arange(count) % len(names))
         split_spec = spec.for_split(split)
-        lines, segments = [], {}
+        lines, segments, boxes = [], {}, {}
         for index, label in enumerate(labels):
             rng = np.random.default_rng([seed, split_id, index])
             relative = f'{split}/{index:05d}.mp4'
-            frames, segments[relative] = render_action(rng,
-                                                       names[label].split('-'),
-                                                       split_spec)
+            frames, segments[relative], boxes[relative] = render_action(
+                rng, names[label].split('-'), split_spec)
             write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
             lines.append(f'{relative} {label}\n')
             if bar is not None:
@@ -510,9 +592,8 @@ def generate_dataset(root: str,
         ann_file = osp.join(root, f'{split}_list_videos.txt')
         with open(ann_file, 'w') as f:
             f.writelines(lines)
-        with open(segments_path(ann_file), 'w') as f:  # a video per line
-            f.write('{\n' + ',\n'.join(f'{json.dumps(k)}: {json.dumps(v)}'
-                                       for k, v in segments.items()) + '\n}\n')
+        _write_per_video(segments_path(ann_file), segments)
+        _write_per_video(boxes_path(ann_file), boxes)
     if bar is not None:
         print()
     with open(osp.join(root, 'classnames.txt'), 'w') as f:

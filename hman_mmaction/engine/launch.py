@@ -190,6 +190,7 @@ def test_config(config: str,
                 show_dir: Optional[str] = None,
                 interval: int = 1,
                 boundaries: bool = False,
+                attention: bool = False,
                 cfg_options: Optional[dict] = None,
                 launcher: str = 'none') -> Config:
     """The testing config of ``config`` for ``checkpoint``.
@@ -207,6 +208,9 @@ def test_config(config: str,
         boundaries: also score the HM-LSTM boundaries against the
             ground-truth motion changes (``BoundaryMetric``; the test list
             needs its ``<split>_segments.json`` sidecar). Defaults to False.
+        attention: also score the attention maps against the target's and
+            the distractors' true boxes (``AttentionMetric``; the test list
+            needs its ``<split>_boxes.json`` sidecar). Defaults to False.
         cfg_options: ``{'dotted.key': value}`` overrides, merged first.
         launcher: one of :data:`LAUNCHERS`. Defaults to ``'none'``.
     """
@@ -215,6 +219,9 @@ def test_config(config: str,
     if boundaries:
         from ..evaluation.boundary_metric import enable_boundary_evaluation
         enable_boundary_evaluation(cfg, 'test')
+    if attention:
+        from ..evaluation.attention_metric import enable_attention_evaluation
+        enable_attention_evaluation(cfg, 'test')
     if show_dir:
         check_output_folder(show_dir, '--show-dir')
         visualization = cfg.default_hooks.get('visualization', None)

@@ -9,7 +9,11 @@ an interrupted grid continues where it stopped; runs made with other
 ``cfg_options`` are redone). Progress goes to mmengine's current logger.
 
 The table reports, per config: mean +- sample std (n-1) over the seeds of
-test top-1 / top-5, the head's parameter count, and the head's forward
+test top-1 / top-5, layer 1's boundary rate and F1 (next to a random
+detector's), the attention's pointing-game hit rate and mass on the target
+and on a distractor (next to uniform attention; ``AttentionMetric``, where
+the test data has the generator's boxes), the head's parameter count, and
+the head's forward
 time per clip (eval mode, no grad, on the features of one test batch),
 measured for all configs in one interleaved pass so that they share the
 machine's load.
@@ -30,6 +34,8 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
+from ..benchmark.accuracy import (ATTENTION_HEADERS, attention_cells,
+                                  attention_summary)
 from ..benchmark.tables import NA, format_mean_std, markdown_table
 from ..benchmark.timing import time_round_robin
 from ..engine.launch import test, train
@@ -104,6 +110,7 @@ def train_and_test(config: str,
         checkpoint,
         work_dir=osp.join(work_dir, 'test'),
         boundaries=scores_boundaries(config, cfg_options),
+        attention=scores_attention(config, cfg_options),
         cfg_options=cfg_options)
     result = dict(
         config=config,
@@ -116,6 +123,33 @@ def train_and_test(config: str,
     with open(result_file, 'w') as f:
         json.dump(result, f, indent=1)
     return result
+
+
+def _test_config(config: str, cfg_options: Optional[dict]) -> Config:
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(copy.deepcopy(cfg_options))
+    return cfg
+
+
+def scores_attention(config: str, cfg_options: Optional[dict]) -> bool:
+    """Whether the test of ``config`` can score the attention
+    (``AttentionMetric``): an ``HMANHead`` and the generator's boxes for the
+    test split (the list's ``<split>_boxes.json``, or a feature store
+    extracted from a list that had one)."""
+    from ..datasets.synthetic_actions import boxes_path
+    from .store import FeatureStore
+    cfg = _test_config(config, cfg_options)
+    if cfg.model.get('cls_head', {}).get('type') != 'HMANHead':
+        return False
+    dataset = cfg.test_dataloader.dataset
+    if dataset.get('type') == 'CachedFeatureDataset':
+        store = FeatureStore(dataset.store)
+        if not store.exists or 'test' not in store.manifest['splits']:
+            return False
+        return bool(store.boxes('test'))
+    ann_file = dataset.get('ann_file')
+    return bool(ann_file) and osp.isfile(boxes_path(ann_file))
 
 
 def scores_boundaries(config: str, cfg_options: Optional[dict]) -> bool:
@@ -206,6 +240,9 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
             ]
             for key in ('rate', 'f1', 'random_f1')
         }
+        attention = [
+            dict(attention=attention_summary(r['metrics'])) for r in results
+        ]
         rows.append(
             dict(
                 config=config,
@@ -217,13 +254,16 @@ def summarize(runs: Dict[str, List[dict]], costs: Dict[str, dict]) -> list:
                 l1_rate=boundary['rate'],
                 l1_f1=boundary['f1'],
                 l1_random_f1=boundary['random_f1'],
+                attention=[a['attention'] for a in attention],
+                attention_cells=attention_cells(attention),
                 **costs.get(config, {})))
     return rows
 
 
 HEADERS = ('config', 'seeds', 'test top-1 (%)', 'test top-5 (%)',
            'layer-1 boundary rate', 'layer-1 boundary F1 (%)',
-           'random detector F1 (%)', 'head params', 'head ms/clip (1 thread)')
+           'random detector F1 (%)') + ATTENTION_HEADERS + (
+               'head params', 'head ms/clip (1 thread)')
 
 
 def ablation_table(rows: list, title: Optional[str] = None) -> str:
@@ -239,6 +279,7 @@ def ablation_table(rows: list, title: Optional[str] = None) -> str:
             format_mean_std(row.get('l1_rate', []), percent=False, digits=2),
             format_mean_std(row.get('l1_f1', [])),
             format_mean_std(row.get('l1_random_f1', [])),
+            *row.get('attention_cells', [NA] * len(ATTENTION_HEADERS)),
             NA if params is None else f'{params / 1e3:.1f}k',
             NA if ms is None else f'{ms:.2f}'
         ])

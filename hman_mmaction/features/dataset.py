@@ -4,7 +4,8 @@
 with ``gt_label``), so train / val / test loops, ``AccMetric`` and hooks
 are unchanged. The default pipeline also packs the record's sampled
 ``frame_inds`` and the video's ``gt_segments`` (when the store has them)
-as metainfo, for :class:`BoundaryMetric`."""
+as metainfo, for :class:`BoundaryMetric`, and the record's ``box_geometry``
+and the video's ``gt_boxes``, for :class:`AttentionMetric`."""
 import os
 import os.path as osp
 from typing import Dict, List, Optional
@@ -14,6 +15,7 @@ from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS, TRANSFORMS
 from mmcv.transforms import BaseTransform
 
+from ..evaluation.attention_metric import META_KEYS as ATTENTION_KEYS
 from ..evaluation.boundary_metric import META_KEYS
 from .store import FeatureStore
 
@@ -22,23 +24,26 @@ _OPEN: Dict[tuple, tuple] = {}
 
 VIEW_SAMPLING = ('random', 'all')
 
+RECORD_FILES = dict(
+    features=('.npy', FeatureStore.open_split),
+    frame_inds=('_frame_inds.npy', FeatureStore.open_frame_inds),
+    box_geometry=('_box_geometry.npy', FeatureStore.open_box_geometry))
+
 
 def open_records(store: str,
                  split: str,
-                 frame_inds: bool = False) -> np.ndarray:
-    """The memmap of ``split`` in ``store`` (or of its sampled frame
-    indices), opened once per process (and again if the file was
-    re-extracted since)."""
-    name = f'{split}_frame_inds.npy' if frame_inds else f'{split}.npy'
-    key = (osp.abspath(store), split, frame_inds)
-    stat = os.stat(osp.join(store, name))
+                 frame_inds: bool = False,
+                 what: str = 'features') -> np.ndarray:
+    """The memmap of ``split`` in ``store`` (``what``: ``'features'``,
+    ``'frame_inds'`` (or ``frame_inds=True``), ``'box_geometry'``), opened
+    once per process (and again if the file was re-extracted since)."""
+    what = 'frame_inds' if frame_inds else what
+    suffix, opener = RECORD_FILES[what]
+    key = (osp.abspath(store), split, what)
+    stat = os.stat(osp.join(store, split + suffix))
     identity = (stat.st_ino, stat.st_mtime_ns)
     if key not in _OPEN or _OPEN[key][0] != identity:
-        opened = FeatureStore(store)
-        array = (
-            opened.open_frame_inds(split)
-            if frame_inds else opened.open_split(split))
-        _OPEN[key] = (identity, array)
+        _OPEN[key] = (identity, opener(FeatureStore(store), split))
     return _OPEN[key][1]
 
 
@@ -50,7 +55,8 @@ class LoadCachedFeatures(BaseTransform):
 
     Required keys: ``feature_store``, ``split``, ``records``.
     Added keys: ``imgs``, ``record``, ``frame_inds`` (the frames the
-    record's pipeline sampled; absent where it sampled none).
+    record's pipeline sampled; absent where it sampled none),
+    ``box_geometry`` (absent where the pipeline recorded none).
     """
 
     def transform(self, results: dict) -> dict:
@@ -65,6 +71,13 @@ class LoadCachedFeatures(BaseTransform):
                          True)[record])
         if (inds >= 0).all():
             results['frame_inds'] = inds
+        geometry = np.array(
+            open_records(
+                results['feature_store'],
+                results['split'],
+                what='box_geometry')[record])
+        if (geometry[:, 4] > 0).all():  # an input width: recorded
+            results['box_geometry'] = geometry
         return results
 
 
@@ -73,7 +86,7 @@ DEFAULT_PIPELINE = [
     dict(
         type='PackActionInputs',
         meta_keys=('img_shape', 'img_key', 'video_id', 'timestamp') +
-        META_KEYS)
+        META_KEYS + tuple(k for k in ATTENTION_KEYS if k not in META_KEYS))
 ]
 
 
@@ -111,9 +124,11 @@ class CachedFeatureDataset(BaseActionDataset):
             **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        info = FeatureStore(self.store).split_info(self.split)
+        store = FeatureStore(self.store)
+        info = store.split_info(self.split)
         views = info['views']
         segments = info.get('segments') or [None] * len(info['videos'])
+        boxes = store.boxes(self.split) or [None] * len(info['videos'])
         data_list = []
         for video, (name,
                     label) in enumerate(zip(info['videos'], info['labels'])):
@@ -130,4 +145,6 @@ class CachedFeatureDataset(BaseActionDataset):
                         filename=name))
                 if segments[video] is not None:
                     data_list[-1]['gt_segments'] = segments[video]
+                if boxes[video] is not None:
+                    data_list[-1]['gt_boxes'] = boxes[video]
         return data_list

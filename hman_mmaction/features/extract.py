@@ -38,6 +38,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from mmengine.utils import ProgressBar
 
+from ..evaluation.attention_metric import with_attention_meta_keys
 from ..evaluation.boundary_metric import with_boundary_meta_keys
 from .store import DTYPES, FeatureStore, sha256_of
 
@@ -191,10 +192,10 @@ class SeededRecords(torch.utils.data.Dataset):
 
 
 def _relative_videos(dataset):
-    """Video paths (relative to the data prefix), labels and ground-truth
-    segments (``None`` without a sidecar), in order."""
+    """Video paths (relative to the data prefix), labels, ground-truth
+    segments and boxes (``None`` without a sidecar), in order."""
     prefix = dataset.data_prefix.get('video', '') or ''
-    videos, labels, segments = [], [], []
+    videos, labels, segments, boxes = [], [], [], []
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
         name = info.get('filename', info.get('frame_dir', str(i)))
@@ -202,7 +203,24 @@ def _relative_videos(dataset):
         label = info.get('label', -1)
         labels.append(label.tolist() if hasattr(label, 'tolist') else label)
         segments.append(info.get('gt_segments'))
-    return videos, labels, segments
+        boxes.append(info.get('gt_boxes'))
+    return videos, labels, segments, boxes
+
+
+def _box_geometry(samples, frames: Optional[int] = None) -> np.ndarray:
+    """``[N, S, 8]`` float32 ``box_geometry`` of packed samples (0 where
+    absent)."""
+    rows = [
+        np.asarray(
+            s.metainfo.get('box_geometry', np.zeros((0, 8))),
+            np.float32).reshape(-1, 8) for s in samples
+    ]
+    frames = max(len(r) for r in rows) if frames is None else frames
+    out = np.zeros((len(rows), frames, 8), np.float32)
+    for row, geometry in zip(out, rows):
+        if len(geometry) == frames:
+            row[:] = geometry
+    return out
 
 
 def _frame_inds(samples, length: Optional[int] = None) -> np.ndarray:
@@ -238,12 +256,14 @@ def extract_split(model,
     if split != 'train':
         views = 1
     pipeline = plain(dataset_cfg.get('pipeline', []))
-    # the packed samples carry frame_inds (stored for BoundaryMetric); the
-    # features and the fingerprint do not change
+    # the packed samples carry frame_inds and box_geometry (stored for
+    # BoundaryMetric and AttentionMetric); the features and the
+    # fingerprint do not change
     dataset_cfg = copy.deepcopy(dataset_cfg)
     with_boundary_meta_keys(dataset_cfg.get('pipeline', []))
+    with_attention_meta_keys(dataset_cfg.get('pipeline', []))
     dataset = DATASETS.build(dataset_cfg)
-    videos, labels, segments = _relative_videos(dataset)
+    videos, labels, segments, boxes = _relative_videos(dataset)
     fingerprint = dict(
         pipeline=pipeline,
         data=sha256_of([videos, labels]),
@@ -265,6 +285,8 @@ def extract_split(model,
         layout='record = video * views + view; record [T, C, H, W]')
     info = store.begin_split(split, fingerprint,
                              len(videos) * views, description)
+    if info['complete'] == 0 and any(b is not None for b in boxes):
+        store.write_boxes(split, boxes)
     total, start = info['num_records'], info['complete']
     if start == total:
         print_log(
@@ -286,7 +308,7 @@ def extract_split(model,
         f'clips{resuming}',
         logger='current')
     bar = ProgressBar(total - start) if progress else None
-    array, inds, done = None, None, start
+    array, inds, geometry, done = None, None, None, start
     dtype = torch.float16 if store.manifest['fingerprint'][
         'dtype'] == 'float16' else torch.float32
     for batch in loader:
@@ -304,6 +326,9 @@ def extract_split(model,
             inds = store.frame_inds_for_write(
                 split,
                 _frame_inds(data['data_samples']).shape[1])
+            geometry = store.geometry_for_write(
+                split,
+                _box_geometry(data['data_samples']).shape[1])
         if tuple(feats.shape[1:]) != array.shape[1:]:
             raise ValueError(
                 f'clip {done} of {split} gives features '
@@ -313,8 +338,10 @@ def extract_split(model,
         array[done:done + count] = feats.cpu().numpy()
         inds[done:done + count] = _frame_inds(data['data_samples'],
                                               inds.shape[1])
+        geometry[done:done + count] = _box_geometry(data['data_samples'],
+                                                    geometry.shape[1])
         done += count
-        store.commit(split, array, done, inds)
+        store.commit(split, array, done, inds, geometry)
         if bar is not None:
             bar.update(count)
         if on_commit is not None:

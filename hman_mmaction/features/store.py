@@ -10,6 +10,15 @@ Layout of a store directory ``DIR``::
                         the pipeline sampled for each record (SampleFrames
                         ``frame_inds``; -1 where it gave none), for
                         :class:`BoundaryMetric`
+    DIR/<split>_box_geometry.npy  [num_records, S, 8] float32: per stored
+                        frame where a video pixel lands in the backbone's
+                        input (``box_geometry``, the test crop included;
+                        :mod:`hman_mmaction.datasets.box_geometry`), for
+                        :class:`AttentionMetric`
+    DIR/<split>_boxes.json  per video the target's and the distractors'
+                        boxes in every frame (``gt_boxes``, from the
+                        generator's ``<split>_boxes.json``; only when the
+                        dataset had them)
 
 Record ``r`` of a split holds view ``r % views`` of video ``r // views``
 (``views`` > 1 only for the train split: K seeded samplings of the train
@@ -38,7 +47,8 @@ import numpy as np
 
 FORMAT = 'hman-feature-store'
 # 2: <split>_frame_inds.npy and the splits' ``segments`` (boundary metric)
-VERSION = 2
+# 3: <split>_box_geometry.npy and <split>_boxes.json (attention metric)
+VERSION = 3
 #: how the messages name the extraction (the Python API; the repository's
 #: command-line wrapper takes the same arguments)
 EXTRACT = 'hman_mmaction.features.extract_features'
@@ -98,9 +108,14 @@ def _mismatch(store: str, where: str, field: str, stored, wanted,
         f'Features of different backbones/pipelines are never mixed. {fix}')
 
 
-def frame_inds_file(info: dict) -> str:
-    """``<split>_frame_inds.npy`` beside the split's ``<split>.npy``."""
-    return osp.splitext(info['file'])[0] + '_frame_inds.npy'
+def frame_inds_file(info: dict, suffix: str = '_frame_inds.npy') -> str:
+    """``<split>_frame_inds.npy`` beside the split's ``<split>.npy`` (or
+    another ``suffix``: ``_box_geometry.npy``, ``_boxes.json``)."""
+    return osp.splitext(info['file'])[0] + suffix
+
+
+GEOMETRY_SUFFIX = '_box_geometry.npy'
+BOXES_SUFFIX = '_boxes.json'
 
 
 class FeatureStore:
@@ -129,7 +144,8 @@ class FeatureStore:
                 f'{self.manifest_path} has store version '
                 f'{manifest.get("version")}, this code reads {VERSION} '
                 '(version 2 adds the sampled frame indices and ground-truth '
-                f'segments); delete {self.root} and extract it again with '
+                'segments, version 3 the box geometry and the objects\' '
+                f'boxes); delete {self.root} and extract it again with '
                 f'{EXTRACT}(config, checkpoint, out={self.root!r}), or '
                 'extract into a new directory')
         return manifest
@@ -172,7 +188,31 @@ class FeatureStore:
         return np.load(
             osp.join(self.root, frame_inds_file(info)), mmap_mode='r')
 
+    def open_box_geometry(self, split: str) -> np.ndarray:
+        """``[num_records, S, 8]`` box geometry of a complete split
+        (memory-mapped read-only)."""
+        info = self.split_info(split)
+        return np.load(
+            osp.join(self.root, frame_inds_file(info, GEOMETRY_SUFFIX)),
+            mmap_mode='r')
+
+    def boxes(self, split: str) -> Optional[list]:
+        """Per video the ``gt_boxes`` of ``split`` (``None`` for a video
+        without them), or ``None`` when the dataset had none."""
+        info = self.split_info(split)
+        path = osp.join(self.root, frame_inds_file(info, BOXES_SUFFIX))
+        if not osp.isfile(path):
+            return None
+        with open(path) as f:
+            return json.load(f)
+
     # ------------------------------------------------------------ writing
+    def write_boxes(self, split: str, boxes: list) -> None:
+        """Store the per-video ``gt_boxes`` of ``split`` (atomically)."""
+        info = self.manifest['splits'][split]
+        write_json_atomic(
+            osp.join(self.root, frame_inds_file(info, BOXES_SUFFIX)), boxes)
+
     def begin(self, fingerprint: dict, provenance: dict) -> None:
         """Create the store, or check that ``fingerprint`` (the fields that
         decide the features: weights, backbone and preprocessor config,
@@ -279,17 +319,42 @@ class FeatureStore:
                 f'now samples {length}; extract into a new directory (--out)')
         return array
 
+    def geometry_for_write(self, split: str, frames: int) -> np.ndarray:
+        """The split's ``[num_records, frames, 8]`` float32 box-geometry
+        memmap opened for writing (created, filled with 0, before the
+        first commit)."""
+        info = self.manifest['splits'][split]
+        path = osp.join(self.root, frame_inds_file(info, GEOMETRY_SUFFIX))
+        if info['complete'] == 0 or not osp.isfile(path):
+            array = np.lib.format.open_memmap(
+                path,
+                mode='w+',
+                dtype=np.float32,
+                shape=(info['num_records'], frames, 8))
+            array[:] = 0
+            return array
+        array = np.load(path, mmap_mode='r+')
+        if array.shape[1] != frames:
+            raise StoreMismatchError(
+                f'split {split!r} of {self.manifest_path} holds the box '
+                f'geometry of {array.shape[1]} frames per record, the '
+                f'pipeline now gives {frames}; extract into a new directory '
+                '(--out)')
+        return array
+
     def commit(self,
                split: str,
                array: np.ndarray,
                complete: int,
-               frame_inds: Optional[np.ndarray] = None) -> None:
-        """Flush the written records (and their frame indices), then record
-        (atomically) that the first ``complete`` records of ``split`` are
-        final."""
+               frame_inds: Optional[np.ndarray] = None,
+               geometry: Optional[np.ndarray] = None) -> None:
+        """Flush the written records (and their frame indices and box
+        geometry), then record (atomically) that the first ``complete``
+        records of ``split`` are final."""
         array.flush()
-        if frame_inds is not None:
-            frame_inds.flush()
+        for extra in (frame_inds, geometry):
+            if extra is not None:
+                extra.flush()
         self.manifest['splits'][split]['complete'] = int(complete)
         write_json_atomic(self.manifest_path, self.manifest)
 

@@ -214,8 +214,9 @@ def build_score(score: str, feat_channels: int, query_channels: int,
 
 @MODELS.register_module()
 class SoftAttention(nn.Module):
-    """Soft attention: ``alpha_t = softmax(e_t)``, ``x_hat_t = sum_k
-    alpha_{t,k} a_{t,k}`` (a weighted mean of the locations).
+    """Soft attention: ``alpha_t = softmax(e_t / s)``, ``x_hat_t = sum_k
+    alpha_{t,k} a_{t,k}`` (a weighted mean of the locations), ``s`` the
+    ``softmax_temperature``.
 
     Args:
         feat_channels (int): ``D`` of ``a_{t,k}`` (given by the head).
@@ -226,6 +227,10 @@ class SoftAttention(nn.Module):
         hidden_channels (int): ``A`` of the content score (unused by the
             others). Defaults to 256.
         num_locations (int, optional): ``K``, required for ``'location'``.
+        softmax_temperature (float): ``s > 0`` divides the scores before the
+            softmax (and before the Gumbel-softmax of hard attention):
+            ``s < 1`` sharpens the weights, ``s > 1`` flattens them.
+            Defaults to 1 (the scores as they are).
     """
 
     def __init__(self,
@@ -233,10 +238,15 @@ class SoftAttention(nn.Module):
                  query_channels: int,
                  score: str = 'content',
                  hidden_channels: int = 256,
-                 num_locations: Optional[int] = None):
+                 num_locations: Optional[int] = None,
+                 softmax_temperature: float = 1.0):
         super().__init__()
+        if not softmax_temperature > 0:
+            raise ValueError(f'{type(self).__name__} softmax_temperature '
+                             f'must be > 0, got {softmax_temperature!r}')
         self.score = build_score(score, feat_channels, query_channels,
                                  hidden_channels, num_locations)
+        self.softmax_temperature = float(softmax_temperature)
 
     def precompute(self,
                    feats: torch.Tensor,
@@ -269,7 +279,12 @@ class SoftAttention(nn.Module):
             None if fold is None else SequenceLinear(fold, plan))
 
     def logits(self, keys_t, query, layers=None) -> torch.Tensor:
-        return self.score(keys_t, query, layers).float()
+        """``e_t / s`` (float32): the one place where scores become the
+        logits of the (Gumbel-)softmax, on every path."""
+        logits = self.score(keys_t, query, layers).float()
+        if self.softmax_temperature != 1.0:
+            logits = logits / self.softmax_temperature
+        return logits
 
     def forward(self,
                 feats_t: torch.Tensor,
@@ -291,10 +306,11 @@ class SoftAttention(nn.Module):
 class GumbelHardAttention(SoftAttention):
     """HM-AN's stochastic hard attention: one location per step.
 
-    Training: ``alpha_t = GumbelSoftmax(e_t, tau_t, hard=True)`` (one-hot
-    forward, soft gradient). Evaluation by ``eval_mode``: ``'argmax'``
-    (one-hot of ``argmax e_t``, default), ``'soft'`` (``softmax(e_t)``) or
-    ``'sample'`` (as in training).
+    Training: ``alpha_t = GumbelSoftmax(e_t / s, tau_t, hard=True)``
+    (one-hot forward, soft gradient; ``s`` the ``softmax_temperature``).
+    Evaluation by ``eval_mode``: ``'argmax'`` (one-hot of ``argmax e_t``,
+    default), ``'soft'`` (``softmax(e_t / s)``) or ``'sample'`` (as in
+    training).
 
     Two training-only options for end-to-end training from scratch
     (docs/training_recipes.md):
@@ -331,10 +347,11 @@ class GumbelHardAttention(SoftAttention):
                  temperature: dict = dict(type='AdaptiveTemperature'),
                  eval_mode: str = 'argmax',
                  tau_min: float = TAU_MIN,
+                 softmax_temperature: float = 1.0,
                  soft_mix: Optional[dict] = None,
                  num_samples: int = 1):
         super().__init__(feat_channels, query_channels, score, hidden_channels,
-                         num_locations)
+                         num_locations, softmax_temperature)
         if eval_mode not in self.EVAL_MODES:
             raise ValueError(f'GumbelHardAttention eval_mode must be one of '
                              f'{self.EVAL_MODES}, got {eval_mode!r}')

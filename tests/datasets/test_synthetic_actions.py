@@ -366,3 +366,93 @@ def test_make_synthetic_actions_flags_and_hierarchical_preset():
     ])
     assert spec_from_args(args) == hierarchical_spec(
         max_classes=24, stroke=4, lengths=(3, 4), test_min_segment=0.1)
+
+
+def _pixels(pieces):
+    """The set of ``(x, y)`` pixels of box pieces."""
+    return {(x, y)
+            for x0, y0, x1, y1 in pieces
+            for x in range(int(x0), int(x1))
+            for y in range(int(y0), int(y1))}
+
+
+def _colored(frame, color):
+    ys, xs = np.nonzero((frame == np.array(color, np.uint8)).all(-1))
+    return set(zip(xs.tolist(), ys.tolist()))
+
+
+def test_boxes_are_the_pixels_each_object_is_drawn_on():
+    """Without noise, trail and overlaps, the target's colour covers
+    exactly its box (wrapping at the borders included) and each
+    distractor's colour lies in its box and touches all four sides."""
+    from hman_mmaction.datasets.synthetic_actions import (DISTRACTOR_COLORS,
+                                                          TARGET_COLOR,
+                                                          box_pieces,
+                                                          render_action)
+    spec = SyntheticActionSpec(size=32, object_size=6, noise=0.0, trail=0)
+    wrapped = checked = 0
+    for seed in range(6):
+        frames, _, boxes = render_action(
+            np.random.default_rng(seed), ['up', 'left'], spec)
+        assert len(boxes['target']) == spec.num_frames
+        for t, frame in enumerate(frames):
+            target = _pixels(box_pieces(boxes['target'][t], 32, 32))
+            others = [
+                _pixels(box_pieces(b, 32, 32)) for b in boxes['distractors'][t]
+            ]
+            assert len(others) == spec.num_distractors
+            if any(target & o for o in others) or (others[0] & others[1]):
+                continue  # an object drawn over another
+            checked += 1
+            wrapped += len(box_pieces(boxes['target'][t], 32, 32)) > 1
+            assert _colored(frame, TARGET_COLOR) == target
+            for index, pixels in enumerate(others):
+                colored = _colored(frame, DISTRACTOR_COLORS[index % 2])
+                assert colored and colored <= pixels
+                x0, y0, x1, y1 = boxes['distractors'][t][index]
+                if x1 <= 32 and y1 <= 32:  # not wrapped: touches each side
+                    xs, ys = zip(*colored)
+                    assert (min(xs), min(ys), max(xs) + 1,
+                            max(ys) + 1) == (x0, y0, x1, y1)
+    assert checked > 100 and wrapped > 0
+
+
+def test_box_pieces_cut_a_box_at_the_torus_borders():
+    from hman_mmaction.datasets.synthetic_actions import box_pieces
+    assert box_pieces([2, 3, 8, 9], 32, 32) == [(2, 3, 8, 9)]
+    assert sorted(box_pieces([30, 29, 36, 35], 32, 32)) == [(0, 0, 4, 3),
+                                                            (0, 29, 4, 32),
+                                                            (30, 0, 32, 3),
+                                                            (30, 29, 32, 32)]
+
+
+def test_boxes_sidecar_holds_what_was_drawn_and_is_required(tmp_path):
+    import json
+    import os
+    import os.path as osp
+
+    from hman_mmaction.datasets.synthetic_actions import (load_boxes,
+                                                          render_action,
+                                                          stale_reason)
+    spec = SyntheticActionSpec(size=32, num_frames=8, object_size=5)
+    data = generate_dataset(
+        str(tmp_path), dict(train=2, test=3), spec, seed=2, progress=False)
+    boxes = load_boxes(data.ann_file('test'))
+    lines = open(data.ann_file('test')).read().split('\n')[:-1]
+    for index, line in enumerate(lines):
+        path, label = line.split()
+        _, _, drawn = render_action(
+            np.random.default_rng([2, 2, index]),
+            data.classes[int(label)].split('-'), spec)
+        assert boxes[path] == json.loads(json.dumps(drawn))
+    dataset = DATASETS.build(
+        dict(
+            type='CheckedVideoDataset',
+            ann_file=data.ann_file('test'),
+            data_prefix=dict(video=data.video_root),
+            pipeline=[],
+            num_classes=12))
+    assert dataset.get_data_info(1)['gt_boxes'] == boxes['test/00001.mp4']
+    assert stale_reason(data.root, spec, dict(train=2, test=3), 2) is None
+    os.remove(osp.join(data.root, 'test_boxes.json'))
+    assert 'test_boxes.json' in stale_reason(data.root)

@@ -45,6 +45,15 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
     assert 'boundary/l1_f1' not in saved['runs'][CONFIGS[1]][0]['metrics']
     assert body[0].split('|')[6].strip() == format_mean_std(
         [hman_run['boundary/l1_f1']])
+    # attention columns: scored for HM-AN against the stored boxes, next to
+    # uniform attention; '—' for TSN
+    assert 'attention pointing % (uniform)' in lines[0]
+    pointing = hman_run['attention/pointing']
+    uniform = hman_run['attention/pointing_uniform']
+    assert body[0].split('|')[8].strip() == (f'{100 * pointing:.0f} '
+                                             f'({100 * uniform:.0f})')
+    assert body[1].split('|')[8].strip() == '—'
+    assert 'attention/pointing' not in saved['runs'][CONFIGS[1]][0]['metrics']
 
 
 def test_boundaries_are_scored_only_where_they_exist(demo_store):
@@ -54,6 +63,17 @@ def test_boundaries_are_scored_only_where_they_exist(demo_store):
     assert not scores_boundaries('configs/cached/demo/attlstm_demo.py',
                                  store)  # NoBoundary: nothing learned
     assert not scores_boundaries('configs/cached/demo/tsn_demo.py', store)
+
+
+def test_attention_is_scored_only_where_boxes_and_maps_exist(
+        demo_store, tmp_path):
+    from hman_mmaction.features.ablation import scores_attention
+    store = {'test_dataloader.dataset.store': demo_store}
+    assert scores_attention('configs/cached/hman_demo.py', store)
+    assert scores_attention('configs/cached/demo/attlstm_demo.py', store)
+    assert not scores_attention('configs/cached/demo/tsn_demo.py', store)
+    empty = {'test_dataloader.dataset.store': str(tmp_path / 'none')}
+    assert not scores_attention('configs/cached/hman_demo.py', empty)
 
 
 def test_head_costs_use_the_synchronised_round_robin_timer(monkeypatch):

@@ -109,3 +109,30 @@ def test_test_loop_on_cached_features_reports_boundary_metrics(
     metrics = Runner.from_cfg(cfg).test()
     assert 'acc/top1' in metrics and 'boundary/l2_f1' in metrics
     assert metrics['boundary/views'] == 8  # 4 videos x 2 stored views
+
+
+def test_cached_test_loop_reports_attention_against_the_boxes(
+        demo_store, tiny_videos, tmp_path):
+    """The store keeps each video's boxes and each record's geometry; the
+    test loop on cached features scores the attention like end to end."""
+    from mmengine.config import Config
+    from mmengine.runner import Runner
+
+    from hman_mmaction.datasets.synthetic_actions import load_boxes
+    from hman_mmaction.evaluation import enable_attention_evaluation
+    boxes = load_boxes(tiny_videos.ann_file('test'))
+    sample = CachedFeatureDataset(
+        demo_store, 'test', test_mode=True)[1]['data_samples']
+    assert sample.metainfo['gt_boxes'] == boxes['test/00001.mp4']
+    # 2 views x 8 frames of the 32 px video, seen whole
+    geometry = sample.metainfo['box_geometry']
+    assert geometry.shape == (16, 8)
+    assert (geometry == [1, 1, 0, 0, 32, 32, 32, 32]).all()
+    cfg = Config.fromfile('configs/cached/hman_demo.py')
+    cfg.test_dataloader.update(batch_size=4)
+    cfg.test_dataloader.dataset.store = demo_store
+    cfg.work_dir = str(tmp_path)
+    enable_attention_evaluation(cfg)
+    metrics = Runner.from_cfg(cfg).test()
+    assert metrics['attention/steps'] == 4 * 2 * 8
+    assert 0 < metrics['attention/mass_target_uniform'] < 1

@@ -22,13 +22,15 @@ from hman_mmaction.features.store import FeatureStore
 commit = FeatureStore.commit
 calls = []
 
-def commit_then_die(self, split, array, complete, frame_inds=None):
+def commit_then_die(self, split, array, complete, frame_inds=None,
+                    geometry=None):
     calls.append(complete)
     if len(calls) == 3:  # batch 3 is in the memmap but not yet committed
         array.flush()
         frame_inds.flush()
+        geometry.flush()
         os.kill(os.getpid(), signal.SIGKILL)
-    commit(self, split, array, complete, frame_inds)
+    commit(self, split, array, complete, frame_inds, geometry)
 
 FeatureStore.commit = commit_then_die
 cfg = Config.fromfile({config!r})
@@ -90,8 +92,10 @@ def test_sigkill_mid_extraction_resumes_to_identical_bytes(
     assert commits == [6, 8, 10, 12, 14, 16]  # resumed at clip 4, in order
     assert read_bytes(osp.join(killed, 'train.npy')) == read_bytes(
         osp.join(whole, 'train.npy'))
-    assert read_bytes(osp.join(killed, 'train_frame_inds.npy')) == read_bytes(
-        osp.join(whole, 'train_frame_inds.npy'))
+    for name in ('train_frame_inds.npy', 'train_box_geometry.npy'):
+        assert read_bytes(osp.join(killed,
+                                   name)) == read_bytes(osp.join(whole,
+                                                                 name)), name
     assert manifest(killed)['splits'] == manifest(whole)['splits']
     assert len(CachedFeatureDataset(killed, 'train')) == 8
 

@@ -148,3 +148,32 @@ def test_several_gumbel_samples_reduce_the_straight_through_variance():
 def test_num_samples_must_be_a_positive_integer():
     with pytest.raises(ValueError, match='num_samples'):
         build(dict(type='GumbelHardAttention', num_samples=0))
+
+
+@pytest.mark.parametrize('kind', ['SoftAttention', 'GumbelHardAttention'])
+@pytest.mark.parametrize('score', ['content', 'bilinear', 'location'])
+def test_softmax_temperature_divides_the_scores(kind, score):
+    """alpha = softmax(e / s): s = 0.25 raises the log-odds of any two
+    locations 4-fold (the same scores, sharper weights); the argmax of
+    hard attention is unchanged."""
+    feats = torch.randn(2, 1, 9, 8)
+    query = torch.randn(2, 6)
+    steps = {}
+    for s in (1.0, 0.25):
+        torch.manual_seed(0)  # the same weights for both
+        attention = build(
+            dict(type=kind, score=score, num_locations=9),
+            softmax_temperature=s).eval()
+        keys = attention.precompute(feats)
+        steps[s] = attention(feats[:, 0], None if keys is None else keys[:, 0],
+                             query)
+    log_odds = {
+        s: step.probs.log() - step.probs.log()[:, :1]
+        for s, step in steps.items()
+    }
+    torch.testing.assert_close(
+        log_odds[0.25], 4 * log_odds[1.0], rtol=1e-4, atol=1e-4)
+    assert torch.equal(steps[0.25].weights.argmax(-1),
+                       steps[1.0].weights.argmax(-1))
+    with pytest.raises(ValueError, match='softmax_temperature'):
+        build(dict(type=kind, softmax_temperature=0.0))

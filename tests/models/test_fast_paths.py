@@ -107,6 +107,30 @@ def test_fast_path_matches_reference_loop_values_and_gradients(
             fast_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)
 
 
+@pytest.mark.parametrize('attention', list(ATTENTIONS))
+@pytest.mark.parametrize('score', SCORES)
+def test_fast_path_matches_reference_loop_with_a_softmax_temperature(
+        score, attention):
+    """The temperature divides the scores in one place (``logits``) that
+    both paths use: same values and gradients with s != 1."""
+    head = build_head(
+        dict(
+            ATTENTIONS[attention],
+            score=score,
+            hidden_channels=7,
+            num_locations=HW * HW,
+            softmax_temperature=0.3), 6)
+    x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+    fast, fast_grads = run_path(head, x, True)
+    ref, ref_grads = run_path(head, x, False)
+    for name in ('cls_scores', 'attention', 'attention_probs'):
+        torch.testing.assert_close(
+            getattr(fast, name), getattr(ref, name), rtol=1e-5, atol=1e-5)
+    for name, grad in ref_grads.items():
+        torch.testing.assert_close(
+            fast_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)
+
+
 def test_switch_sets_the_default_of_heads_built_afterwards():
     assert use_fused_sequence()
     try:

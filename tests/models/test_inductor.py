@@ -31,7 +31,7 @@ def build_head(fused):
                 boundary=dict(
                     type='GumbelBoundary',
                     temperature=dict(type='AdaptiveTemperature'))),
-            att_reg_weight=0.5,
+            loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
             dropout_ratio=0.0,
             fused_sequence=fused))
     head.init_weights()

@@ -9,7 +9,9 @@ import os.path as osp
 import pytest
 import torch
 
-from hman_mmaction.benchmark.accuracy import (boundary_layers, pair_accuracy,
+from hman_mmaction.benchmark.accuracy import (attention_cells,
+                                              attention_summary,
+                                              boundary_layers, pair_accuracy,
                                               plateau_exit, results_table)
 from hman_mmaction.datasets.synthetic_actions import order_swapped_pairs
 from tests.helpers import call_tool, load_tool
@@ -102,7 +104,14 @@ def test_results_table_reports_boundaries_only_for_learned_detectors():
             order_acc=1.0,
             plateau_exit=exit_,
             train_rates=rates,
-            boundaries=dict(layers=layers))
+            boundaries=dict(layers=layers),
+            attention=dict(
+                pointing=f1,
+                pointing_uniform=0.05,
+                mass_target=f1 / 2,
+                mass_target_uniform=0.05,
+                mass_per_distractor=0.1,
+                mass_per_distractor_uniform=0.05) if rates else None)
 
     results = [
         run('hman', 0.9, 35, {'bnd_rate_l1': 0.3}, 0.5),
@@ -119,8 +128,24 @@ def test_results_table_reports_boundaries_only_for_learned_detectors():
     assert cells[5] == '0.25 ± 0.07'  # train rate
     assert cells[7].startswith('40 / 40 / 40')  # P / R / F1
     assert '+20 ± 14' in cells[8]  # F1 margin over the random detector
+    # attention: mean ± std over seeds (value of uniform attention)
+    assert cells[9:12] == ['40 ± 14 (5)', '20 ± 7 (5)', '10 ± 0 (5)']
     tsn = [line for line in table if line.startswith('| tsn')][0]
     assert tsn.rstrip(' |').endswith('— | — | — | —')
+
+
+def test_attention_summary_reads_the_metric_keys():
+    metrics = {
+        'acc/top1': 0.9,
+        'attention/pointing': 0.8,
+        'attention/pointing_uniform': 0.06,
+        'attention/target_ratio': 4.0,
+        'attention/t0_pointing': 1.0
+    }
+    assert attention_summary(metrics) == dict(
+        pointing=0.8, pointing_uniform=0.06, target_ratio=4.0)
+    assert attention_summary({'acc/top1': 0.9}) is None
+    assert attention_cells([dict(attention=None)]) == ['—'] * 3
 
 
 def run_in_process(command, log_path):
@@ -172,6 +197,9 @@ def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
         if run['model'] == 'hman_soft':
             layers = run['boundaries']['layers']
             assert layers and 0.0 <= layers[0]['f1'] <= 1.0
+            attention = run['attention']
+            assert 0.0 <= attention['pointing'] <= 1.0
+            assert 0.0 < attention['mass_target_uniform'] < 1.0
 
 
 def test_a_finished_run_is_reused_only_for_the_same_config_text(tmp_path):
@@ -246,3 +274,43 @@ def test_boundary_cells_show_diagnostic_detectors_but_not_silent_layers():
                 random_f1=0.0)
         ]))
     assert boundary_cells([silent], 1) == ['—'] * 4
+
+
+def test_a_saved_run_without_attention_scores_is_tested_again(
+        tmp_path, monkeypatch):
+    """A recurrent head's result saved before the attention metric existed
+    is tested again from its checkpoint (not retrained); TSN's and complete
+    results are reused."""
+    tool = load_tool('benchmark_accuracy')
+    config = tmp_path / 'model.py'
+    config.write_text('model = dict(type="A")\n')
+    calls = []
+    monkeypatch.setattr(
+        tool, 'train_and_test',
+        lambda *args: calls.append('train') or str(tmp_path / 'dump.pkl'))
+    monkeypatch.setattr(
+        tool, 'test_checkpoint', lambda *args: calls.append(
+            ('test', args[4])) or 'dump.pkl')
+    monkeypatch.setattr(tool, 'score_run',
+                        lambda *args: dict(top1=1.0, attention=dict(a=1)))
+    for model in ('hman_soft', 'tsn'):
+        work_dir = tmp_path / model
+        work_dir.mkdir()
+        (work_dir / 'epoch_4.pth').write_text('')
+        job = dict(
+            config=str(config),
+            epochs=4,
+            options=[],
+            model=model,
+            work_dir=str(work_dir))
+        old = dict(top1=0.5, attention=None, command=tool.run_command(job))
+        (work_dir / 'result.json').write_text(json.dumps(old))
+        result = tool.execute(job, [], 12)
+        assert bool(result.get('reused')) == (model == 'tsn')
+    assert calls == [('test', ['--boundaries', '--attention'])]
+    again = tool.execute(
+        dict(job, model='hman_soft', work_dir=str(tmp_path / 'hman_soft')), [],
+        12)
+    assert again['reused'] and calls == [
+        ('test', ['--boundaries', '--attention'])
+    ]

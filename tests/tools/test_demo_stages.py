@@ -8,7 +8,8 @@ from dataclasses import asdict
 
 import pytest
 
-from hman_mmaction.datasets.synthetic_actions import (DEMO_COUNTS, DEMO_SEED,
+from hman_mmaction.datasets.synthetic_actions import (BOXES_SUFFIX,
+                                                      DEMO_COUNTS, DEMO_SEED,
                                                       GENERATOR_VERSION,
                                                       SEGMENTS_SUFFIX, SPLITS,
                                                       SyntheticActionSpec)
@@ -47,6 +48,7 @@ def fake_data(root, counts=DEMO_COUNTS, seed=DEMO_SEED):
     for split in SPLITS:
         open(osp.join(root, f'{split}_list_videos.txt'), 'w').close()
         open(osp.join(root, f'{split}{SEGMENTS_SUFFIX}'), 'w').close()
+        open(osp.join(root, f'{split}{BOXES_SUFFIX}'), 'w').close()
     open(osp.join(root, 'classnames.txt'), 'w').close()
     with open(osp.join(root, 'meta.json'), 'w') as f:
         json.dump(
