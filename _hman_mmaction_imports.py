@@ -27,6 +27,7 @@ somebody builds it; every other model imports normally.
 """
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 
 DRN_PACKAGE = 'mmaction.models.localizers.drn'
@@ -70,18 +71,28 @@ class _PlaceholderLoader(importlib.abc.Loader):
             MODELS.register_module(name='DRN', module=MissingDRN, force=True)
 
 
+def _disabled() -> set:
+    """The names switched off with ``HMAN_COMPAT_DISABLE`` (as for the
+    plugin's own patches: ``drn``, ``importlib_metadata``)."""
+    names = os.environ.get('HMAN_COMPAT_DISABLE', '')
+    return {name.strip() for name in names.split(',') if name.strip()}
+
+
 class MissingModuleFinder(importlib.abc.MetaPathFinder):
-    """Answers only for :data:`PROVIDED`, and only as the last resort."""
+    """Answers only for :data:`PROVIDED`, and only as the last resort;
+    nothing for the fixes that ``HMAN_COMPAT_DISABLE`` switches off."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in PROVIDED:
+            return None
+        fix = 'importlib_metadata' if fullname == METADATA_BACKPORT else 'drn'
+        if fix in _disabled():
             return None
         if fullname == METADATA_BACKPORT:
             return importlib.machinery.ModuleSpec(fullname,
                                                   _StdlibMetadataLoader())
         spec = importlib.machinery.ModuleSpec(
-            fullname, _PlaceholderLoader(),
-            is_package=fullname == DRN_PACKAGE)
+            fullname, _PlaceholderLoader(), is_package=fullname == DRN_PACKAGE)
         if fullname == DRN_PACKAGE:
             spec.submodule_search_locations = []
         return spec
