@@ -45,6 +45,7 @@ from mmengine.evaluator import BaseMetric
 
 from ..datasets.synthetic_actions import box_pieces
 from .boundary_metric import VIEW_CHOICES, _numpy
+from .config_setup import append_evaluator, extras_head, return_extras
 
 META_KEYS = ('frame_inds', 'gt_boxes', 'box_geometry')
 PACK_TYPES = ('PackActionInputs', 'mmaction.PackActionInputs')
@@ -329,22 +330,12 @@ def enable_attention_evaluation(cfg, split: str = 'test', **metric_args):
     ``box_geometry``, and the metric is added to ``<split>_evaluator``.
     A ``CachedFeatureDataset`` without a pipeline already carries them.
     Returns ``cfg``."""
-    head = cfg.model.get('cls_head')
-    if head is None or head.get('type') != 'HMANHead':
-        raise ValueError('attention evaluation needs model.cls_head of type '
-                         f'HMANHead, the config has '
-                         f'{None if head is None else head.get("type")}')
-    head['test_cfg'] = dict(head.get('test_cfg') or {}, return_extras=True)
+    return_extras(extras_head(cfg, 'attention'))
     dataset = cfg[f'{split}_dataloader']['dataset']
     pipeline = dataset.get('pipeline')
     if pipeline is not None and not with_attention_meta_keys(pipeline):
         raise ValueError(f'{split}_dataloader.dataset.pipeline has no '
                          'PackActionInputs to carry frame_inds, gt_boxes '
                          'and box_geometry')
-    evaluators = cfg[f'{split}_evaluator']
-    if not isinstance(evaluators, (list, tuple)):
-        evaluators = [evaluators]
-    cfg[f'{split}_evaluator'] = list(evaluators) + [
-        dict(type='AttentionMetric', **metric_args)
-    ]
+    append_evaluator(cfg, split, dict(type='AttentionMetric', **metric_args))
     return cfg

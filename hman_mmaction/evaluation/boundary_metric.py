@@ -52,6 +52,8 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from .config_setup import append_evaluator, extras_head, return_extras
+
 VIEW_CHOICES = ('all', 'first')
 META_KEYS = ('frame_inds', 'gt_segments')
 
@@ -308,11 +310,7 @@ def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
     A ``CachedFeatureDataset`` without a pipeline already carries them.
     A head without a learned boundary detector (``NoBoundary``) gets no
     metric and a WARNING that says so. Returns ``cfg``."""
-    head = cfg.model.get('cls_head')
-    if head is None or head.get('type') != 'HMANHead':
-        raise ValueError('boundary evaluation needs model.cls_head of type '
-                         f'HMANHead, the config has '
-                         f'{None if head is None else head.get("type")}')
+    head = extras_head(cfg, 'boundary')
     if not boundary_detectors(head):
         print_log(
             f'{split}: no boundary scores: this model has no '
@@ -325,17 +323,12 @@ def enable_boundary_evaluation(cfg, split: str = 'test', **metric_args):
             logger='current',
             level=logging.WARNING)
         return cfg
-    head['test_cfg'] = dict(head.get('test_cfg') or {}, return_extras=True)
+    return_extras(head)
     dataset = cfg[f'{split}_dataloader']['dataset']
     pipeline = dataset.get('pipeline')
     if pipeline is not None and not with_boundary_meta_keys(pipeline):
         raise ValueError(f'{split}_dataloader.dataset.pipeline has no '
                          'PackActionInputs to carry frame_inds and '
                          'gt_segments')
-    evaluators = cfg[f'{split}_evaluator']
-    if not isinstance(evaluators, (list, tuple)):
-        evaluators = [evaluators]
-    cfg[f'{split}_evaluator'] = list(evaluators) + [
-        dict(type='BoundaryMetric', **metric_args)
-    ]
+    append_evaluator(cfg, split, dict(type='BoundaryMetric', **metric_args))
     return cfg
