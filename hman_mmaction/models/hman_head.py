@@ -107,7 +107,6 @@ class _StepInputs:
 
     def __init__(self, head: 'HMANHead', x: torch.Tensor, frames: torch.Tensor,
                  data_samples) -> None:
-        self.head = head
         self.kinds = head.change_features
         self.frames = frames  # [V, T, D]
         self.map_diff = (
