@@ -84,6 +84,8 @@ MODELS = {
                        'demo/ablations/hman-auto-rate_demo.py', None),
     'hman_predict':
     ('HM-AN + predictive loss', 'demo/ablations/hman-predict_demo.py', None),
+    'hman_pred_error': ('HM-AN + predictive loss, its error as change feature',
+                        'demo/ablations/hman-pred-error_demo.py', None),
     'hman_levers': ('HM-AN + all unsupervised boundary levers',
                     'demo/ablations/hman-bnd-levers_demo.py', None),
     'hman_segsup': ('HM-AN + levers + segment supervision (SUPERVISED)',
@@ -92,12 +94,12 @@ MODELS = {
     'hman_att_penalty': ("HM-AN + Sharma's attention penalty",
                          'demo/ablations/hman-att-penalty_demo.py', None),
 }
-LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_levers',
-          'hman_segsup', 'hman_att_penalty')
+LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_pred_error',
+          'hman_levers', 'hman_segsup', 'hman_att_penalty')
 DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
 # never model-zoo results
 DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
-               'hman_predict', 'hman_levers', 'hman_segsup',
+               'hman_predict', 'hman_pred_error', 'hman_levers', 'hman_segsup',
                'hman_att_penalty')
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')

@@ -37,9 +37,12 @@ per-step change signal ``delta_t`` (``'frame_diff'``: the difference of
 consecutive mean frame features; ``'glimpse_diff'``: of consecutive
 glimpses; ``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` per channel, a
 comparison of whole maps), each divided by the view's mean ``|a|`` per
-channel; ``delta_1 = 0``. Diagnostic detectors (``OracleBoundary``,
-``RandomBoundary``) decide from the data samples' ground-truth segments,
-which ``run`` turns into per-step schedules before the loop.
+channel; ``'pred_error'``: the predictive loss's surprise ``sg(std(y_t)) -
+P h^l_{t-1}``, what the layer failed to predict about this step's input
+(needs ``loss_predict``); ``delta_1 = 0``. Diagnostic detectors
+(``OracleBoundary``, ``RandomBoundary``) decide from the data samples'
+ground-truth segments, which ``run`` turns into per-step schedules before
+the loop.
 
 Speed: ``run`` has two paths side by side with the same values and
 gradients (``tests/models/test_fast_paths.py``). Once per forward pass it
@@ -108,6 +111,7 @@ class _StepInputs:
     def __init__(self, head: 'HMANHead', x: torch.Tensor, frames: torch.Tensor,
                  data_samples) -> None:
         self.kinds = head.change_features
+        self.predictor = head.loss_predict
         self.frames = frames  # [V, T, D]
         self.map_diff = (
             head._map_changes(x) if 'map_diff' in self.kinds else None)
@@ -117,9 +121,11 @@ class _StepInputs:
                                      frames.device)
 
     def change(self, t: int, glimpse: torch.Tensor,
-               previous: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+               previous: Optional[torch.Tensor],
+               hidden: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         """``delta_t`` ``[V, change_size]`` (or None) for step ``t`` with
-        this step's and the previous step's glimpse ``[V, D]``."""
+        this step's and the previous step's glimpse ``[V, D]`` and the
+        previous step's hidden states ``[V, L, H]``."""
         if not self.kinds:
             return None
         parts = []
@@ -131,8 +137,14 @@ class _StepInputs:
             elif kind == 'frame_diff':
                 parts.append(
                     (self.frames[:, t] - self.frames[:, t - 1]) / self.scale)
-            else:  # glimpse_diff
+            elif kind == 'glimpse_diff':
                 parts.append((glimpse - previous) / self.scale)
+            else:  # pred_error
+                predictor = self.predictor
+                error = predictor.error(
+                    hidden[:, predictor.layer - 1],
+                    predictor.source(glimpse, self.frames[:, t]))
+                parts.append(error.to(glimpse.dtype))
         return torch.cat(parts, dim=-1)
 
     def given_at(self, t: int) -> Optional[list]:
@@ -204,7 +216,8 @@ class HMANHead(BaseHead):
             None (nothing withheld).
         change_features (list[str]): change signals for layer 1's boundary
             detector, any of ``'frame_diff'``, ``'glimpse_diff'``,
-            ``'map_diff'`` (module doc). Defaults to none.
+            ``'map_diff'``, ``'pred_error'`` (module doc; the last needs
+            ``loss_predict``). Defaults to none.
         temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
         glimpse_residual (bool): add a linear path from each step's glimpse
             to its scores (see the module doc). Defaults to False.
@@ -230,7 +243,7 @@ class HMANHead(BaseHead):
     QUERIES = ('all', 'top')
     INIT_STATES = ('mean', 'zeros')
     POOLS = ('mean', 'last')
-    CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff')
+    CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff', 'pred_error')
 
     def __init__(self,
                  num_classes: int,
@@ -300,6 +313,7 @@ class HMANHead(BaseHead):
         self.loss_attention = _build_loss(loss_attention)
         self.loss_predict = _build_loss(
             loss_predict, in_features=H, target_features=D)
+        _check_prediction_error(self.change_features, self.loss_predict, L)
         self.loss_segment = _build_loss(loss_segment)
         self.loss_aux = _build_loss(loss_aux)
         self.loss_entropy = _build_loss(loss_entropy)
@@ -676,13 +690,30 @@ def _step_kwargs(inputs: _StepInputs, t: int, glimpse: torch.Tensor,
     another recurrent stack needs no such arguments)."""
     kwargs = {}
     previous = trace.glimpses[-1] if trace.glimpses else None
-    change = inputs.change(t, glimpse, previous)
+    hidden = trace.hidden[-1] if trace.hidden else None
+    change = inputs.change(t, glimpse, previous, hidden)
     if change is not None:
         kwargs['change'] = change
     given = inputs.given_at(t)
     if given is not None:
         kwargs['given'] = given
     return kwargs
+
+
+def _check_prediction_error(kinds, predictor, num_layers) -> None:
+    """``'pred_error'`` reads the predictor of ``loss_predict``."""
+    if 'pred_error' not in kinds:
+        return
+    if predictor is None:
+        raise ValueError(
+            "HMANHead change_features 'pred_error' is the error of the "
+            'predictive loss: set loss_predict=dict(type='
+            "'NextStepPredictionLoss', loss_weight=1.0, target='frame') "
+            "(or drop 'pred_error')")
+    if predictor.layer > num_layers:
+        raise ValueError(
+            f'HMANHead loss_predict layer={predictor.layer} but the HM-LSTM '
+            f'has {num_layers} layers')
 
 
 def _check_choice(name, value, choices):

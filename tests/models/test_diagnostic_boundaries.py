@@ -77,17 +77,29 @@ def test_random_boundary_with_a_rate_needs_no_ground_truth():
     assert abs(z.mean().item() - 0.25) < 0.02
 
 
-@pytest.mark.parametrize('kinds',
-                         [['frame_diff'], ['glimpse_diff'], ['map_diff'],
-                          ['frame_diff', 'glimpse_diff', 'map_diff']])
+PREDICT = dict(type='NextStepPredictionLoss', target='frame')
+ALL_CHANGES = ['frame_diff', 'glimpse_diff', 'map_diff', 'pred_error']
+
+
+def change_head(kinds, **kwargs):
+    if 'pred_error' in kinds:
+        kwargs.setdefault('loss_predict', PREDICT)
+    return build_head(
+        dict(type='GumbelBoundary'),
+        change_features=kinds,
+        feat_channels=6,
+        **kwargs)
+
+
+@pytest.mark.parametrize('kinds', [['frame_diff'], ['glimpse_diff'],
+                                   ['map_diff'], ['pred_error'], ALL_CHANGES])
 @pytest.mark.parametrize('fused', [True, False], ids=['fast', 'reference'])
 def test_change_features_feed_layer_one_detector(kinds, fused):
     """The change projection gets a gradient, and a change in the frames
     moves layer 1's boundary logit through it (only through it: with its
     weights at 0 the logits are those of the head without the option)."""
     torch.manual_seed(0)
-    head = build_head(
-        dict(type='GumbelBoundary'), change_features=kinds, feat_channels=6)
+    head = change_head(kinds)
     head.fused_sequence = fused
     x = torch.randn(2 * T, C, HW, HW)
     out = head.run(x)
@@ -96,7 +108,10 @@ def test_change_features_feed_layer_one_detector(kinds, fused):
     with torch.no_grad():
         head.rnn.change_proj.weight.zero_()
         head.rnn.change_proj.bias.zero_()
-    plain = build_head(dict(type='GumbelBoundary'), feat_channels=6)
+    plain = build_head(
+        dict(type='GumbelBoundary'),
+        feat_channels=6,
+        loss_predict=head.loss_predict and PREDICT)
     plain.fused_sequence = fused
     state = {
         k: v
@@ -111,10 +126,7 @@ def test_change_features_feed_layer_one_detector(kinds, fused):
 
 def test_fast_and_reference_paths_agree_with_change_features():
     torch.manual_seed(0)
-    head = build_head(
-        dict(type='GumbelBoundary'),
-        change_features=['frame_diff', 'glimpse_diff', 'map_diff'],
-        feat_channels=6).eval()
+    head = change_head(ALL_CHANGES).eval()
     x = torch.randn(2 * T, C, HW, HW)
     head.fused_sequence = True
     fast = head.run(x).boundary_logits
@@ -122,9 +134,41 @@ def test_fast_and_reference_paths_agree_with_change_features():
     torch.testing.assert_close(fast, head.run(x).boundary_logits)
 
 
+@pytest.mark.parametrize('target', ['frame', 'glimpse'])
+def test_prediction_error_is_what_the_predictive_loss_squares(target):
+    """Layer 1's change input at step t is ``std(y_t) - P h_{t-1}``: with
+    the change projection the identity on it, the squared input of steps
+    1..T-1 averages to the predictive loss (weight 1); step 0 gets zeros."""
+    torch.manual_seed(0)
+    head = change_head(['pred_error'],
+                       loss_predict=dict(PREDICT, target=target))
+    D = 6
+    seen = []
+    step = head.rnn.step
+
+    def record(x, state, *args, change=None, **kwargs):
+        seen.append(change)
+        return step(x, state, *args, change=change, **kwargs)
+
+    head.rnn.step = record
+    out = head.run(torch.randn(2 * T, C, HW, HW))
+    changes = torch.stack(seen, dim=1)  # [V, T, D]
+    assert changes.shape == (2, T, D)
+    assert changes[:, 0].abs().sum() == 0
+    loss = head.loss_predict(out.hidden, out.glimpses, out.frame_means)
+    torch.testing.assert_close(changes[:, 1:].pow(2).mean(), loss)
+
+
 def test_unknown_change_feature_is_refused():
     with pytest.raises(ValueError, match='change_features'):
         build_head(dict(type='GumbelBoundary'), change_features=['diff'])
+
+
+def test_prediction_error_without_the_predictive_loss_names_the_fix():
+    with pytest.raises(ValueError, match='loss_predict=dict'):
+        build_head(dict(type='GumbelBoundary'), change_features=['pred_error'])
+    with pytest.raises(ValueError, match='layer=3 but the HM-LSTM has 2'):
+        change_head(['pred_error'], loss_predict=dict(PREDICT, layer=3))
 
 
 def test_calibrated_decision_keeps_the_training_rate_at_test_time():

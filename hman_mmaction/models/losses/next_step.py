@@ -59,10 +59,21 @@ class NextStepPredictionLoss(nn.Module):
                 f'NextStepPredictionLoss layer={self.layer} but the HM-LSTM '
                 f'has {hidden.shape[2]} layers')
         source = glimpses if self.target == 'glimpse' else frames
-        prediction = self.predictor(hidden[:, :-1, self.layer - 1])
-        target = _standardise(source[:, 1:].detach().float())
-        error = (prediction.float() - target).pow(2).mean()
-        return self.loss_weight * error
+        error = self.error(hidden[:, :-1, self.layer - 1], source[:, 1:])
+        return self.loss_weight * error.pow(2).mean()
+
+    def source(self, glimpse: torch.Tensor,
+               frame: torch.Tensor) -> torch.Tensor:
+        """The target's source at one step: ``glimpse`` or ``frame``."""
+        return glimpse if self.target == 'glimpse' else frame
+
+    def error(self, hidden: torch.Tensor, next_input: torch.Tensor):
+        """``sg(std(y_{t+1})) - P h^l_t`` (float32), for ``hidden`` ``[...,
+        H]`` and ``next_input`` ``[..., D]``: the surprise that the loss
+        squares and that ``change_features=['pred_error']`` feeds to layer
+        1's boundary detector."""
+        target = _standardise(next_input.detach().float())
+        return target - self.predictor(hidden).float()
 
 
 def _standardise(y: torch.Tensor) -> torch.Tensor:
