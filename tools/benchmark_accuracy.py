@@ -543,8 +543,10 @@ def check_options(args):
     for recipe in args.recipes:
         for model in args.models:
             name, cached, scratch = MODELS[model]
-            if recipe == 'scratch' and scratch is None:
-                continue  # a diagnostic of the pretrained recipe
+            if (recipe == 'scratch'
+                    and scratch is None) or (recipe == 'pretrained'
+                                             and cached is None):
+                continue  # a diagnostic / lever of the other recipe
             config = (
                 osp.join('configs', 'cached', cached)
                 if recipe == 'pretrained' else osp.join('configs', scratch))

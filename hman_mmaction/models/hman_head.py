@@ -27,7 +27,10 @@ Losses (registry components, ``hman_mmaction/models/losses``, each a
 ``loss_predict`` (``loss_pred``) makes a layer predict the next step's
 input; ``loss_segment`` (``loss_seg``) supervises layer-1 boundaries with
 the data's sub-action segments; ``loss_entropy`` (``loss_ent``) is an
-entropy bonus on the attention; ``loss_aux`` above. The loss dict also
+entropy bonus on the attention; ``loss_score_function`` (``loss_sf``) is
+the surrogate loss of hard attention's score-function estimator
+(``GumbelHardAttention(estimator='score_function')``, REINFORCE with a
+learned baseline); ``loss_aux`` above. The loss dict also
 carries detached diagnostics (mmengine logs every key, sums only those
 containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
 ``tau_bnd_l<l>``.
