@@ -15,3 +15,6 @@ model = dict(
             type='AttentionScoreFunctionLoss',
             loss_weight=1.0,
             baseline='learned')))
+# Measured (docs/training_recipes.md, levers): 39.4 +- 13.9 % top-1 over
+# seeds 0-2 with the learned baseline; 80.6 +- 14.7 % with
+# --head-options model.cls_head.loss_score_function.baseline=mean.
