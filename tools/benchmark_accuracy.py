@@ -93,14 +93,18 @@ MODELS = {
     # attention lever (docs/visualization.md)
     'hman_att_penalty': ("HM-AN + Sharma's attention penalty",
                          'demo/ablations/hman-att-penalty_demo.py', None),
+    # recipe (b) lever (docs/training_recipes.md), scratch recipe only
+    'hman_hard_sf':
+    ('HM-AN hard, score-function estimator (learned baseline)', None,
+     'demo/ablations/hman-hard-att-score-function_scratch_demo.py'),
 }
 LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_pred_error',
-          'hman_levers', 'hman_segsup', 'hman_att_penalty')
+          'hman_levers', 'hman_segsup', 'hman_att_penalty', 'hman_hard_sf')
 DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
 # never model-zoo results
 DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
                'hman_predict', 'hman_pred_error', 'hman_levers', 'hman_segsup',
-               'hman_att_penalty')
+               'hman_att_penalty', 'hman_hard_sf')
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'
@@ -379,6 +383,8 @@ def jobs_for(args, task, recipe, options, store, segments, num_classes):
         name, cached, scratch = MODELS[model]
         if recipe == 'scratch' and scratch is None:
             continue  # a diagnostic of the pretrained recipe
+        if recipe == 'pretrained' and cached is None:
+            continue  # a lever of the scratch recipe
         if recipe == 'pretrained':
             config = osp.join('configs', 'cached', cached)
             run_options = store_options(store, num_classes, segments,
@@ -539,8 +545,10 @@ def check_options(args):
     for recipe in args.recipes:
         for model in args.models:
             name, cached, scratch = MODELS[model]
-            if recipe == 'scratch' and scratch is None:
-                continue  # a diagnostic of the pretrained recipe
+            if (recipe == 'scratch'
+                    and scratch is None) or (recipe == 'pretrained'
+                                             and cached is None):
+                continue  # a diagnostic / lever of the other recipe
             config = (
                 osp.join('configs', 'cached', cached)
                 if recipe == 'pretrained' else osp.join('configs', scratch))

@@ -325,6 +325,16 @@ class GumbelHardAttention(SoftAttention):
       ``S`` relaxed samples ``mean_s softmax((e_t + g_s) / tau)`` (a
       lower-variance estimate of the same expected gradient).
 
+    ``estimator`` chooses how the attention's scores learn in training:
+    ``'straight_through'`` (default, the Gumbel-softmax gradient above) or
+    ``'score_function'`` (REINFORCE, as Xu et al.'s hard attention in "Show,
+    Attend and Tell"): ``alpha_t`` is the one-hot of ``s_t ~ softmax(e_t /
+    s)`` with no gradient through the sample, and the scores learn only from
+    the head's ``loss_score_function`` (``AttentionScoreFunctionLoss``,
+    which reads ``log p(s_t)`` from ``attention`` and ``attention_probs``).
+    ``soft_mix`` composes (its soft part keeps the soft gradient);
+    ``num_samples`` must be 1.
+
     Args:
         temperature (dict): config of a temperature component, conditioned on
             the query. Defaults to ``AdaptiveTemperature``.
@@ -333,10 +343,13 @@ class GumbelHardAttention(SoftAttention):
         soft_mix (dict, optional): the schedule of ``beta``. Defaults to None
             (``beta = 0``).
         num_samples (int): ``S``. Defaults to 1.
+        estimator (str): ``'straight_through'`` or ``'score_function'``.
+            Defaults to ``'straight_through'``.
         Other args as :class:`SoftAttention`.
     """
 
     EVAL_MODES = ('argmax', 'soft', 'sample')
+    ESTIMATORS = ('straight_through', 'score_function')
 
     def __init__(self,
                  feat_channels: int,
@@ -349,7 +362,8 @@ class GumbelHardAttention(SoftAttention):
                  tau_min: float = TAU_MIN,
                  softmax_temperature: float = 1.0,
                  soft_mix: Optional[dict] = None,
-                 num_samples: int = 1):
+                 num_samples: int = 1,
+                 estimator: str = 'straight_through'):
         super().__init__(feat_channels, query_channels, score, hidden_channels,
                          num_locations, softmax_temperature)
         if eval_mode not in self.EVAL_MODES:
@@ -360,6 +374,15 @@ class GumbelHardAttention(SoftAttention):
                 bool) or not isinstance(num_samples, int) or num_samples < 1:
             raise ValueError('GumbelHardAttention num_samples must be an '
                              f'integer >= 1, got {num_samples!r}')
+        if estimator not in self.ESTIMATORS:
+            raise ValueError(f'GumbelHardAttention estimator must be one of '
+                             f'{self.ESTIMATORS}, got {estimator!r}')
+        if estimator == 'score_function' and num_samples != 1:
+            raise ValueError(
+                "GumbelHardAttention estimator='score_function' takes one "
+                f'sample per step, got num_samples={num_samples}: leave '
+                'num_samples out (it shapes the straight-through gradient)')
+        self.estimator = estimator
         self.num_samples = num_samples
         self.soft_mix = None if soft_mix is None else MODELS.build(soft_mix)
         self.temperature = MODELS.build(
@@ -375,7 +398,15 @@ class GumbelHardAttention(SoftAttention):
         logits = self.logits(keys_t, query, layers)
         probs = torch.softmax(logits, dim=-1)
         tau = self.temperature(query).float().expand(logits.shape[0], 1)
-        if self.training or self.eval_mode == 'sample':
+        if self.training and self.estimator == 'score_function':
+            # the one-hot of s_t ~ softmax(e_t / s) (Gumbel-max), no gradient
+            weights = torch.zeros_like(probs).scatter_(
+                -1, (logits.detach() -
+                     torch.empty_like(logits).exponential_().log()).argmax(
+                         -1, keepdim=True), 1.0)
+            if self.soft_mix is not None:
+                weights = weights + self.soft_mix() * (probs - weights)
+        elif self.training or self.eval_mode == 'sample':
             weights = self._sample(logits, tau)
             if self.training and self.soft_mix is not None:
                 weights = weights + self.soft_mix() * (probs - weights)

@@ -27,7 +27,10 @@ Losses (registry components, ``hman_mmaction/models/losses``, each a
 ``loss_predict`` (``loss_pred``) makes a layer predict the next step's
 input; ``loss_segment`` (``loss_seg``) supervises layer-1 boundaries with
 the data's sub-action segments; ``loss_entropy`` (``loss_ent``) is an
-entropy bonus on the attention; ``loss_aux`` above. The loss dict also
+entropy bonus on the attention; ``loss_score_function`` (``loss_sf``) is
+the surrogate loss of hard attention's score-function estimator
+(``GumbelHardAttention(estimator='score_function')``, REINFORCE with a
+learned baseline); ``loss_aux`` above. The loss dict also
 carries detached diagnostics (mmengine logs every key, sums only those
 containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
 ``tau_bnd_l<l>``.
@@ -208,6 +211,11 @@ class HMANHead(BaseHead):
             Defaults to None.
         loss_entropy (dict, optional): an entropy bonus on the attention
             (``AttentionEntropyLoss``, ``loss_ent``). Defaults to None.
+        loss_score_function (dict, optional): the score-function estimator's
+            surrogate loss with a learned baseline
+            (``AttentionScoreFunctionLoss``, ``loss_sf``); set exactly when
+            the attention is ``GumbelHardAttention(estimator=
+            'score_function')``. Defaults to None.
         backbone_warmup (dict, optional): a schedule (e.g. ``dict(type=
             'LinearDecay', start=1.0, end_iter=75)``) of the fraction of the
             recurrent path's gradient withheld from the backbone in
@@ -264,6 +272,7 @@ class HMANHead(BaseHead):
                  loss_segment: Optional[dict] = None,
                  loss_aux: Optional[dict] = None,
                  loss_entropy: Optional[dict] = None,
+                 loss_score_function: Optional[dict] = None,
                  backbone_warmup: Optional[dict] = None,
                  change_features=(),
                  temporal_pool: str = 'mean',
@@ -317,12 +326,15 @@ class HMANHead(BaseHead):
         self.loss_segment = _build_loss(loss_segment)
         self.loss_aux = _build_loss(loss_aux)
         self.loss_entropy = _build_loss(loss_entropy)
+        self.loss_score_function = _build_loss(
+            loss_score_function, in_features=L * H)
         self.backbone_warmup = (None if backbone_warmup is None else
                                 MODELS.build(backbone_warmup))
         query_channels = L * H if attention_query == 'all' else H
         self.attention = MODELS.build(
             attention,
             default_args=dict(feat_channels=D, query_channels=query_channels))
+        _check_score_function(self.attention, self.loss_score_function)
         if init_state == 'mean':
             self.init_h = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
             self.init_c = nn.Sequential(nn.Linear(D, L * H), nn.Tanh())
@@ -584,6 +596,10 @@ class HMANHead(BaseHead):
             losses['loss_att'] = self.loss_attention(outputs.attention)
         if self.loss_entropy is not None:
             losses['loss_ent'] = self.loss_entropy(outputs.attention_probs)
+        if self.loss_score_function is not None:
+            losses['loss_sf'] = self.loss_score_function(
+                outputs.cls_scores, labels.to(outputs.cls_scores.device),
+                outputs.attention, outputs.attention_probs, outputs.hidden)
         if self.loss_boundary is not None and learned:
             losses['loss_bnd'] = self.loss_boundary(outputs.boundaries,
                                                     learned)
@@ -714,6 +730,25 @@ def _check_prediction_error(kinds, predictor, num_layers) -> None:
         raise ValueError(
             f'HMANHead loss_predict layer={predictor.layer} but the HM-LSTM '
             f'has {num_layers} layers')
+
+
+def _check_score_function(attention: nn.Module, loss: Optional[nn.Module]):
+    """The score-function estimator and its loss come together: the
+    sample carries no gradient, so without the loss the attention would not
+    learn; without the estimator the loss would add a second gradient."""
+    estimator = getattr(attention, 'estimator', None)
+    if loss is not None and estimator != 'score_function':
+        raise ValueError(
+            'HMANHead loss_score_function needs attention=dict(type='
+            "'GumbelHardAttention', estimator='score_function'), got "
+            f'{type(attention).__name__} with estimator={estimator!r}: set '
+            'the estimator, or leave loss_score_function out')
+    if loss is None and estimator == 'score_function':
+        raise ValueError(
+            "HMANHead attention estimator='score_function' needs "
+            "loss_score_function=dict(type='AttentionScoreFunctionLoss') "
+            '(the sample carries no gradient: without it the attention '
+            "does not learn), or use estimator='straight_through'")
 
 
 def _check_choice(name, value, choices):

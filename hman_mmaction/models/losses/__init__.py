@@ -12,6 +12,7 @@ head option        component                     key in the loss dict
 ``loss_predict``   :class:`NextStepPredictionLoss`  ``loss_pred``
 ``loss_segment``   :class:`BoundarySupervisionLoss`  ``loss_seg``
 ``loss_entropy``   :class:`AttentionEntropyLoss`  ``loss_ent``
+``loss_score_function``  :class:`AttentionScoreFunctionLoss`  ``loss_sf``
 =================  ============================  ======================
 """
 from .attention_coverage import AttentionCoverageLoss
@@ -19,8 +20,10 @@ from .attention_entropy import AttentionEntropyLoss
 from .boundary_rate import BoundaryRateLoss
 from .boundary_supervision import BoundarySupervisionLoss
 from .next_step import NextStepPredictionLoss
+from .score_function import AttentionScoreFunctionLoss
 
 __all__ = [
-    'AttentionCoverageLoss', 'AttentionEntropyLoss', 'BoundaryRateLoss',
+    'AttentionCoverageLoss', 'AttentionEntropyLoss',
+    'AttentionScoreFunctionLoss', 'BoundaryRateLoss',
     'BoundarySupervisionLoss', 'NextStepPredictionLoss'
 ]
