@@ -131,15 +131,15 @@ def test_reference_flag_times_the_default_head_on_its_reference_loop():
     assert REFERENCE_VARIANT not in default['train']
 
 
-def test_readme_speed_table_has_the_tool_summary_columns_and_rows():
-    """The README's speed table is the tool's summary (same columns, the
+def test_speed_summary_table_has_the_tool_summary_columns_and_rows():
+    """The speed summary table (docs/performance.md) is the tool's summary (same columns, the
     head rows, train and inference at 112 and 224 px)."""
     import os
     import re
 
     from tests.helpers import REPO
     benchmark = load_tool('benchmark')
-    with open(os.path.join(REPO, 'README.md')) as f:
+    with open(os.path.join(REPO, 'docs', 'performance.md')) as f:
         text = f.read()
     marker = '<!-- speed: tools/benchmark.py'
     assert marker in text
