@@ -152,7 +152,8 @@ def main(argv=None):
 
     import hman_mmaction  # noqa: F401
     from hman_mmaction.apis import inference_hman
-    from hman_mmaction.datasets.synthetic_actions import segments_for_video
+    from hman_mmaction.datasets.synthetic_actions import (boxes_for_video,
+                                                          segments_for_video)
     from hman_mmaction.evaluation.boundary_metric import change_steps
     from hman_mmaction.visualization import (HMANTrace, load_class_names,
                                              plot_attention_grid,
@@ -189,6 +190,9 @@ def main(argv=None):
           f'{np.mean(entropies):.2f} log K')
     frames = read_frames(video, trace.frame_inds)
     segments = segments_for_video(video)  # ground truth, if generated
+    boxes = boxes_for_video(video)
+    targets = (None if boxes is None else
+               [boxes['target'][int(i)] for i in trace.frame_inds])
     changes = (None if segments is None else change_steps(
         trace.frame_inds, segments))
     os.makedirs(args.out, exist_ok=True)
@@ -196,8 +200,8 @@ def main(argv=None):
     timeline = osp.join(args.out, f'{args.prefix}_boundaries.png')
     sizes = [
         save_small_png(
-            lambda p: plot_attention_grid(trace, frames, p, dpi=args.dpi),
-            grid),
+            lambda p: plot_attention_grid(
+                trace, frames, p, dpi=args.dpi, target_boxes=targets), grid),
         save_small_png(
             lambda p: plot_boundaries(
                 trace, p, frames=frames, dpi=args.dpi, changes=changes),

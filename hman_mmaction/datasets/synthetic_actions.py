@@ -524,6 +524,19 @@ def segments_for_video(video: str) -> Optional[List[List]]:
     """The ground-truth segments of ``video`` if it lies in a generated
     dataset (``<root>/videos/<split>/<name>`` with a sidecar
     ``<root>/*_segments.json`` listing it), else ``None``."""
+    return _sidecar_for_video(video, load_segments)
+
+
+def boxes_for_video(video: str) -> Optional[dict]:
+    """The objects' boxes of ``video`` (``{'target': [F boxes],
+    'distractors': ...}``) if it lies in a generated dataset with a boxes
+    sidecar (generator version >= 4), else ``None``."""
+    return _sidecar_for_video(video, load_boxes)
+
+
+def _sidecar_for_video(video: str, load):
+    """``load(<root>/<split>_list_videos.txt)[video]`` for the split that
+    lists ``video``, or ``None``."""
     folder = osp.dirname(osp.abspath(video))
     while osp.basename(folder) and osp.basename(folder) != 'videos':
         folder = osp.dirname(folder)
@@ -532,9 +545,9 @@ def segments_for_video(video: str) -> Optional[List[List]]:
     relative = osp.relpath(osp.abspath(video), folder).replace(osp.sep, '/')
     root = osp.dirname(folder)
     for split in SPLITS:
-        segments = load_segments(osp.join(root, f'{split}_list_videos.txt'))
-        if segments and relative in segments:
-            return segments[relative]
+        values = load(osp.join(root, f'{split}_list_videos.txt'))
+        if values and relative in values:
+            return values[relative]
     return None
 
 

@@ -35,7 +35,8 @@ GRID_LEGEND = (
     't = step, f = index of the frame in the video; z = boundary of each '
     'HM-LSTM layer at this step, bottom layer first: | boundary (z=1), '
     '. none (z=0); then the class predicted at this step with its score; '
-    'H = attention entropy / entropy of uniform attention (1 = uniform).')
+    'H = attention entropy / entropy of uniform attention (1 = uniform); '
+    "dashed green, where drawn: the target's ground-truth box.")
 
 
 def _legend_lines(width_inches: float) -> list:
@@ -79,21 +80,28 @@ def plot_attention_grid(trace: HMANTrace,
                         path: str,
                         max_cols: int = 8,
                         dpi: int = 100,
-                        panel_inches: float = PANEL_INCHES) -> str:
+                        panel_inches: float = PANEL_INCHES,
+                        target_boxes: Optional[Sequence] = None) -> str:
     """Write the grid of ``frames`` (``[T, H, W, 3]`` RGB, the frames of
-    ``trace.frame_inds``) with their attention maps to ``path`` (PNG)."""
+    ``trace.frame_inds``) with their attention maps to ``path`` (PNG);
+    ``target_boxes`` (one ``[x0, y0, x1, y1]`` per step, frame pixels, the
+    generator's boxes sidecar) are outlined."""
     return _save(
-        attention_grid_figure(trace, frames, max_cols, panel_inches), path,
-        dpi)
+        attention_grid_figure(trace, frames, max_cols, panel_inches,
+                              target_boxes), path, dpi)
 
 
 def attention_grid_figure(trace: HMANTrace,
                           frames: np.ndarray,
                           max_cols: int = 8,
-                          panel_inches: float = PANEL_INCHES) -> Figure:
+                          panel_inches: float = PANEL_INCHES,
+                          target_boxes: Optional[Sequence] = None) -> Figure:
     """The figure of :func:`plot_attention_grid`."""
     if len(frames) != trace.num_steps:
         raise ValueError(f'{len(frames)} frames for {trace.num_steps} steps')
+    if target_boxes is not None and len(target_boxes) != trace.num_steps:
+        raise ValueError(
+            f'{len(target_boxes)} target boxes for {trace.num_steps} steps')
     rows, cols = grid_layout(trace.num_steps, max_cols)
     cell_h = panel_inches + TITLE_INCHES
     width = cols * panel_inches
@@ -120,6 +128,8 @@ def attention_grid_figure(trace: HMANTrace,
                 trace.flip,
                 mark_cell=hard,
                 thickness=thickness))
+        if target_boxes is not None:
+            _outline_box(ax, target_boxes[t], frames.shape[2], frames.shape[1])
         ax.set_axis_off()
         z = ''.join('|' if trace.boundaries[layer, t] > 0.5 else '.'
                     for layer in range(trace.num_layers))
@@ -138,6 +148,24 @@ def attention_grid_figure(trace: HMANTrace,
         ha='left',
         color='#333333')
     return fig
+
+
+def _outline_box(ax, box, width: int, height: int) -> None:
+    """A dashed green outline of ``box`` (pixels, end exclusive), in
+    pieces where it wraps around the frame (the generated videos are a
+    torus)."""
+    from matplotlib.patches import Rectangle
+
+    from ..datasets.synthetic_actions import box_pieces
+    for x0, y0, x1, y1 in box_pieces(box, width, height):
+        ax.add_patch(
+            Rectangle((x0 - 0.5, y0 - 0.5),
+                      x1 - x0,
+                      y1 - y0,
+                      fill=False,
+                      edgecolor='#00dd00',
+                      linestyle='--',
+                      linewidth=1.0))
 
 
 def plot_boundaries(trace: HMANTrace,

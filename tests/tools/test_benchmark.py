@@ -132,8 +132,8 @@ def test_reference_flag_times_the_default_head_on_its_reference_loop():
 
 
 def test_speed_summary_table_has_the_tool_summary_columns_and_rows():
-    """The speed summary table (docs/performance.md) is the tool's summary (same columns, the
-    head rows, train and inference at 112 and 224 px)."""
+    """The speed summary table (docs/performance.md) is the tool's summary
+    (same columns, the head rows, train and inference at 112 and 224 px)."""
     import os
     import re
 

@@ -139,3 +139,24 @@ def test_boundary_plot_marks_the_ground_truth_changes(tmp_path):
     plot_boundaries(trace, plain, dpi=50)
     plot_boundaries(trace, marked, dpi=50, changes=[3])
     assert not has_colour(plain) and has_colour(marked)
+
+
+def test_attention_grid_outlines_the_target_box_per_step_in_pieces():
+    """One dashed outline per step; a box past the right border (the
+    generated frames are a torus) is drawn as two pieces."""
+    from matplotlib.patches import Rectangle
+
+    from hman_mmaction.visualization.figures import attention_grid_figure
+    steps = 3
+    trace = make_trace(steps)
+    frames = np.zeros((steps, 32, 32, 3), np.uint8)
+    boxes = [[2, 3, 7, 8], [10, 10, 15, 15], [29, 4, 34, 9]]
+    fig = attention_grid_figure(trace, frames, target_boxes=boxes)
+    outlines = [[(p.get_x() + 0.5, p.get_y() + 0.5, p.get_width(),
+                  p.get_height()) for p in ax.patches
+                 if isinstance(p, Rectangle) and p.get_linestyle() == '--']
+                for ax in fig.axes[:steps]]
+    assert outlines == [[(2, 3, 5, 5)], [(10, 10, 5, 5)],
+                        [(29, 4, 3, 5), (0, 4, 2, 5)]]
+    with pytest.raises(ValueError, match='2 target boxes for 3 steps'):
+        attention_grid_figure(trace, frames, target_boxes=boxes[:2])

@@ -103,6 +103,7 @@ def test_hard_attention_json_marks_one_cell_per_step(video, hard_checkpoint,
 def test_video_of_a_generated_dataset_gets_its_ground_truth_changes(
         soft_checkpoint, video, tmp_path):
     from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
+                                                          boxes_for_video,
                                                           generate_dataset,
                                                           segments_for_video)
     from hman_mmaction.evaluation import change_steps
@@ -118,6 +119,10 @@ def test_video_of_a_generated_dataset_gets_its_ground_truth_changes(
     segments = segments_for_video(clip)
     assert segments is not None and len(segments) == 2
     assert segments_for_video(video) is None  # not in a generated dataset
+    boxes = boxes_for_video(clip)
+    assert len(boxes['target']) == NUM_FRAMES
+    assert len(boxes['distractors'][0]) == 1
+    assert boxes_for_video(video) is None
     out = visualize_video(
         SOFT, soft_checkpoint, clip, str(tmp_path / 'out'), progress=False)
     record = check_outputs(out)
