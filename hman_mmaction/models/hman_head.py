@@ -84,6 +84,7 @@ from .config_checks import check_feature_channels, check_head_options
 from .deferred import SequenceLinear
 from .feature_map import FeatureMap
 from .losses import BoundaryRateLoss  # noqa: F401 (registers the losses)
+from .losses.attention_entropy import mean_attention_entropy
 from .plan import GEMMS, Plan, decide_plan
 from .segment_targets import change_targets
 
@@ -797,9 +798,7 @@ def training_diagnostics(outputs: HMANOutputs,
     """Detached scalars to log: attention entropy, temperatures, boundary
     rates of ``layers`` and temperatures of ``tau_layers`` (default all;
     numbered from 1)."""
-    probs = outputs.attention_probs.flatten(2).float()
-    entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
-    stats = dict(att_entropy=entropy)
+    stats = dict(att_entropy=mean_attention_entropy(outputs.attention_probs))
     if outputs.tau_attention is not None:
         stats['tau_att'] = outputs.tau_attention.float().mean()
     rates = outputs.boundaries.float().mean(dim=(0, 2))

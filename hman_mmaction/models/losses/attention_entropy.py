@@ -36,6 +36,11 @@ class AttentionEntropyLoss(nn.Module):
 
     def forward(self, probs: torch.Tensor) -> torch.Tensor:
         """``probs`` ``[V, T, H, W]`` (``attention_probs``) -> scalar."""
-        probs = probs.flatten(2).float()
-        entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
-        return self.sign * self.loss_weight * entropy
+        return self.sign * self.loss_weight * mean_attention_entropy(probs)
+
+
+def mean_attention_entropy(probs: torch.Tensor) -> torch.Tensor:
+    """``mean_{n,t} H(p_{n,t})``, ``H(p) = -sum_k p_k log p_k``, of
+    attention distributions ``[V, T, H, W]`` (or ``[V, T, K]``), float32."""
+    probs = probs.flatten(2).float()
+    return -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()

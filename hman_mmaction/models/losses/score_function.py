@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from mmaction.registry import MODELS
 
 from .attention_coverage import _check_weight
+from .attention_entropy import mean_attention_entropy
 
 
 @MODELS.register_module()
@@ -98,6 +99,5 @@ class AttentionScoreFunctionLoss(nn.Module):
         advantage = reward[:, None] - base
         loss = loss - self.loss_weight * (advantage * log_prob).mean()
         if self.entropy_weight:
-            entropy = -(probs * probs.clamp_min(1e-12).log()).sum(-1).mean()
-            loss = loss - self.entropy_weight * entropy
+            loss = loss - self.entropy_weight * mean_attention_entropy(probs)
         return loss
