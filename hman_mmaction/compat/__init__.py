@@ -14,6 +14,9 @@ absent; ``docs/compatibility.md`` describes each one.
                             ``timm`` or a transformers without the helpers
                             VindLU imports: ``import mmaction.models``
                             fails (``missing_modules``)
+``mmcv_lite_warning``       mmcv-lite 2.0-2.2 without compiled ops: a warning
+                            on every import tells users to install the full
+                            mmcv (``mmcv_lite``)
 ``pkg_resources``           mmengine<0.11 with setuptools>=67.5 (deprecated)
                             or without ``pkg_resources``: config bases need
                             it (``package_metadata``)
@@ -34,7 +37,7 @@ show each breakage is real); :func:`patch_status` says which are on and why.
 import os
 from typing import Callable, Dict, NamedTuple, Optional
 
-from . import (checkpoint_globals, cpu_distributed, missing_modules,
+from . import (checkpoint_globals, cpu_distributed, missing_modules, mmcv_lite,
                package_metadata, strict_inference)
 from .ranges import out_of_range
 
@@ -69,6 +72,11 @@ PATCHES = {
         },
         'mmaction/models/multimodal/vindlu imports timm and old transformers '
         'helpers', missing_modules.multimodal_unimportable),
+    'mmcv_lite_warning':
+    Patch(mmcv_lite.ignore_deformable_attention_warning,
+          {'mmcv-lite': '>=2.0.0,<2.3.0'},
+          'mmcv/cnn/bricks/transformer.py warns when mmcv.ops is absent',
+          mmcv_lite.compiled_ops_missing),
     'pkg_resources':
     Patch(package_metadata.patch_mmengine_package_utils,
           {'mmengine': '<0.11.0'}, 'pypa/setuptools#5007',

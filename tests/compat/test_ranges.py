@@ -11,6 +11,7 @@ IN_RANGE = {
     'mmaction2': '1.2.0',
     'setuptools': '82.0.0',
     'transformers': '5.0.0',
+    'mmcv-lite': '2.1.0',
 }
 
 
@@ -45,6 +46,7 @@ def test_every_patch_is_on_inside_its_range(versions):
     ('mmaction2', '1.3.0',
      {'drn', 'importlib_metadata', 'multimodal', 'strict_inference'}),
     ('transformers', '4.27.0', {'multimodal'}),
+    ('mmcv-lite', '2.3.0', {'mmcv_lite_warning'}),
 ])
 def test_patches_are_off_outside_their_range(versions, distribution, version,
                                              off):
@@ -63,6 +65,7 @@ def test_apply_all_skips_the_patches_out_of_range(versions, monkeypatch):
             patch._replace(apply=lambda name=name: applied.append(name)))
     versions['mmengine'] = '0.11.0'
     versions['mmaction2'] = '1.3.0'
+    versions['mmcv-lite'] = '2.3.0'
     assert compat.apply_all() == {}
     assert applied == []
     versions.update(IN_RANGE)
