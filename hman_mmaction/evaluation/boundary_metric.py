@@ -14,10 +14,9 @@ sampled frame (no such t) or at t = 0 (the view never sees the old motion)
 is not visible in the view and dropped; changes falling on the same step
 (a motion shorter than the sampling gap) count once.
 
-Detections. Layer l's boundary z_t^l = 1 at step t. HM-LSTM computes z_t
-from h_t, which has seen step t, and FLUSHes at t + 1: a detector that ends
-the old segment one step early (t - 1), at the first new step (t) or one
-step late (t + 1) are all right. So with tolerance w = 1:
+Detections. Layer l's boundary z_t^l = 1 at step t. The window scores a
+boundary one step early (t - 1), at the first new step (t) or one step
+late (t + 1) as right, whatever the timing. So with tolerance w = 1:
 
     a boundary at s and a change at t match iff |s - t| <= w,
 
@@ -30,6 +29,18 @@ summed over views and videos (micro average):
     precision = TP / #boundaries,  recall = TP / #changes,
     F1 = 2 TP / (#boundaries + #changes)          (0 when a count is 0),
     rate = #boundaries / #steps.
+
+Exact scores: the step a boundary must take for the right FLUSH / UPDATE
+depends on the timing (``HMLSTM.boundary_offset``: the last step of the old
+motion, ``t - 1``, for ``timing='post'``; the change step ``t`` for
+``'pre'``); ``l{l}_exact_*`` count a boundary at exactly ``t + offset``
+(tolerance 0), which the +-1 window cannot tell apart.
+
+Timing prior: a content-free detector that fires, in every view, as many
+boundaries as the layer fired there at the steps where changes (at the
+offset) are most frequent over all scored views. Where changes sit at
+predictable steps it beats the random detector without looking at the
+video, so a detector that sees the change must beat the prior.
 
 Random baseline: per view and layer, the same number of boundaries as the
 layer fired there, placed uniformly without replacement on the view's T
@@ -52,24 +63,11 @@ from mmaction.registry import METRICS
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 
+from ..models.segment_targets import change_steps
 from .config_setup import append_evaluator, extras_head, return_extras
 
 VIEW_CHOICES = ('all', 'first')
 META_KEYS = ('frame_inds', 'gt_segments')
-
-
-def change_steps(frame_inds: Sequence[int],
-                 segments: Sequence[Sequence]) -> List[int]:
-    """Sampled steps ``t(f)`` (module doc) of the motion changes of
-    ``segments`` seen by a view sampling ``frame_inds`` ``[T]``."""
-    frame_inds = np.asarray(frame_inds).reshape(-1)
-    steps = set()
-    for segment in list(segments)[1:]:
-        f = int(segment[0])
-        seen = np.flatnonzero(frame_inds >= f)
-        if len(seen) and seen[0] > 0:
-            steps.add(int(seen[0]))
-    return sorted(steps)
 
 
 def match_count(boundaries: np.ndarray,
@@ -119,13 +117,26 @@ def _views(boundaries, frame_inds, views: str):
     return [(z[v] > 0.5, blocks[v % len(blocks)]) for v in range(count)]
 
 
+def _prior_order(views_changes, steps: int, offset: int) -> np.ndarray:
+    """Steps ranked by how often a change needs a boundary there (change
+    step + ``offset``) over all scored views, most frequent first (ties:
+    earlier step first): the content-free timing prior."""
+    counts = np.zeros(steps)
+    for changes in views_changes:
+        for t in changes:
+            if 0 <= t + offset < steps:
+                counts[t + offset] += 1
+    return np.lexsort((np.arange(steps), -counts))
+
+
 def boundary_scores(boundaries: Sequence,
                     frame_inds: Sequence,
                     segments: Sequence,
                     tolerance: int = 1,
                     random_draws: int = 100,
                     seed: int = 0,
-                    views: str = 'all') -> Dict[str, float]:
+                    views: str = 'all',
+                    offset: int = -1) -> Dict[str, float]:
     """Boundary P / R / F1 and rates per layer (see the module doc).
 
     Args:
@@ -140,12 +151,21 @@ def boundary_scores(boundaries: Sequence,
         seed (int): seed of those draws.
         views (str): ``'all'`` (default) scores every view, ``'first'``
             view 0 only.
+        offset (int): the step, relative to the change step, where the
+            model's timing needs the boundary (``HMLSTM.boundary_offset``:
+            -1 for ``timing='post'``, 0 for ``'pre'``): the exact scores
+            count a boundary there only. Default -1.
 
     Returns:
-        dict: ``l{l}_precision``, ``l{l}_recall``, ``l{l}_f1``,
-        ``l{l}_rate`` and ``l{l}_random_{precision,recall,f1}`` for every
-        layer l = 1..L, and ``change_rate`` (ground-truth changes per
-        step), ``views`` (how many were scored).
+        dict: per layer l = 1..L ``l{l}_precision``, ``l{l}_recall``,
+        ``l{l}_f1``, ``l{l}_rate``; ``l{l}_exact_{precision,recall,f1}``
+        (tolerance 0 at ``offset``); the rate-matched random detector's
+        ``l{l}_random_{precision,recall,f1}``; the timing prior's
+        ``l{l}_prior_f1`` (content-free: in every view, as many boundaries
+        as the layer fired there, at the steps where changes are most
+        frequent over the scored views) and ``l{l}_prior_exact_f1``; and
+        ``change_rate`` (ground-truth changes per step), ``views`` (how
+        many were scored).
     """
     if views not in VIEW_CHOICES:
         raise ValueError(f'views must be one of {VIEW_CHOICES}, got '
@@ -154,41 +174,54 @@ def boundary_scores(boundaries: Sequence,
         raise ValueError(f'got {len(boundaries)} boundaries, '
                          f'{len(frame_inds)} frame_inds and {len(segments)} '
                          'segments; one of each per video')
-    rng = np.random.default_rng(seed)
-    totals = None
-    num_views = steps_total = changes_total = 0
+    scored = []  # (z [L, T], change steps) per view
     for z_video, inds, segs in zip(boundaries, frame_inds, segments):
         if hasattr(z_video, 'detach'):
             z_video = z_video.detach().cpu().numpy()
         for z, view_inds in _views(z_video, inds, views):
-            layers, steps = z.shape
-            if totals is None:
-                totals = np.zeros((layers, 3))  # tp, detected, random tp
-            changes = change_steps(view_inds, segs)
-            fired = z.sum(-1).astype(int)  # [L]
-            totals[:, 0] += match_count(z, changes, tolerance)
-            totals[:, 1] += fired
-            for layer, k in enumerate(fired):
-                random = np.zeros((random_draws, steps), bool)
-                if k:
-                    order = rng.random((random_draws, steps)).argsort(-1)
-                    np.put_along_axis(random, order[:, :k], True, -1)
-                totals[layer, 2] += match_count(random, changes,
-                                                tolerance).mean()
-            num_views += 1
-            steps_total += steps
-            changes_total += len(changes)
-    if totals is None:
+            scored.append((z, change_steps(view_inds, segs)))
+    if not scored:
         raise ValueError('boundary_scores got no video to score')
+    layers, steps = scored[0][0].shape
+    prior = _prior_order([changes for _, changes in scored], steps, offset)
+    rng = np.random.default_rng(seed)
+    # tp, detected, random tp, exact tp, prior tp, prior exact tp
+    totals = np.zeros((layers, 6))
+    steps_total = changes_total = 0
+    for z, changes in scored:
+        exact = [t + offset for t in changes if 0 <= t + offset < z.shape[1]]
+        fired = z.sum(-1).astype(int)  # [L]
+        totals[:, 0] += match_count(z, changes, tolerance)
+        totals[:, 1] += fired
+        totals[:, 3] += match_count(z, exact, 0)
+        for layer, k in enumerate(fired):
+            random = np.zeros((random_draws, z.shape[1]), bool)
+            if k:
+                order = rng.random((random_draws, z.shape[1])).argsort(-1)
+                np.put_along_axis(random, order[:, :k], True, -1)
+            totals[layer, 2] += match_count(random, changes, tolerance).mean()
+            timing = np.zeros(z.shape[1], bool)
+            timing[prior[:k]] = True
+            totals[layer, 4] += match_count(timing, changes, tolerance)
+            totals[layer, 5] += match_count(timing, exact, 0)
+        steps_total += z.shape[1]
+        changes_total += len(changes)
     metrics = dict(
-        change_rate=changes_total / steps_total, views=float(num_views))
-    for layer, (tp, detected, random_tp) in enumerate(totals, 1):
+        change_rate=changes_total / steps_total, views=float(len(scored)))
+    for layer, row in enumerate(totals, 1):
+        tp, detected, random_tp, exact_tp, prior_tp, prior_exact_tp = row
         for key, value in _prf(tp, detected, changes_total).items():
             metrics[f'l{layer}_{key}'] = value
         metrics[f'l{layer}_rate'] = detected / steps_total
+        for key, value in _prf(exact_tp, detected, changes_total).items():
+            metrics[f'l{layer}_exact_{key}'] = value
         # the random detector fires as often as the layer: same #detected
         for key, value in _prf(random_tp, detected, changes_total).items():
             metrics[f'l{layer}_random_{key}'] = value
+        metrics[f'l{layer}_prior_f1'] = _prf(prior_tp, detected,
+                                             changes_total)['f1']
+        metrics[f'l{layer}_prior_exact_f1'] = _prf(prior_exact_tp, detected,
+                                                   changes_total)['f1']
     return {key: float(value) for key, value in metrics.items()}
 
 
@@ -216,6 +249,10 @@ class BoundaryMetric(BaseMetric):
         random_draws (int): draws of the random baseline. Defaults to 100.
         seed (int): their seed. Defaults to 0.
         views (str): ``'all'`` (default) or ``'first'``.
+        offset (int, optional): where the exact scores count a boundary,
+            relative to the change step. Defaults to None: the
+            predictions' ``boundary_offset`` (the head's timing; -1 where
+            they carry none).
         collect_device, prefix: as mmengine's ``BaseMetric``.
     """
     default_prefix = 'boundary'
@@ -225,6 +262,7 @@ class BoundaryMetric(BaseMetric):
                  random_draws: int = 100,
                  seed: int = 0,
                  views: str = 'all',
+                 offset: Optional[int] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -232,7 +270,7 @@ class BoundaryMetric(BaseMetric):
             raise ValueError(f'BoundaryMetric views must be one of '
                              f'{VIEW_CHOICES}, got {views!r}')
         self.tolerance, self.random_draws = tolerance, random_draws
-        self.seed, self.views = seed, views
+        self.seed, self.views, self.offset = seed, views, offset
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
@@ -257,16 +295,26 @@ class BoundaryMetric(BaseMetric):
                 dict(
                     boundaries=_numpy(sample['boundaries']),
                     frame_inds=_numpy(sample['frame_inds']),
-                    gt_segments=list(sample['gt_segments'])))
+                    gt_segments=list(sample['gt_segments']),
+                    offset=sample.get('boundary_offset')))
 
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        offsets = {r.get('offset') for r in results} - {None}
+        if self.offset is not None:
+            offset = self.offset
+        elif len(offsets) > 1:
+            raise ValueError(f'BoundaryMetric: predictions of one model '
+                             f'carry different boundary offsets {offsets}')
+        else:
+            offset = offsets.pop() if offsets else -1
         return boundary_scores([r['boundaries'] for r in results],
                                [r['frame_inds'] for r in results],
                                [r['gt_segments'] for r in results],
                                tolerance=self.tolerance,
                                random_draws=self.random_draws,
                                seed=self.seed,
-                               views=self.views)
+                               views=self.views,
+                               offset=offset)
 
 
 def with_boundary_meta_keys(pipeline: list) -> int:

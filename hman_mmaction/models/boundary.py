@@ -23,6 +23,7 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
+from .change_features import PeakThreshold, frame_change_score, shift_steps
 from .gumbel import TAU_MIN, binary_concrete, straight_through
 
 BoundaryResult = Tuple[torch.Tensor, Optional[torch.Tensor]]
@@ -195,7 +196,8 @@ class _GivenBoundary(nn.Module):
 
     learned = False
     needs_ground_truth = True
-    offset = -1  # the last step of the old motion (see segment_targets)
+    needs_frames = False
+    offset = None  # None: the timing's (HMLSTM.boundary_offset)
 
     def forward(self,
                 z_hat: torch.Tensor,
@@ -215,19 +217,24 @@ class _GivenBoundary(nn.Module):
 
 @MODELS.register_module()
 class OracleBoundary(_GivenBoundary):
-    """Fires exactly at the ground-truth sub-action changes (``z_t = 1`` at
-    the step before each change step, ``offset=-1``) from the data samples'
-    ``gt_segments`` and ``frame_inds``. An **upper bound** for a diagnostic
-    (does the task reward boundaries in the right place?), never a result:
-    it reads the labels of the test video.
+    """Fires exactly at the ground-truth sub-action changes from the data
+    samples' ``gt_segments`` and ``frame_inds``, at the step the stack's
+    timing needs (``offset=None``, :attr:`HMLSTM.boundary_offset`: the last
+    step of the old motion for ``timing='post'``, the first step of the new
+    one for ``'pre'``). An **upper bound** for a diagnostic (does the task
+    reward boundaries in the right place?), never a result: it reads the
+    labels of the test video.
 
     Args:
         in_features (int): unused (uniform build call).
-        offset (int): step of ``z = 1`` relative to the change step.
-            Defaults to -1.
+        offset (int, optional): step of ``z = 1`` relative to the change
+            step (the first step that shows the new motion). Defaults to
+            None: the timing's.
     """
 
-    def __init__(self, in_features: Optional[int] = None, offset: int = -1):
+    def __init__(self,
+                 in_features: Optional[int] = None,
+                 offset: Optional[int] = None):
         super().__init__()
         self.offset = offset
 
@@ -268,3 +275,39 @@ class RandomBoundary(_GivenBoundary):
         noise = torch.rand(changes.shape, device=changes.device)
         ranks = noise.argsort(dim=1).argsort(dim=1)  # a random permutation
         return (ranks < counts).float()
+
+
+@MODELS.register_module()
+class ChangePeakBoundary(_GivenBoundary):
+    """A training-free reference detector: fires where the view's frame
+    change ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) / s)^2`` (mean frame
+    features ``a_bar``, :func:`~hman_mmaction.models.change_features.
+    frame_change_score`) exceeds ``theta``, the running ``1 - rate``
+    quantile of the training steps' ``d`` (:class:`PeakThreshold`), at the
+    step the timing needs: with ``timing='pre'`` at the step that shows the
+    change (causal), with ``'post'`` one step earlier (``offset=-1``, a
+    one-step look-ahead). Any learned detector must beat it. Reads no
+    labels; learns nothing by gradient.
+
+    Args:
+        in_features (int): unused (uniform build call).
+        rate (float): the firing rate (e.g. the data's change rate).
+            Defaults to 0.125.
+        momentum (float): EMA momentum of ``theta``. Defaults to 0.05.
+    """
+
+    needs_ground_truth = False
+    needs_frames = True
+
+    def __init__(self,
+                 in_features: Optional[int] = None,
+                 rate: float = 0.125,
+                 momentum: float = 0.05):
+        super().__init__()
+        self.peaks = PeakThreshold(rate, momentum)
+
+    def schedule_frames(self, frames: torch.Tensor,
+                        offset: int) -> torch.Tensor:
+        """Mean frame features ``[V, T, D]`` -> ``z`` ``[V, T]``."""
+        fired = self.peaks(frame_change_score(frames))
+        return shift_steps(fired, offset)

@@ -79,6 +79,8 @@ from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
 
 from .attention import SoftAttention
+from .change_features import (abs_frame_changes, frame_change_score,
+                              map_changes, shift_steps)
 from .config import default_gemm, use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
 from .deferred import SequenceLinear
@@ -118,11 +120,17 @@ class _StepInputs:
         self.predictor = head.loss_predict
         self.frames = frames  # [V, T, D]
         self.map_diff = (
-            head._map_changes(x) if 'map_diff' in self.kinds else None)
+            map_changes(head._raw_views(x))
+            if 'map_diff' in self.kinds else None)
+        self.abs_diff = (
+            abs_frame_changes(frames)
+            if 'frame_absdiff' in self.kinds else None)
+        self.score = (
+            frame_change_score(frames).unsqueeze(-1)
+            if 'frame_change' in self.kinds else None)
         self.scale = frames.detach().abs().mean(
             dim=1).clamp_min(1e-6) if self.kinds else None  # [V, D]
-        self.given = head._schedules(frames.shape[0], data_samples,
-                                     frames.device)
+        self.given = head._schedules(frames, data_samples)
 
     def change(self, t: int, glimpse: torch.Tensor,
                previous: Optional[torch.Tensor],
@@ -136,6 +144,10 @@ class _StepInputs:
         for kind in self.kinds:
             if kind == 'map_diff':
                 parts.append(self.map_diff[:, t])
+            elif kind == 'frame_absdiff':
+                parts.append(self.abs_diff[:, t])
+            elif kind == 'frame_change':
+                parts.append(self.score[:, t])
             elif t == 0 or previous is None:
                 parts.append(torch.zeros_like(self.frames[:, 0]))
             elif kind == 'frame_diff':
@@ -252,7 +264,8 @@ class HMANHead(BaseHead):
     QUERIES = ('all', 'top')
     INIT_STATES = ('mean', 'zeros')
     POOLS = ('mean', 'last')
-    CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff', 'pred_error')
+    CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff', 'pred_error',
+                       'frame_absdiff', 'frame_change')
 
     def __init__(self,
                  num_classes: int,
@@ -309,8 +322,8 @@ class HMANHead(BaseHead):
         D = feat_channels or in_channels
         self.feat_proj = (
             nn.Linear(in_channels, D) if feat_channels else nn.Identity())
-        change_size = sum(in_channels if kind == 'map_diff' else D
-                          for kind in self.change_features)
+        sizes = dict(map_diff=in_channels, frame_change=1)  # others: D
+        change_size = sum(sizes.get(kind, D) for kind in self.change_features)
         rnn_args = dict(input_size=D)
         if change_size:
             rnn_args['change_size'] = change_size
@@ -404,25 +417,34 @@ class HMANHead(BaseHead):
             return state.h[-1]
         return torch.cat(state.h, dim=-1)
 
-    def _map_changes(self, x: torch.Tensor) -> torch.Tensor:
-        """``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` over the raw
-        channels, divided by the view's mean ``|a|`` per channel; ``[V, T,
-        C]``, zero at ``t = 0``."""
-        a = self._raw_views(x)  # [V, T, K, C]
-        scale = a.detach().abs().mean(dim=(1, 2)).clamp_min(1e-6)  # [V, C]
-        diff = (a[:, 1:] - a[:, :-1]).abs().mean(dim=2)  # [V, T-1, C]
-        diff = diff / scale.unsqueeze(1)
-        return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
+    def boundary_offset(self, component) -> int:
+        """``component.offset`` (a diagnostic detector's, a target loss's),
+        or, where that is None, the recurrent stack's timing's
+        (:attr:`HMLSTM.boundary_offset`; -1 for a stack that does not
+        say)."""
+        offset = getattr(component, 'offset', None)
+        if offset is not None:
+            return offset
+        return getattr(self.rnn, 'boundary_offset', -1)
 
-    def _schedules(self, views: int, data_samples, device):
+    def _schedules(self, frames: torch.Tensor, data_samples):
         """Per detector the ``[V, T]`` decisions of a diagnostic detector
-        (``schedule`` from the ground-truth changes at its ``offset``), or
-        None for a learned one; None when there is no diagnostic one."""
+        (``schedule`` from the ground-truth changes at its offset, or
+        ``schedule_frames`` from the mean frame features ``frames``
+        ``[V, T, D]``), or None for a learned one; None when there is no
+        diagnostic one."""
         detectors = getattr(self.rnn, 'boundaries', [])
-        if not any(hasattr(d, 'schedule') for d in detectors):
+        if not any(hasattr(d, 'schedule') or hasattr(d, 'schedule_frames')
+                   for d in detectors):
             return None
+        views, device = frames.shape[0], frames.device
         schedules = []
         for detector in detectors:
+            if getattr(detector, 'needs_frames', False):
+                schedules.append(
+                    detector.schedule_frames(frames.detach(),
+                                             self.boundary_offset(detector)))
+                continue
             if not hasattr(detector, 'schedule'):
                 schedules.append(None)
                 continue
@@ -437,7 +459,7 @@ class HMANHead(BaseHead):
                     data_samples,
                     views // len(data_samples),
                     self.num_segments,
-                    offset=detector.offset,
+                    offset=self.boundary_offset(detector),
                     device=device)
             else:
                 changes = torch.zeros(views, self.num_segments, device=device)
@@ -638,6 +660,13 @@ class HMANHead(BaseHead):
         return fixed + (1.0 - self.backbone_warmup()) * (feats - fixed)
 
     def _segment_targets(self, data_samples, outputs) -> torch.Tensor:
+        """``loss_segment``'s targets ``[V, T]`` at the timing's offset:
+        the ground-truth changes, or the peaks of the frames' change."""
+        loss = self.loss_segment
+        offset = self.boundary_offset(loss)
+        if not getattr(loss, 'needs_ground_truth', True):
+            fired = loss.peaks(frame_change_score(outputs.frame_means))
+            return shift_steps(fired, offset)
         if data_samples is None:
             raise RuntimeError(
                 'loss_segment needs the data samples (their gt_segments and '
@@ -647,7 +676,7 @@ class HMANHead(BaseHead):
             data_samples,
             outputs.boundaries.shape[0] // len(data_samples),
             self.num_segments,
-            offset=self.loss_segment.offset,
+            offset=offset,
             device=outputs.boundary_logits.device)
 
     def loss_by_feat(self, cls_scores: torch.Tensor,
@@ -691,6 +720,9 @@ class HMANHead(BaseHead):
         samples = self.predict_by_feat(outputs.cls_scores, data_samples)
         if self.test_cfg.get('return_extras', False):
             attach_extras(samples, outputs)
+            for sample in samples:  # where BoundaryMetric scores exactly
+                sample.set_field(
+                    self.boundary_offset(None), 'boundary_offset')
         return samples
 
 

@@ -5,14 +5,31 @@ the optional segment supervision (``BoundarySupervisionLoss``).
 A view sampling ``frame_inds`` ``[T]`` sees the change at frame ``f`` (the
 start of every segment but the first) at step ``t(f) = min{t :
 frame_inds[t] >= f}`` (as ``BoundaryMetric`` counts it); the target is
-``y[t(f) + offset] = 1`` (``offset=-1``: the last step of the old motion).
+``y[t(f) + offset] = 1`` (``offset=-1``: the last step of the old motion,
+what ``HMLSTM(timing='post')`` needs; ``0``: the first step of the new one,
+for ``timing='pre'``; :attr:`HMLSTM.boundary_offset`).
 """
-from typing import Sequence
+from typing import List, Sequence
 
 import numpy as np
 import torch
 
-from ..evaluation.boundary_metric import change_steps
+
+def change_steps(frame_inds: Sequence[int],
+                 segments: Sequence[Sequence]) -> List[int]:
+    """Sampled steps ``t(f)`` (module doc) of the motion changes of
+    ``segments`` seen by a view sampling ``frame_inds`` ``[T]``; a change
+    after the last sampled frame or at ``t = 0`` is not visible and
+    dropped; changes on the same step count once."""
+    frame_inds = np.asarray(frame_inds).reshape(-1)
+    steps = set()
+    for segment in list(segments)[1:]:
+        f = int(segment[0])
+        seen = np.flatnonzero(frame_inds >= f)
+        if len(seen) and seen[0] > 0:
+            steps.add(int(seen[0]))
+    return sorted(steps)
+
 
 MISSING = (
     'the data samples carry no `{key}`: pack it in every pipeline that '
@@ -25,7 +42,7 @@ MISSING = (
 def change_targets(data_samples: Sequence,
                    views: int,
                    steps: int,
-                   offset: int = -1,
+                   offset: int,
                    device=None) -> torch.Tensor:
     """``[len(data_samples) * views, steps]`` float targets; view ``v`` of a
     sample uses block ``v mod (len(frame_inds) / steps)`` of its

@@ -148,3 +148,52 @@ def test_metric_reports_prefixed_keys_per_layer():
 def test_metric_names_the_missing_key_and_the_fix(missing, fix):
     with pytest.raises(KeyError, match=fix):
         BoundaryMetric().process(None, [_sample(**{missing: None})])
+
+
+def test_exact_scores_count_only_the_step_the_timing_needs():
+    up_left = [[0, 10, 'up'], [10, 32, 'left']]  # change at step 3
+    early = np.zeros((1, 8))
+    early[0, 2] = 1  # the last step of the old motion
+    on = np.zeros((1, 8))
+    on[0, 3] = 1  # the first step of the new one
+    for z, post_exact, pre_exact in ((early, 1.0, 0.0), (on, 0.0, 1.0)):
+        post = boundary_scores([z], [INDS], [up_left], offset=-1)
+        pre = boundary_scores([z], [INDS], [up_left], offset=0)
+        # the +-1 window cannot tell the two apart; the exact F1 can
+        assert post['l1_f1'] == pre['l1_f1'] == 1.0
+        assert post['l1_exact_f1'] == post_exact
+        assert pre['l1_exact_f1'] == pre_exact
+
+
+def test_timing_prior_fires_where_changes_are_most_frequent_without_looking():
+    """Every view changes at step 3 or 5 (3 twice as often): the prior
+    fires at step 3 in every view and scores 2 of 3 views; a detector that
+    sees each view's change scores all of them."""
+    segments = [[[0, 10, 'up'], [10, 32, 'left']]] * 2 + [[[0, 18, 'up'],
+                                                          [18, 32, 'left']]]
+    seeing = []
+    for segs in segments:
+        z = np.zeros((1, 8))
+        z[0, change_steps(INDS, segs)[0]] = 1
+        seeing.append(z)
+    scores = boundary_scores(seeing, [INDS] * 3, segments, offset=0)
+    assert scores['l1_exact_f1'] == 1.0
+    assert scores['l1_prior_exact_f1'] == pytest.approx(2 / 3)
+    assert scores['l1_prior_f1'] == pytest.approx(2 / 3)
+
+
+def test_metric_takes_the_offset_the_predictions_carry():
+    up_left = [[0, 10, 'up'], [10, 32, 'left']]
+    z = torch.zeros(1, 8)
+    z[0, 3] = 1
+    metric = BoundaryMetric()
+    metric.process(None, [
+        dict(
+            boundaries=z,
+            frame_inds=np.array(INDS),
+            gt_segments=up_left,
+            boundary_offset=0)
+    ])
+    assert metric.compute_metrics(metric.results)['l1_exact_f1'] == 1.0
+    assert BoundaryMetric(offset=-1).compute_metrics(
+        metric.results)['l1_exact_f1'] == 0.0

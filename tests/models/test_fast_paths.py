@@ -266,3 +266,48 @@ def test_fast_path_matches_reference_loop_in_inference(score, attention,
             rtol=1e-5,
             atol=1e-5,
             msg=name)
+
+
+@pytest.mark.parametrize('readout', [None, 8], ids=['linear', 'mlp'])
+@pytest.mark.parametrize('attention', list(ATTENTIONS))
+def test_fast_path_matches_reference_loop_with_the_causal_detector(
+        attention, readout):
+    """``timing='pre'`` with a readout over the glimpse, the change
+    features and the previous state: same values and gradients."""
+    torch.manual_seed(0)
+    head = MODELS.build(
+        dict(
+            type='HMANHead',
+            num_classes=NUM_CLASSES,
+            in_channels=C,
+            num_segments=T,
+            rnn=dict(
+                type='HMLSTM',
+                hidden_size=8,
+                num_layers=2,
+                boundary=BOUNDARIES['gumbel'],
+                timing='pre',
+                readout=dict(type='BoundaryReadout', hidden_size=readout)),
+            attention=dict(
+                ATTENTIONS[attention],
+                hidden_channels=7,
+                num_locations=HW * HW),
+            feat_channels=6,
+            change_features=['frame_absdiff', 'frame_change', 'map_diff'],
+            loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
+            dropout_ratio=0.0))
+    head.init_weights()
+    nn.init.normal_(head.fc_cls.weight)
+    head.train()
+    x = torch.randn(V * T, C, HW, HW, requires_grad=True)
+    fast, fast_grads = run_path(head, x, True)
+    ref, ref_grads = run_path(head, x, False)
+    for name in ('cls_scores', 'boundaries', 'boundary_logits', 'glimpses'):
+        torch.testing.assert_close(
+            getattr(fast, name), getattr(ref, name), rtol=1e-5, atol=1e-5)
+    assert 0 < fast.boundaries[:, 0].mean() < 1
+    assert any(n.startswith('rnn.readouts') for n in ref_grads)
+    assert set(fast_grads) == set(ref_grads)
+    for name, grad in ref_grads.items():
+        torch.testing.assert_close(
+            fast_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)

@@ -120,7 +120,7 @@ def test_segment_targets_refuse_samples_without_segments():
     sample = ActionDataSample()
     sample.set_metainfo(dict(frame_inds=[0, 1]))
     with pytest.raises(KeyError, match='gt_segments.*meta_keys'):
-        change_targets([sample], views=1, steps=2)
+        change_targets([sample], views=1, steps=2, offset=-1)
 
 
 def test_segment_supervision_is_bce_on_layer_one_logits():
@@ -132,7 +132,7 @@ def test_segment_supervision_is_bce_on_layer_one_logits():
     losses = head.loss(feats, samples)
     torch.manual_seed(0)
     outputs = head.run(feats, samples)
-    targets = change_targets(samples, 1, T)
+    targets = change_targets(samples, 1, T, offset=-1)
     expected = 2.0 * torch.nn.functional.binary_cross_entropy_with_logits(
         outputs.boundary_logits[:, 0], targets)
     torch.testing.assert_close(losses['loss_seg'], expected)

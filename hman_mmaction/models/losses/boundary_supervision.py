@@ -1,11 +1,17 @@
-"""Optional segment supervision of the boundary detectors (beyond the
-paper, for data that carries sub-action segments)."""
+"""Per-step targets for a boundary detector: the data's sub-action
+segments (supervised, beyond the paper) or the peaks of the frames' own
+change signal (self-made, unsupervised)."""
+from typing import Optional
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from ..change_features import PeakThreshold
 from .attention_coverage import _check_weight
+
+TARGETS = ('segments', 'change_peaks')
 
 
 @MODELS.register_module()
@@ -14,35 +20,56 @@ class BoundarySupervisionLoss(nn.Module):
 
         loss_seg = w * mean_{n,t} BCE(sigmoid(z_hat^l_{n,t}), y_{n,t})
 
-    where ``y_{n,t} = 1`` at the step before each ground-truth sub-action
-    change (``offset=-1``: the layer ends the old segment there and FLUSHes
-    as the new one starts; the targets come from the data samples'
-    ``gt_segments`` and ``frame_inds``, see
-    :func:`hman_mmaction.models.segment_targets.change_targets`). Off by
-    default; runs that use it are supervised, not the paper's setting, and
-    are reported apart.
+    where the targets ``y_{n,t}`` come from ``targets``:
+
+    * ``'segments'`` (SUPERVISED): 1 at each ground-truth sub-action
+      change, at the step the stack's timing needs (``offset=None``:
+      :attr:`HMLSTM.boundary_offset`; the targets come from the data
+      samples' ``gt_segments`` and ``frame_inds``, see
+      :func:`hman_mmaction.models.segment_targets.change_targets`). Runs
+      that use it are supervised, not the paper's setting, and are reported
+      apart;
+    * ``'change_peaks'`` (unsupervised, perceptual prediction as in Aakur &
+      Sarkar, CVPR 2019): 1 where the view's frame change ``d_t``
+      (:func:`~hman_mmaction.models.change_features.frame_change_score`)
+      is above the running ``1 - rate`` quantile
+      (:class:`~hman_mmaction.models.change_features.PeakThreshold`),
+      moved by the timing's offset. Reads no label.
 
     Args:
         loss_weight (float): ``w``. Defaults to 1.0.
         layer (int): the supervised layer, from 1. Defaults to 1.
-        offset (int): step of the target relative to the change step.
-            Defaults to -1.
+        offset (int, optional): step of the target relative to the change
+            step. Defaults to None: the timing's.
         pos_weight (float, optional): weight of the positive steps (changes
             are rare: ``(1 - r) / r`` balances a change rate ``r``).
             Defaults to None (1).
+        targets (str): ``'segments'`` or ``'change_peaks'``. Defaults to
+            ``'segments'``.
+        rate (float): the peaks' rate for ``'change_peaks'``. Defaults to
+            0.125.
     """
 
     def __init__(self,
                  loss_weight: float = 1.0,
                  layer: int = 1,
-                 offset: int = -1,
-                 pos_weight=None):
+                 offset: Optional[int] = None,
+                 pos_weight=None,
+                 targets: str = 'segments',
+                 rate: float = 0.125):
         super().__init__()
         _check_weight(type(self).__name__, loss_weight)
+        if targets not in TARGETS:
+            raise ValueError(f'BoundarySupervisionLoss targets must be one '
+                             f'of {TARGETS}, got {targets!r}')
         self.loss_weight = loss_weight
         self.layer = layer
         self.offset = offset
         self.pos_weight = pos_weight
+        self.targets = targets
+        self.needs_ground_truth = targets == 'segments'
+        self.peaks = (
+            PeakThreshold(rate) if targets == 'change_peaks' else None)
 
     def forward(self, logits: torch.Tensor,
                 targets: torch.Tensor) -> torch.Tensor:

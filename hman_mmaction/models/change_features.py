@@ -1,0 +1,98 @@
+"""Per-step change signals of a view's frames: what a boundary detector
+needs to see that the motion changed, and a training-free detector built
+from one.
+
+``a`` ``[V, T, K, C]`` are a view's feature maps, ``a_bar_t = mean_k
+a_{t,k}`` ``[V, T, D]`` its mean frame features; every signal is 0 at
+``t = 0`` (no previous step) and scaled by the view's mean absolute feature
+per channel ``s``, so that the backbone's scale does not set the logit's.
+
+* :func:`map_changes`: ``mean_k |a_{t,k} - a_{t-1,k}| / s_C`` ``[V, T, C]``;
+* :func:`abs_frame_changes`: ``|a_bar_t - a_bar_{t-1}| / s`` ``[V, T, D]``;
+* :func:`frame_change_score`: ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) /
+  s)^2`` ``[V, T]``, one number per step;
+* :class:`PeakThreshold`: ``1[d_t > theta]``, ``theta`` the running (EMA)
+  ``1 - r`` quantile of the training steps' ``d`` (the decision of the
+  training-free detector and the self-made targets).
+"""
+import torch
+import torch.nn as nn
+
+
+def _scale(frames: torch.Tensor) -> torch.Tensor:
+    """``s`` ``[V, 1, D]``: the view's mean ``|a_bar|`` per channel."""
+    return frames.detach().abs().mean(dim=1, keepdim=True).clamp_min(1e-6)
+
+
+def _shifted_diff(frames: torch.Tensor) -> torch.Tensor:
+    """``a_bar_t - a_bar_{t-1}`` ``[V, T, D]``, 0 at ``t = 0``."""
+    diff = frames[:, 1:] - frames[:, :-1]
+    return torch.cat([torch.zeros_like(frames[:, :1]), diff], dim=1)
+
+
+def map_changes(a: torch.Tensor) -> torch.Tensor:
+    """``[V, T, K, C]`` -> ``mean_k |a_{t,k} - a_{t-1,k}| / s_C``
+    ``[V, T, C]``."""
+    scale = a.detach().abs().mean(dim=(1, 2)).clamp_min(1e-6)  # [V, C]
+    diff = (a[:, 1:] - a[:, :-1]).abs().mean(dim=2)  # [V, T-1, C]
+    diff = diff / scale.unsqueeze(1)
+    return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
+
+
+def abs_frame_changes(frames: torch.Tensor) -> torch.Tensor:
+    """``[V, T, D]`` -> ``|a_bar_t - a_bar_{t-1}| / s`` ``[V, T, D]``."""
+    return _shifted_diff(frames).abs() / _scale(frames)
+
+
+def frame_change_score(frames: torch.Tensor) -> torch.Tensor:
+    """``[V, T, D]`` -> ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) / s)^2``
+    ``[V, T]``."""
+    return (_shifted_diff(frames) / _scale(frames)).pow(2).mean(dim=-1)
+
+
+class PeakThreshold(nn.Module):
+    """``z_t = 1[d_t > theta]`` for ``t >= 1``; in training ``theta`` moves
+    (EMA, ``momentum``; the first call sets it) towards the ``1 - rate``
+    quantile of the batch's ``d_t``, ``t >= 1``, so that about ``rate`` of
+    the steps fire; evaluation keeps it.
+
+    Args:
+        rate (float): the firing rate, in (0, 1).
+        momentum (float): EMA momentum. Defaults to 0.05.
+    """
+
+    def __init__(self, rate: float, momentum: float = 0.05):
+        super().__init__()
+        if not 0 < rate < 1:
+            raise ValueError(f'rate must be in (0, 1), got {rate!r}')
+        self.rate, self.momentum = float(rate), momentum
+        self.register_buffer('threshold', torch.zeros(()))
+        self.register_buffer('calibrated', torch.zeros((), dtype=torch.bool))
+
+    @torch.no_grad()
+    def forward(self, score: torch.Tensor) -> torch.Tensor:
+        """``score`` ``d`` ``[V, T]`` -> ``z`` ``[V, T]`` in {0, 1}."""
+        score = score.detach().float()
+        if self.training and score.shape[1] > 1:
+            quantile = torch.quantile(score[:, 1:].reshape(-1),
+                                      1.0 - self.rate)
+            step = torch.where(self.calibrated, self.momentum, 1.0)
+            self.threshold.add_(step * (quantile - self.threshold))
+            self.calibrated.fill_(True)
+        fired = (score > self.threshold).float()
+        fired[:, 0] = 0.0
+        return fired
+
+
+def shift_steps(z: torch.Tensor, offset: int) -> torch.Tensor:
+    """``z`` ``[V, T]`` moved by ``offset`` steps (``-1``: each 1 one step
+    earlier), zeros where nothing moves in."""
+    if offset == 0:
+        return z
+    out = torch.zeros_like(z)
+    T = z.shape[1]
+    if offset < 0:
+        out[:, :T + offset] = z[:, -offset:]
+    else:
+        out[:, offset:] = z[:, :T - offset]
+    return out
