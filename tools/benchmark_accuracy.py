@@ -455,7 +455,8 @@ def execute(job, pairs, num_classes):
     command (``result.json`` in its folder) is reused, so an interrupted
     benchmark continues where it stopped. A recurrent head's run saved
     before the attention scores existed is tested again (its checkpoint,
-    no training)."""
+    no training), as is one saved before the exact and timing-prior
+    boundary scores existed."""
     saved = osp.join(job['work_dir'], 'result.json')
     # HM-AN heads: BoundaryMetric and AttentionMetric next to the accuracy
     extras = [] if job['model'] == 'tsn' else ['--boundaries', '--attention']
@@ -465,7 +466,9 @@ def execute(job, pairs, num_classes):
             result = json.load(f)
         checkpoint = osp.join(job['work_dir'], f'epoch_{job["epochs"]}.pth')
         if result.get('command') == run_command(job):
-            if (job['model'] == 'tsn' or result.get('attention')
+            layers = (result.get('boundaries') or {}).get('layers', [])
+            scored = all('exact_f1' in layer for layer in layers)
+            if (job['model'] == 'tsn' or (result.get('attention') and scored)
                     or not osp.isfile(checkpoint)):
                 result['reused'] = True
                 return result

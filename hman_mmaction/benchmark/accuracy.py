@@ -107,8 +107,9 @@ def latest_metrics(test_dir: str) -> Dict[str, float]:
 
 
 def boundary_layers(metrics: Dict[str, float]) -> List[dict]:
-    """Per layer ``{layer, rate, precision, recall, f1, random_precision,
-    random_recall, random_f1}`` from the ``boundary/l<k>_*`` keys of
+    """Per layer ``{layer, rate, precision, recall, f1, exact_f1,
+    random_precision, random_recall, random_f1, prior_f1}`` from the
+    ``boundary/l<k>_*`` keys of
     :class:`~hman_mmaction.evaluation.BoundaryMetric`."""
     layers = []
     layer = 1
@@ -117,6 +118,9 @@ def boundary_layers(metrics: Dict[str, float]) -> List[dict]:
         for key in ('rate', 'precision', 'recall', 'f1', 'random_precision',
                     'random_recall', 'random_f1'):
             entry[key] = float(metrics[f'boundary/l{layer}_{key}'])
+        for key in ('exact_f1', 'prior_f1'):  # absent in older metrics
+            if f'boundary/l{layer}_{key}' in metrics:
+                entry[key] = float(metrics[f'boundary/l{layer}_{key}'])
         layers.append(entry)
         layer += 1
     return layers
@@ -209,7 +213,8 @@ def _rate_cell(runs, key, layer) -> str:
 
 
 def boundary_cells(runs: List[dict], layer: int) -> List[str]:
-    """Train rate, test rate, P / R / F1 and the rate-matched random F1 of
+    """Train rate, test rate, P / R / F1, the exact F1 (tolerance 0 at the
+    timing's step), the rate-matched random F1 and the timing prior's F1 of
     layer ``layer`` (numbered from 1) over ``runs``; '—' where the model has
     no detector there, and for the train rate of a detector that is not
     learned (oracle, random: their test columns are shown)."""
@@ -220,7 +225,7 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
             if entry['layer'] == layer:
                 scored.append(entry)
     if not scored or (train == '—' and not any(e['rate'] > 0 for e in scored)):
-        return [train, '—', '—', '—']
+        return [train, '—', '—', '—', '—', '—']
     test_rate = percent_mean_std([e['rate'] for e in scored],
                                  percent=False,
                                  digits=2)
@@ -229,13 +234,21 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
     ]
     random_f1 = mean_std([e['random_f1'] for e in scored])
     margin = mean_std([e['f1'] - e['random_f1'] for e in scored])
+    exact, prior = ([e[key] for e in scored if key in e]
+                    for key in ('exact_f1', 'prior_f1'))
     return [
         train, test_rate,
         ' / '.join(f'{100 * m:.0f}'
                    for m, _ in prf) + f' (F1 ± {100 * prf[2][1]:.0f})',
+        _percent_cell(exact),
         f'{100 * random_f1[0]:.0f} (F1 margin {100 * margin[0]:+.0f} ± '
-        f'{100 * margin[1]:.0f})'
+        f'{100 * margin[1]:.0f})', _percent_cell(prior)
     ]
+
+
+def _percent_cell(values) -> str:
+    """Mean of ``values`` in whole percent; '—' where there is none."""
+    return f'{100 * mean_std(values)[0]:.0f}' if values else '—'
 
 
 def results_table(results: List[dict], args, settings: dict) -> str:
@@ -246,7 +259,8 @@ def results_table(results: List[dict], args, settings: dict) -> str:
     text = []
     header = ('| model | seeds | top-1 % | order acc % | plateau exit (iter, '
               'per seed) | layer-1 rate train | layer-1 rate test | '
-              'layer-1 boundary P / R / F1 % | random detector F1 % | ' +
+              'layer-1 boundary P / R / F1 % | exact F1 % | random '
+              'detector F1 % | timing prior F1 % | ' +
               ' | '.join(ATTENTION_HEADERS) + ' |')
     for task, setting in settings.items():
         for recipe in dict.fromkeys(r['recipe'] for r in results
@@ -265,7 +279,7 @@ def results_table(results: List[dict], args, settings: dict) -> str:
                  _head_videos(args) if recipe ==
                  'pretrained' else ', end to end from scratch') + ')\n')
             text.append(header)
-            text.append('|---' + '|---:' * (8 + len(ATTENTION_HEADERS)) + '|')
+            text.append('|---' + '|---:' * (10 + len(ATTENTION_HEADERS)) + '|')
             for model in dict.fromkeys(r['model'] for r in runs):
                 mine = [r for r in runs if r['model'] == model]
                 cells = [

@@ -127,9 +127,10 @@ def test_results_table_reports_boundaries_only_for_learned_detectors():
     assert cells[1:5] == ['2', '80.0 ± 14.1', '100.0 ± 0.0', '35/—']
     assert cells[5] == '0.25 ± 0.07'  # train rate
     assert cells[7].startswith('40 / 40 / 40')  # P / R / F1
-    assert '+20 ± 14' in cells[8]  # F1 margin over the random detector
+    assert cells[8] == '—'  # no exact F1 in these (older) metrics
+    assert '+20 ± 14' in cells[9]  # F1 margin over the random detector
     # attention: mean ± std over seeds (value of uniform attention)
-    assert cells[9:12] == ['40 ± 14 (5)', '20 ± 7 (5)', '10 ± 0 (5)']
+    assert cells[11:14] == ['40 ± 14 (5)', '20 ± 7 (5)', '10 ± 0 (5)']
     tsn = [line for line in table if line.startswith('| tsn')][0]
     assert tsn.rstrip(' |').endswith('— | — | — | —')
 
@@ -257,11 +258,14 @@ def test_boundary_cells_show_diagnostic_detectors_but_not_silent_layers():
                 precision=1.0,
                 recall=1.0,
                 f1=1.0,
-                random_f1=0.35)
+                exact_f1=1.0,
+                random_f1=0.35,
+                prior_f1=0.4)
         ]))
     cells = boundary_cells([oracle, oracle], 1)
     assert cells[0] == '—' and cells[1].startswith('0.12')
     assert cells[2].startswith('100 / 100 / 100')
+    assert cells[3] == '100' and cells[5] == '40'
     silent = dict(
         train_rates={},
         boundaries=dict(layers=[
@@ -273,7 +277,7 @@ def test_boundary_cells_show_diagnostic_detectors_but_not_silent_layers():
                 f1=0.0,
                 random_f1=0.0)
         ]))
-    assert boundary_cells([silent], 1) == ['—'] * 4
+    assert boundary_cells([silent], 1) == ['—'] * 6
 
 
 def test_a_saved_run_without_attention_scores_is_tested_again(
@@ -314,3 +318,35 @@ def test_a_saved_run_without_attention_scores_is_tested_again(
     assert again['reused'] and calls == [
         ('test', ['--boundaries', '--attention'])
     ]
+
+
+def test_a_saved_run_without_exact_boundary_scores_is_tested_again(
+        tmp_path, monkeypatch):
+    tool = load_tool('benchmark_accuracy')
+    config = tmp_path / 'model.py'
+    config.write_text('model = dict(type="A")\n')
+    calls = []
+    monkeypatch.setattr(tool, 'train_and_test',
+                        lambda *args: calls.append('train'))
+    monkeypatch.setattr(tool, 'test_checkpoint',
+                        lambda *args: calls.append('test') or 'dump.pkl')
+    monkeypatch.setattr(tool, 'score_run',
+                        lambda *args: dict(top1=1.0, attention=dict(a=1)))
+    work_dir = tmp_path / 'hman_soft'
+    work_dir.mkdir()
+    (work_dir / 'epoch_4.pth').write_text('')
+    job = dict(
+        config=str(config),
+        epochs=4,
+        options=[],
+        model='hman_soft',
+        work_dir=str(work_dir))
+    layers = [dict(layer=1, f1=0.3)]  # saved before exact_f1 existed
+    old = dict(
+        top1=0.5,
+        attention=dict(a=1),
+        boundaries=dict(layers=layers),
+        command=tool.run_command(job))
+    (work_dir / 'result.json').write_text(json.dumps(old))
+    tool.execute(job, [], 12)
+    assert calls == ['test']
