@@ -90,6 +90,25 @@ MODELS = {
                     'demo/ablations/hman-bnd-levers_demo.py', None),
     'hman_segsup': ('HM-AN + levers + segment supervision (SUPERVISED)',
                     'demo/ablations/hman-seg-sup_demo.py', None),
+    # causal boundaries (docs/boundaries.md "Causal boundaries"),
+    # pretrained recipe only; not run unless named in --models
+    'hman_causal': ('HM-AN, causal boundary (pre timing, MLP readout, '
+                    'change-peak targets)',
+                    'demo/ablations/hman-causal-bnd_demo.py', None),
+    'hman_causal_linear': ('HM-AN, causal boundary, linear readout',
+                           'demo/ablations/hman-causal-linear_demo.py', None),
+    'hman_causal_no_targets':
+    ('HM-AN, causal boundary without change-peak targets',
+     'demo/ablations/hman-causal-no-targets_demo.py', None),
+    'hman_causal_oracle': ('HM-AN, oracle boundaries, pre timing (upper '
+                           'bound)',
+                           'demo/ablations/hman-causal-oracle-bnd_demo.py',
+                           None),
+    'hman_change_peak': ('HM-AN, training-free change-peak boundaries',
+                         'demo/ablations/hman-change-peak-bnd_demo.py', None),
+    'hman_causal_segsup': ('HM-AN, causal boundary + segment supervision '
+                           '(SUPERVISED)',
+                           'demo/ablations/hman-causal-seg-sup_demo.py', None),
     # attention lever (docs/visualization.md)
     'hman_att_penalty': ("HM-AN + Sharma's attention penalty",
                          'demo/ablations/hman-att-penalty_demo.py', None),
@@ -98,13 +117,16 @@ MODELS = {
     ('HM-AN hard, score-function estimator (learned baseline)', None,
      'demo/ablations/hman-hard-att-score-function_scratch_demo.py'),
 }
+CAUSAL = ('hman_causal', 'hman_causal_linear', 'hman_causal_no_targets',
+          'hman_causal_oracle', 'hman_change_peak', 'hman_causal_segsup')
 LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_pred_error',
-          'hman_levers', 'hman_segsup', 'hman_att_penalty', 'hman_hard_sf')
+          'hman_levers', 'hman_segsup', 'hman_att_penalty',
+          'hman_hard_sf') + CAUSAL
 DEFAULT_MODELS = [name for name in MODELS if name not in LEVERS]
 # never model-zoo results
 DIAGNOSTICS = ('hman_oracle', 'hman_random', 'hman_change', 'hman_auto_rate',
                'hman_predict', 'hman_pred_error', 'hman_levers', 'hman_segsup',
-               'hman_att_penalty', 'hman_hard_sf')
+               'hman_att_penalty', 'hman_hard_sf') + CAUSAL
 RECIPES = ('pretrained', 'scratch')
 TASKS = ('flat', 'hierarchical')
 TSN_CONFIG = 'configs/demo/tsn_demo.py'

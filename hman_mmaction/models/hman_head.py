@@ -36,16 +36,19 @@ containing ``loss``): ``att_entropy``, ``tau_att``, ``bnd_rate_l<l>`` and
 ``tau_bnd_l<l>``.
 
 Boundary inputs: ``change_features`` gives layer 1's boundary detector a
-per-step change signal ``delta_t`` (``'frame_diff'``: the difference of
-consecutive mean frame features; ``'glimpse_diff'``: of consecutive
-glimpses; ``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` per channel, a
-comparison of whole maps), each divided by the view's mean ``|a|`` per
-channel; ``'pred_error'``: the predictive loss's surprise ``sg(std(y_t)) -
-P h^l_{t-1}``, what the layer failed to predict about this step's input
-(needs ``loss_predict``); ``delta_1 = 0``. Diagnostic detectors
-(``OracleBoundary``, ``RandomBoundary``) decide from the data samples'
-ground-truth segments, which ``run`` turns into per-step schedules before
-the loop.
+per-step change signal ``delta_t`` (:mod:`hman_mmaction.models.
+change_features`; ``'frame_diff'``: the difference of consecutive mean
+frame features; ``'frame_absdiff'``: its absolute value; ``'frame_change'``:
+their squared distance, one number; ``'glimpse_diff'``: the difference of
+consecutive glimpses; ``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` per
+channel, a comparison of whole maps), each divided by the view's mean
+``|a|`` per channel; ``'pred_error'``: the predictive loss's surprise
+``sg(std(y_t)) - P h^l_{t-1}``, what the layer failed to predict about this
+step's input (needs ``loss_predict``); ``delta_1 = 0``. Where the boundary
+must be relative to a change follows the stack's timing
+(:meth:`boundary_offset`): the diagnostic detectors (``OracleBoundary``,
+``RandomBoundary``, ``ChangePeakBoundary``), which ``run`` turns into
+per-step schedules before the loop, and ``loss_segment``'s targets use it.
 
 Speed: ``run`` has two paths side by side with the same values and
 gradients (``tests/models/test_fast_paths.py``). Once per forward pass it
@@ -236,9 +239,8 @@ class HMANHead(BaseHead):
             backbone learns from the auxiliary loss alone. Defaults to
             None (nothing withheld).
         change_features (list[str]): change signals for layer 1's boundary
-            detector, any of ``'frame_diff'``, ``'glimpse_diff'``,
-            ``'map_diff'``, ``'pred_error'`` (module doc; the last needs
-            ``loss_predict``). Defaults to none.
+            detector, any of :attr:`CHANGE_FEATURES` (module doc;
+            ``'pred_error'`` needs ``loss_predict``). Defaults to none.
         temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
         glimpse_residual (bool): add a linear path from each step's glimpse
             to its scores (see the module doc). Defaults to False.
