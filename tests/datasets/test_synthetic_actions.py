@@ -456,3 +456,27 @@ def test_boxes_sidecar_holds_what_was_drawn_and_is_required(tmp_path):
     assert stale_reason(data.root, spec, dict(train=2, test=3), 2) is None
     os.remove(osp.join(data.root, 'test_boxes.json'))
     assert 'test_boxes.json' in stale_reason(data.root)
+
+
+def test_hierarchical_preset_varies_the_number_and_steps_of_changes():
+    """No timing prior predicts the changes: clips have 1 to 3 of them, at
+    steps spread over the clip."""
+    from hman_mmaction.datasets.synthetic_actions import (
+        HIERARCHICAL_NUM_SEGMENTS, hierarchical_spec)
+    from hman_mmaction.models.segment_targets import change_steps
+    spec = hierarchical_spec()
+    names = class_names(spec)
+    assert {len(n.split('-')) for n in names} == {2, 3, 4}
+    rng = np.random.default_rng(0)
+    steps = np.arange(HIERARCHICAL_NUM_SEGMENTS) * 3 + 1
+    counts, where = set(), set()
+    for index in range(60):
+        sequence = names[index % len(names)].split('-')
+        _, _, labels = target_path(rng, sequence, spec)
+        starts = np.flatnonzero(np.diff(labels)) + 1
+        segments = [[0, 0, '']] + [[int(s), 0, ''] for s in starts]
+        found = change_steps(steps, segments)
+        counts.add(len(found))
+        where.update(found)
+    assert counts >= {1, 2, 3}
+    assert len(where) >= 10  # of the 15 steps a change can be seen at
