@@ -142,15 +142,17 @@ class HMLSTM(nn.Module):
         H = hidden_size
         # layers 1..L-1 (and L with top_boundary) have a detector
         self.num_detectors = num_layers if top_boundary else num_layers - 1
+        self.boundaries = nn.ModuleList(
+            MODELS.build(boundary, default_args=dict(in_features=H))
+            for _ in range(self.num_detectors))
+        if self._silent():  # NoBoundary everywhere: an LSTM, no readout
+            readout = None
         self.cells = nn.ModuleList()
         for layer in range(num_layers):
             below = input_size if layer == 0 else H
             above = H if layer < num_layers - 1 else 0
             logit = int(layer < self.num_detectors and readout is None)
             self.cells.append(nn.Linear(H + above + below, 4 * H + logit))
-        self.boundaries = nn.ModuleList(
-            MODELS.build(boundary, default_args=dict(in_features=H))
-            for _ in range(self.num_detectors))
         self.readouts = None if readout is None else nn.ModuleList(
             MODELS.build(
                 readout,

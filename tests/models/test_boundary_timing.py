@@ -26,7 +26,7 @@ def pre_hmlstm(num_layers=3, top_boundary=True, **kwargs):
             input_size=5,
             hidden_size=6,
             num_layers=num_layers,
-            boundary=dict(type='NoBoundary'),
+            boundary=dict(type='HardSigmoidBoundary'),
             top_boundary=top_boundary,
             timing='pre',
             **kwargs))
@@ -243,3 +243,26 @@ def test_change_peaks_fire_at_the_rate_and_shift_for_post():
     assert not detector.needs_ground_truth
     z = detector.train().schedule_frames(frames, -1)
     assert z[:, 8].all() and z.sum() == 64
+
+
+def test_a_stack_without_detectors_builds_no_readout():
+    """NoBoundary everywhere (the Att-LSTM baseline) with timing='pre':
+    no parameter that would get no gradient (DDP refuses those)."""
+    hmlstm = MODELS.build(
+        dict(
+            type='HMLSTM',
+            input_size=5,
+            hidden_size=6,
+            num_layers=2,
+            boundary=dict(type='NoBoundary'),
+            timing='pre'))
+    assert hmlstm.readouts is None
+    post = MODELS.build(
+        dict(
+            type='HMLSTM',
+            input_size=5,
+            hidden_size=6,
+            num_layers=2,
+            boundary=dict(type='NoBoundary')))
+    assert [p.shape for p in hmlstm.parameters()
+            ] == [p.shape for p in post.parameters()]
