@@ -11,10 +11,11 @@ lists what the checkpoint leaves unfilled:
   skips them, the model keeps its random values);
 * ``unexpected``: checkpoint keys the model has no place for.
 
-Used by :class:`~hman_mmaction.engine.runner.HMANRunner` (testing and
-validation refuse an incomplete checkpoint, ``load_from`` for training
-logs a WARNING) and by the ``strict_inference_checkpoint`` compat fix
-(``mmaction.apis.init_recognizer`` refuses one).
+Used by :class:`~hman_mmaction.engine.run_checks_hook.RunChecksHook`
+(testing and validation refuse an incomplete checkpoint before its weights
+are loaded, ``--resume`` one of another run). The head itself refuses to
+score with weights a load did not fill, whatever loaded them
+(:mod:`hman_mmaction.models.checkpoint_guard`).
 """
 import re
 from typing import List, NamedTuple, Sequence, Tuple
@@ -22,12 +23,10 @@ from typing import List, NamedTuple, Sequence, Tuple
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
 
+from ..models.checkpoint_guard import CheckpointMismatchError  # noqa: F401
+
 SHOWN = 8  # keys named per kind in a message; the count is always given
 DEFAULT_REVISE_KEYS = [(r'^module\.', '')]
-
-
-class CheckpointMismatchError(RuntimeError):
-    """The checkpoint does not hold the weights of the whole model."""
 
 
 class Mismatch(NamedTuple):
