@@ -34,6 +34,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import BaseLoop
 
+from ..models.checkpoint_guard import ACCEPT_STEPS
 from ..models.training_checks import LabelOutOfRangeError, mark_hook
 from .checkpoint_config import check_checkpoint_config, config_differences
 from .checkpoint_match import (CheckpointMismatchError, checkpoint_mismatch,
@@ -134,7 +135,10 @@ class RunChecksHook(Hook):
                 self._refuse_foreign_resume(runner, checkpoint, filename)
             return  # load_from: transfer (the head names what it lacks)
         refuse_incomplete(runner.model, checkpoint, filename)
-        check_checkpoint_config(checkpoint, runner.cfg, filename)
+        accepted = check_checkpoint_config(checkpoint, runner.cfg, filename)
+        if any(d.key == 'cls_head.num_segments' for d in accepted):
+            for head in heads(runner.model):  # said in the config: intended
+                head.test_cfg[ACCEPT_STEPS] = True
 
     @staticmethod
     def _refuse_foreign_resume(runner, checkpoint,
