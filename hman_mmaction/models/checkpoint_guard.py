@@ -98,11 +98,8 @@ def _check_loaded(head, state_dict, prefix, local_metadata, strict,
     """Record what the loaded ``state_dict`` leaves unfilled in ``head``."""
     key = prefix + BUFFER
     own = head_sizes(head)
-    saved = None
-    if key in state_dict and tuple(state_dict[key].shape) == (len(SIZES), ):
-        saved = dict(
-            zip((name for name, _ in SIZES), state_dict[key].tolist()))
-    elif key not in state_dict:  # an older checkpoint: nothing to compare
+    saved = saved_sizes(state_dict, prefix)
+    if key not in state_dict:  # an older checkpoint: nothing to compare
         state_dict[key] = getattr(head, BUFFER).detach().clone()
     head._checkpoint_sizes = saved
     missing, mismatched = [], []
@@ -167,6 +164,25 @@ def refuse_unfilled(head: nn.Module) -> None:
         f'{saved["num_segments"]} in the test pipeline\'s SampleFrames, or, '
         'if another step count is intended, say so in the config: '
         f'cls_head.test_cfg=dict({ACCEPT_STEPS}=True).')
+
+
+def saved_sizes(state_dict: dict, prefix: str) -> Optional[Dict[str, int]]:
+    """The ``trained_with`` sizes a state dict holds under ``prefix``."""
+    value = state_dict.get(prefix + BUFFER)
+    if value is None or tuple(value.shape) != (len(SIZES), ):
+        return None
+    return dict(zip((name for name, _ in SIZES), value.tolist()))
+
+
+def size_report(head: nn.Module, state_dict: dict, prefix: str) -> str:
+    """What a state dict's head was trained with, where it differs from
+    ``head``, and the fix ('' if it does not say)."""
+    saved, own = saved_sizes(state_dict, prefix), head_sizes(head)
+    sizes = _size_differences(saved, own)
+    if not sizes:
+        return ''
+    return ('\nIt was trained with other sizes:\n  ' + '\n  '.join(sizes) +
+            '\n' + _fix(saved, own))
 
 
 def _fix(saved: Optional[Dict[str, int]], own: Dict[str, int]) -> str:
