@@ -138,8 +138,9 @@ def inference_hman(model: nn.Module,
     init_default_scope(model.cfg.get('default_scope', 'mmaction'))
     if test_pipeline is None:
         test_pipeline = single_view_pipeline(model.cfg)
-    steps = (test_pipeline.transforms
-             if isinstance(test_pipeline, Compose) else test_pipeline)
+    steps = (
+        test_pipeline.transforms
+        if isinstance(test_pipeline, Compose) else test_pipeline)
     check_sequence_views(model, dict(dataset=dict(pipeline=steps)),
                          'test_pipeline')
     if not isinstance(test_pipeline, Compose):

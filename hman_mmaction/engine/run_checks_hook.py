@@ -14,9 +14,9 @@ loaded or clip decoded. There it checks, for every loop of the run:
   must be writable, else an error naming the path and the fix (a bad
   ``--dump`` used to fail after the whole test);
 * **labels**: every annotation line's label lies in ``[0, num_classes)``
-  of the model's head (``cls_head.num_classes``), with or without ``num_classes`` on the
-  dataset (mmaction2's ``VideoDataset`` included): an error names the
-  annotation file, the line and the fix;
+  of the model's head (``cls_head.num_classes``), with or without
+  ``num_classes`` on the dataset (mmaction2's ``VideoDataset`` included):
+  an error names the annotation file, the line and the fix;
 * **views**: each pipeline samples whole sequences of the head's
   ``num_segments`` frames (:mod:`~.view_check`: a test pipeline of 16
   frames on an 8-step head used to print an accuracy of half-videos).
@@ -114,12 +114,13 @@ class RunChecksHook(Hook):
             mark_hook(head, type(self).__name__)
         check_output_folder(runner.work_dir, '--work-dir')
         for name, loop in built_loops(runner):
-            for metric in getattr(getattr(loop, 'evaluator', None),
-                                  'metrics', []):
+            for metric in getattr(
+                    getattr(loop, 'evaluator', None), 'metrics', []):
                 path = getattr(metric, 'out_file_path', None)
                 if isinstance(path, str):
-                    check_output_file(path, f'--dump ({name}_evaluator '
-                                      f'{type(metric).__name__})')
+                    check_output_file(
+                        path, f'--dump ({name}_evaluator '
+                        f'{type(metric).__name__})')
             loader = getattr(loop, 'dataloader', None)
             check_sequence_views(runner.model, loader, f'{name}_dataloader')
             num_classes = _num_classes(runner.model)
@@ -164,4 +165,3 @@ class RunChecksHook(Hook):
             'trained with. To start a new run from its weights (whatever '
             'matches, e.g. the backbone), use load_from instead: '
             f'--cfg-options load_from={filename} (without --resume).')
-

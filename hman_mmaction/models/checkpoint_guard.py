@@ -37,8 +37,8 @@ from mmengine.logging import print_log
 BUFFER = 'trained_with'
 #: the sizes ``trained_with`` holds, in order, with their config keys
 SIZES = (('num_classes', 'cls_head.num_classes'),
-         ('in_channels', 'cls_head.in_channels'),
-         ('num_segments', 'cls_head.num_segments'),
+         ('in_channels', 'cls_head.in_channels'), ('num_segments',
+                                                   'cls_head.num_segments'),
          ('hidden_size', 'cls_head.rnn.hidden_size'),
          ('num_layers', 'cls_head.rnn.num_layers'))
 ACCEPT_STEPS = 'accept_num_segments_change'
@@ -69,8 +69,8 @@ def guard_checkpoint(head: nn.Module) -> None:
     """Give ``head`` its ``trained_with`` buffer and the load pre-hook
     (called at the end of ``HMANHead.__init__``)."""
     sizes = head_sizes(head)
-    head.register_buffer(
-        BUFFER, torch.tensor([sizes[name] for name, _ in SIZES]))
+    head.register_buffer(BUFFER,
+                         torch.tensor([sizes[name] for name, _ in SIZES]))
     head._checkpoint_unfilled = None  # what the last load left unfilled
     head._checkpoint_sizes = None  # trained_with of the last load
     head._register_load_state_dict_pre_hook(_check_loaded, with_module=True)
@@ -114,10 +114,9 @@ def _check_loaded(head, state_dict, prefix, local_metadata, strict,
         head._checkpoint_unfilled = None
         return
     sizes = _size_differences(saved, own)
-    what = ('it was trained with other sizes:\n  ' +
-            '\n  '.join(sizes) if sizes else
-            'it holds no HMANHead of these sizes' if saved is None else
-            'its head weights differ')
+    what = ('it was trained with other sizes:\n  ' + '\n  '.join(sizes)
+            if sizes else 'it holds no HMANHead of these sizes'
+            if saved is None else 'its head weights differ')
     head._checkpoint_unfilled = (
         f'The checkpoint loaded into {type(head).__name__} '
         f'({prefix.rstrip(".") or "head"}) does not fill it: {what}' +
@@ -148,9 +147,9 @@ def refuse_unfilled(head: nn.Module) -> None:
     with another step count than the checkpoint was trained with."""
     if head._checkpoint_unfilled is not None:
         fix = _fix(head._checkpoint_sizes, head_sizes(head))
-        raise CheckpointMismatchError(
-            head._checkpoint_unfilled + '\nIts scores would come from '
-            f'random weights. {fix}')
+        raise CheckpointMismatchError(head._checkpoint_unfilled +
+                                      '\nIts scores would come from '
+                                      f'random weights. {fix}')
     saved = head._checkpoint_sizes
     if saved is None or saved['num_segments'] == head.num_segments:
         return

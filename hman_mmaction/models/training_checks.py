@@ -26,9 +26,11 @@ from .checkpoint_guard import accept_training
 
 #: hook type -> what a config without it lacks
 PLUGIN_HOOKS = {
-    'ExactResumeHook': 'resume will not be exact (RNG states and the '
+    'ExactResumeHook':
+    'resume will not be exact (RNG states and the '
     'position in the epoch are not saved)',
-    'RunChecksHook': 'annotation labels, test views and output paths are '
+    'RunChecksHook':
+    'annotation labels, test views and output paths are '
     'not checked before the run',
 }
 

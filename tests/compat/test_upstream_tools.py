@@ -298,14 +298,15 @@ def upstream_with_warnings(tool, args, disable=''):
     start-up hook (the repository's), warnings as Python shows them."""
     env = dict(os.environ, PYTHONPATH=REPO, HMAN_COMPAT_DISABLE=disable)
     env.pop('PYTHONWARNINGS', None)
-    return subprocess.run([sys.executable, osp.join(TOOLS, tool)] + args,
-                          cwd=REPO,
-                          env=env,
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          errors='replace',
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, osp.join(TOOLS, tool)] + args,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors='replace',
+        timeout=300)
 
 
 PKG_RESOURCES_NOISE = 'pkg_resources is deprecated as an API'
@@ -314,8 +315,8 @@ MMCV_LITE_NOISE = 'You should install ``mmcv`` rather than ``mmcv-lite``'
 
 def test_print_config_shows_no_pkg_resources_noise():
     args = [DEMO]
-    shown = upstream_with_warnings('analysis_tools/print_config.py', args,
-                                   disable='pkg_resources')
+    shown = upstream_with_warnings(
+        'analysis_tools/print_config.py', args, disable='pkg_resources')
     assert PKG_RESOURCES_NOISE in shown.stdout  # the noise is real
     result = upstream_with_warnings('analysis_tools/print_config.py', args)
     assert result.returncode == 0, result.stdout[-3000:]

@@ -22,8 +22,8 @@ from hman_mmaction.engine.checkpoint_config import (ACCEPT_KEY,
                                                     state_dict_feature_sha256)
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
 from hman_mmaction.features.extract import state_dict_sha256
-from hman_mmaction.models.checkpoint_guard import TestTimeStepsError
 from hman_mmaction.features.store import FORMAT, VERSION
+from hman_mmaction.models.checkpoint_guard import TestTimeStepsError
 from tests.helpers import call_tool, data_overrides, make_tiny_dataset
 
 HMAN = 'configs/hman_demo.py'

@@ -71,15 +71,13 @@ def test_init_recognizer_loads_as_upstream_and_the_head_refuses_to_score(
     predict(init_recognizer(HMAN, checkpoints['hman'], device='cpu'))
 
 
-def test_a_tsn_model_with_the_hman_checkpoint_behaves_as_upstream(
-        checkpoints):
+def test_a_tsn_model_with_the_hman_checkpoint_behaves_as_upstream(checkpoints):
     from mmaction.apis import init_recognizer
     model = init_recognizer(TSN, checkpoints['hman'], device='cpu')
     predict(model)  # mmaction2's behaviour: a warning in the log, no error
 
 
-def test_load_checkpoint_of_another_hidden_size_names_both_sizes(
-        checkpoints):
+def test_load_checkpoint_of_another_hidden_size_names_both_sizes(checkpoints):
     model = MODELS.build(Config.fromfile(HMAN).model)
     load_checkpoint(model, checkpoints['hidden16'], map_location='cpu')
     with pytest.raises(CheckpointMismatchError) as info:
@@ -89,8 +87,7 @@ def test_load_checkpoint_of_another_hidden_size_names_both_sizes(
     assert '--cfg-options model.cls_head.rnn.hidden_size=16' in message
 
 
-def test_another_step_count_is_refused_unless_the_config_says_so(
-        checkpoints):
+def test_another_step_count_is_refused_unless_the_config_says_so(checkpoints):
     cfg = Config.fromfile(HMAN)
     model = MODELS.build(cfg.model)
     load_checkpoint(model, checkpoints['steps16'], map_location='cpu')
@@ -107,18 +104,15 @@ def test_another_step_count_is_refused_unless_the_config_says_so(
 def test_the_checkpoint_carries_what_the_head_was_trained_with():
     cfg = Config.fromfile(HMAN)
     head = MODELS.build(cfg.model).cls_head
-    assert head.state_dict()['trained_with'].tolist() == [
-        12, 128, 8, 64, 2
-    ]
+    assert head.state_dict()['trained_with'].tolist() == [12, 128, 8, 64, 2]
 
 
 def test_test_tool_refuses_a_tsn_checkpoint_for_the_hman_config(
         checkpoints, tiny_dataset, tmp_path):
-    result = call_tool(
-        'test',
-        [HMAN, checkpoints['tsn'], '--work-dir',
-         str(tmp_path), '--cfg-options'] +
-        data_overrides(tiny_dataset.root, workers=0))
+    result = call_tool('test', [
+        HMAN, checkpoints['tsn'], '--work-dir',
+        str(tmp_path), '--cfg-options'
+    ] + data_overrides(tiny_dataset.root, workers=0))
     assert result.returncode != 0
     assert 'CheckpointMismatchError' in result.stdout
     assert 'cls_head.rnn' in result.stdout
@@ -135,8 +129,7 @@ def test_load_from_for_training_transfers_and_names_what_was_not_loaded(
     model.train()
     sample = ActionDataSample().set_gt_label(3)
     model.train_step(
-        dict(
-            inputs=[torch.rand(8, 3, 64, 64) * 255], data_samples=[sample]),
+        dict(inputs=[torch.rand(8, 3, 64, 64) * 255], data_samples=[sample]),
         _optim_wrapper(model))
     warning = '\n'.join(logged)
     assert 'does not fill it' in warning and 'transfer' in warning

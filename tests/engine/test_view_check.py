@@ -5,7 +5,6 @@ configs' runtime, with mmengine's own runner: issue 34)."""
 import pytest
 from mmaction.registry import MODELS
 from mmengine.config import Config
-
 from mmengine.runner import Runner
 
 from hman_mmaction.datasets.synthetic_actions import config_overrides
@@ -23,8 +22,7 @@ def tiny_dataset(tmp_path_factory):
 
 def demo(tmp_path, loader, root, **sampler):
     cfg = Config.fromfile(HMAN)
-    cfg.merge_from_dict(
-        dict(o.split('=', 1) for o in config_overrides(root)))
+    cfg.merge_from_dict(dict(o.split('=', 1) for o in config_overrides(root)))
     for step in cfg[loader].dataset.pipeline:
         if step['type'] == 'SampleFrames':
             step.update(sampler)

@@ -12,10 +12,9 @@ import os.path as osp
 import shutil
 
 from mmengine.config import Config
-
-from hman_mmaction.datasets.synthetic_actions import config_overrides
 from mmengine.runner import Runner
 
+from hman_mmaction.datasets.synthetic_actions import config_overrides
 from tests.helpers import REPO, call_tool, data_overrides
 from tests.robustness.conftest import captured_log
 

@@ -38,8 +38,7 @@ HOOKS_LINE = ("custom_hooks = [dict(type='ExactResumeHook'), "
 
 def readme_config() -> str:
     text = open(osp.join(REPO, 'README.md')).read()
-    block = re.search(re.escape(MARK) + r'\n```python\n(.*?)```', text,
-                      re.S)
+    block = re.search(re.escape(MARK) + r'\n```python\n(.*?)```', text, re.S)
     assert block, f'README.md has no ```python block after {MARK}'
     return block.group(1)
 
@@ -61,14 +60,15 @@ def upstream(tool, args, cwd, timeout=600):
     (``tests.robustness.fault_hooks`` importable for the kill)."""
     env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
     env.pop('HMAN_COMPAT_DISABLE', None)
-    return subprocess.run([sys.executable, osp.join(TOOLS, tool)] + args,
-                          cwd=cwd,
-                          env=env,
-                          stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT,
-                          text=True,
-                          errors='replace',
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, osp.join(TOOLS, tool)] + args,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors='replace',
+        timeout=timeout)
 
 
 TRAIN_OPTIONS = [
@@ -97,8 +97,9 @@ def losses(work_dir):
 def reference(user):
     """The uninterrupted run: ``{iteration: loss}`` and its work dir."""
     work_dir = user / 'reference'
-    result = upstream('train.py', ['my_hman.py', '--work-dir',
-                                   str(work_dir)] + TRAIN_OPTIONS, user)
+    result = upstream(
+        'train.py',
+        ['my_hman.py', '--work-dir', str(work_dir)] + TRAIN_OPTIONS, user)
     assert result.returncode == 0, result.stdout[-3000:]
     assert 'resume will not be exact' not in result.stdout
     found = losses(work_dir)
@@ -120,9 +121,11 @@ def test_killed_mid_epoch_resume_gives_the_uninterrupted_losses(
     env = dict(os.environ, PYTHONPATH=REPO, PYTHONWARNINGS='ignore')
     with open(work_dir / 'output.txt', 'w') as output:
         process = subprocess.Popen(
-            [sys.executable,
-             osp.join(TOOLS, 'train.py'), 'paused.py', '--work-dir',
-             str(work_dir)] + TRAIN_OPTIONS,
+            [
+                sys.executable,
+                osp.join(TOOLS, 'train.py'), 'paused.py', '--work-dir',
+                str(work_dir)
+            ] + TRAIN_OPTIONS,
             cwd=user,
             env=env,
             stdout=output,
@@ -138,12 +141,11 @@ def test_killed_mid_epoch_resume_gives_the_uninterrupted_losses(
         finally:
             if process.poll() is None:
                 process.kill()
-    assert (work_dir / 'last_checkpoint').read_text().strip().endswith(
-        f'iter_{KILL_AFTER - 1}.pth')
-    result = upstream(
-        'train.py',
-        ['my_hman.py', '--work-dir',
-         str(work_dir), '--resume'] + TRAIN_OPTIONS, user)
+    assert (work_dir / 'last_checkpoint'
+            ).read_text().strip().endswith(f'iter_{KILL_AFTER - 1}.pth')
+    result = upstream('train.py',
+                      ['my_hman.py', '--work-dir',
+                       str(work_dir), '--resume'] + TRAIN_OPTIONS, user)
     assert result.returncode == 0, result.stdout[-3000:]
     assert 'skipping those batches' in result.stdout
     resumed, expected = losses(work_dir), reference[0]
@@ -159,11 +161,11 @@ def test_a_checkpoint_of_another_hidden_size_is_refused_naming_both(
     torch.save(
         dict(state_dict=MODELS.build(cfg.model).state_dict(), meta={}),
         checkpoint)
-    result = upstream('test.py', [
-        'my_hman.py',
-        str(checkpoint), '--work-dir',
-        str(tmp_path / 'work')
-    ], user)
+    result = upstream(
+        'test.py',
+        ['my_hman.py',
+         str(checkpoint), '--work-dir',
+         str(tmp_path / 'work')], user)
     assert result.returncode != 0
     assert 'acc/top1' not in result.stdout
     assert 'cls_head.rnn.hidden_size: checkpoint 16, this head 32' in \
@@ -200,8 +202,8 @@ def test_a_label_out_of_range_names_file_line_and_fix(user, tmp_path):
     assert 'Target 12 is out of bounds' not in result.stdout
     assert 'train_list_videos.txt, line 3' in result.stdout
     assert 'model.cls_head.num_classes=13' in result.stdout
-    assert 'loss' not in ''.join(
-        line for line in result.stdout.splitlines() if 'Epoch(train)' in line)
+    assert 'loss' not in ''.join(line for line in result.stdout.splitlines()
+                                 if 'Epoch(train)' in line)
 
 
 def test_an_unwritable_dump_is_refused_before_the_checkpoint_loads(
@@ -225,15 +227,15 @@ def test_an_unwritable_work_dir_fails_before_the_checkpoint_loads(
     blocker.write_text('')
     checkpoint = osp.join(reference[1], f'iter_{2 * ITERS_PER_EPOCH}.pth')
     result = upstream(
-        'test.py', ['my_hman.py', checkpoint, '--work-dir',
-                    str(blocker / 'work')], user)
+        'test.py',
+        ['my_hman.py', checkpoint, '--work-dir',
+         str(blocker / 'work')], user)
     assert result.returncode != 0
     assert str(blocker) in result.stdout  # mmengine names the path
     assert LOADS not in result.stdout and 'acc/top1' not in result.stdout
 
 
-def test_the_readme_config_tests_its_own_checkpoint(user, reference,
-                                                    tmp_path):
+def test_the_readme_config_tests_its_own_checkpoint(user, reference, tmp_path):
     checkpoint = osp.join(reference[1], f'iter_{2 * ITERS_PER_EPOCH}.pth')
     result = upstream('test.py', [
         'my_hman.py', checkpoint, '--work-dir',
@@ -266,9 +268,9 @@ def test_without_the_hooks_one_line_says_what_to_add(user, tmp_path):
 
 
 def test_video_dataset_stays_mmaction2s_own_class():
-    import hman_mmaction  # noqa: F401
     from mmaction.datasets import VideoDataset
 
+    import hman_mmaction  # noqa: F401
     from hman_mmaction.datasets import CheckedVideoDataset
     assert DATASETS.get('VideoDataset') is VideoDataset
     assert DATASETS.get('CheckedVideoDataset') is CheckedVideoDataset
