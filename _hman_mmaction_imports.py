@@ -24,11 +24,22 @@ Scope, kept narrow on purpose:
 
 The placeholder ``DRN`` raises an ``ImportError`` that explains the gap when
 somebody builds it; every other model imports normally.
+
+Noise on mmaction2's own tools, which import mmaction2 and mmengine before
+any config (so before the plugin): :func:`silence_noise` ignores exactly
+two warnings the plugin knows to be noise, each by its message and the
+module that raises it (:data:`NOISE`; appended, so ``-W`` /
+``PYTHONWARNINGS`` still win): mmcv-lite's advice to install the full
+``mmcv`` (``analysis_tools/confusion_matrix.py``) and setuptools'
+``pkg_resources`` deprecation that mmengine's ``mmaction::`` config look-up
+triggers (``analysis_tools/print_config.py``). ``HMAN_COMPAT_DISABLE`` with
+the patch's name (``mmcv_lite_warning``, ``pkg_resources``) shows it again.
 """
 import importlib.abc
 import importlib.machinery
 import os
 import sys
+import warnings
 
 DRN_PACKAGE = 'mmaction.models.localizers.drn'
 DRN_MODULE = DRN_PACKAGE + '.drn'
@@ -71,6 +82,26 @@ class _PlaceholderLoader(importlib.abc.Loader):
             MODELS.register_module(name='DRN', module=MissingDRN, force=True)
 
 
+#: (compat patch name, exact message, module that warns) of each noise
+NOISE = (
+    ('mmcv_lite_warning',
+     r'Fail to import ``MultiScaleDeformableAttention`` from '
+     r'``mmcv\.ops\.multi_scale_deform_attn``, You should install ``mmcv`` '
+     r'rather than ``mmcv-lite``', r'mmcv\.cnn\.bricks\.transformer$'),
+    # mmengine imports pkg_resources, then reloads it (importlib.reload)
+    ('pkg_resources', r'pkg_resources is deprecated as an API\. ',
+     r'(mmengine\.utils\.package_utils|importlib)$'),
+)
+
+
+def silence_noise() -> None:
+    """Ignore the warnings of :data:`NOISE` (module doc)."""
+    for name, message, module in NOISE:
+        if name not in _disabled():
+            warnings.filterwarnings(
+                'ignore', message, UserWarning, module, append=True)
+
+
 def _disabled() -> set:
     """The names switched off with ``HMAN_COMPAT_DISABLE`` (as for the
     plugin's own patches: ``drn``, ``importlib_metadata``)."""
@@ -99,7 +130,9 @@ class MissingModuleFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> bool:
-    """Append the finder to ``sys.meta_path`` once; True if it did."""
+    """Append the finder to ``sys.meta_path`` once and silence the noise
+    (:func:`silence_noise`); True if the finder was new."""
+    silence_noise()
     if any(isinstance(f, MissingModuleFinder) for f in sys.meta_path):
         return False
     sys.meta_path.append(MissingModuleFinder())

@@ -79,9 +79,7 @@ default_hooks = dict(logger=dict(interval=10))
 # before validation and the checkpoint (hman_mmaction/engine/precise_bn.py):
 # the running averages lag behind a backbone that AdamW still moves, and the
 # gated recurrent head does not tolerate the mismatch.
-custom_hooks = [
-    dict(type='GumbelTemperatureHook'),
-    dict(type='BoundaryRateFromDataHook'),
+custom_hooks = _base_.custom_hooks + [
     dict(type='PreciseBNHook', num_batches=20)
 ]
 env_cfg = dict(dist_cfg=dict(backend='gloo'))

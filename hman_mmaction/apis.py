@@ -31,6 +31,7 @@ from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
+from .engine.view_check import check_sequence_views
 from .models.hman_head import HMANHead
 
 #: metainfo the visualisation needs to map maps and steps back to the video.
@@ -137,6 +138,11 @@ def inference_hman(model: nn.Module,
     init_default_scope(model.cfg.get('default_scope', 'mmaction'))
     if test_pipeline is None:
         test_pipeline = single_view_pipeline(model.cfg)
+    steps = (
+        test_pipeline.transforms
+        if isinstance(test_pipeline, Compose) else test_pipeline)
+    check_sequence_views(model, dict(dataset=dict(pipeline=steps)),
+                         'test_pipeline')
     if not isinstance(test_pipeline, Compose):
         test_pipeline = Compose(test_pipeline)
     saved = head.test_cfg

@@ -24,7 +24,10 @@ Existing demo data are reused only if they are the data this demo makes
 (``meta.json``: generator version, spec, counts, seed), else regenerated.
 An interrupted demo resumes its stages: finished ones are reused, a
 training stopped mid-way continues from its last checkpoint
-(``tools/train.py --resume``). The stages' settings (data, config,
+(``tools/train.py --resume``); every training stage saves a checkpoint
+every epoch. Ctrl-C stops the running stage (started in its own session,
+so the terminal's interrupt reaches only the demo, which stops it) and
+prints one line saying how to continue. The stages' settings (data, config,
 epochs, options) are kept in ``WORK_DIR/demo_stages.json``; after a change
 the old work dir is moved aside (``WORK_DIR.stale-<time>``), never mixed.
 """
@@ -81,9 +84,27 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+INTERRUPTED = ('Interrupted: run `make demo` (or this command) again to '
+               'continue each stage from its last checkpoint.')
+
+
 def run(command):
+    """Run a stage; on Ctrl-C stop it (no traceback of its own) and
+    re-raise ``KeyboardInterrupt``."""
     print('+ ' + ' '.join(command), flush=True)
-    subprocess.run(command, check=True, cwd=REPO)
+    process = subprocess.Popen(command, cwd=REPO, start_new_session=True)
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
+    if code:
+        raise subprocess.CalledProcessError(code, command)
 
 
 def best_checkpoint(work_dir):
@@ -233,10 +254,19 @@ def pretrain_backbone(args, data):
         sys.executable,
         osp.join('tools', 'train.py'), BACKBONE_CONFIG, '--work-dir', work_dir,
         '--no-validate'
-    ] + resume + data + schedule_overrides(args.backbone_epochs))
+    ] + resume + data + schedule_overrides(args.backbone_epochs) +
+        ['default_hooks.checkpoint.interval=1'])  # Ctrl-C loses < 1 epoch
     return checkpoint
+
+
+def cli():
+    """``main()``; Ctrl-C ends with one line saying how to continue."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit('\n' + INTERRUPTED)
 
 
 if __name__ == '__main__':
     os.chdir(REPO)
-    main()
+    cli()

@@ -4,16 +4,20 @@ _base_ = ['mmaction::_base_/default_runtime.py']
 
 custom_imports = dict(imports=['hman_mmaction'], allow_failed_imports=False)
 
-# Falls back past truncated checkpoints on --resume, resumes mid-epoch exactly
-# with the saved RNG states (hman_mmaction/engine/runner.py).
-runner_type = 'HMANRunner'
-
-# Steps annealed temperatures / hard-sigmoid slopes and logs them.
-# the second sets loss_boundary target_rate='auto' from the training data
-# (a no-op for a numeric target)
-custom_hooks = [
+# The plugin's guarantees, also for a config of your own (README):
+# ExactResumeHook: --resume after a kill gives the uninterrupted run's losses
+# (RNG states, position in the epoch), falls back past truncated checkpoints;
+# RunChecksHook: labels, test views, output paths and the checkpoint checked
+# before the run (hman_mmaction/engine/). Then: annealed temperatures /
+# hard-sigmoid slopes stepped and logged; loss_boundary target_rate='auto'
+# from the training data; skipped broken clips counted; cached-feature
+# checkpoints record their feature store.
+plugin_hooks = [dict(type='ExactResumeHook'), dict(type='RunChecksHook')]
+custom_hooks = plugin_hooks + [
     dict(type='GumbelTemperatureHook'),
-    dict(type='BoundaryRateFromDataHook')
+    dict(type='BoundaryRateFromDataHook'),
+    dict(type='BrokenVideoCounterHook'),
+    dict(type='FeatureProvenanceHook')
 ]
 
 # DDP that also runs on CPU (gloo); on CUDA it is mmengine's own.

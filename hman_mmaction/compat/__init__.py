@@ -26,9 +26,6 @@ absent; ``docs/compatibility.md`` describes each one.
                             checkpoints without ``weights_only``
 ``cpu_launcher``            mmengine<0.11 without CUDA: the pytorch launcher
                             needs CUDA (``cpu_distributed``)
-``strict_inference``        mmaction2<1.3: ``init_recognizer`` loads any
-                            checkpoint with a random rest
-                            (``strict_inference``)
 ==========================  ==================================================
 
 Set ``HMAN_COMPAT_DISABLE=name[,name...]`` to skip patches (tests use it to
@@ -38,7 +35,7 @@ import os
 from typing import Callable, Dict, NamedTuple, Optional
 
 from . import (checkpoint_globals, cpu_distributed, missing_modules, mmcv_lite,
-               package_metadata, strict_inference)
+               package_metadata)
 from .ranges import out_of_range
 
 
@@ -95,11 +92,6 @@ PATCHES = {
     Patch(cpu_distributed.patch_pytorch_launcher, {'mmengine': '<0.11.0'},
           'mmengine _init_dist_pytorch calls torch.cuda.set_device',
           _without_cuda),
-    # last: imports mmaction.apis, so after the missing-module fixes
-    'strict_inference':
-    Patch(strict_inference.make_init_recognizer_strict,
-          {'mmaction2': '<1.3.0'},
-          'mmaction.apis.init_recognizer loads checkpoints non-strictly'),
 }
 #: the former name of the table, ``{name: apply}``
 FIXES = {name: patch.apply for name, patch in PATCHES.items()}

@@ -20,7 +20,10 @@ Two patches (see ``docs/compatibility.md``), each on only in its range:
     for local paths only (mmengine's other schemes, http, s3 ..., are left
     alone); it passes ``weights_only=True`` explicitly and turns torch's
     refusal into an :class:`UntrustedCheckpointError` naming the file and
-    the global.
+    the global. A user's explicit ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` is
+    torch's documented opt-out and is respected: the file is then loaded
+    as mmengine loads it (``torch.load`` without ``weights_only``), and
+    torch's own warning says so, once.
 
 The allow-list:
 
@@ -118,13 +121,25 @@ def untrusted_checkpoint_message(filename: str, error: Exception) -> str:
         f'[<the object {name}>]). Cause: {error}')
 
 
+OPT_OUT = 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD'
+
+
+def weights_only_opted_out() -> bool:
+    """True where the user set torch's documented opt-out
+    (``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``, the values torch accepts)."""
+    return os.getenv(OPT_OUT, '0').lower() in ('1', 'y', 'yes', 'true')
+
+
 def load_local_checkpoint(filename: str, map_location=None):
     """mmengine's loader for local paths, ``weights_only=True`` explicitly
-    (so ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` cannot turn it off) and a
-    refusal that names the file and the global."""
+    and a refusal that names the file and the global; with
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD`` set, mmengine's own call (torch
+    then warns once that it loads with ``weights_only=False``)."""
     filename = os.path.expanduser(filename)
     if not os.path.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
+    if weights_only_opted_out():  # the user's explicit choice: as upstream
+        return torch.load(filename, map_location=map_location)
     try:
         return torch.load(
             filename, map_location=map_location, weights_only=True)

@@ -13,12 +13,11 @@ so. A missing annotation file raises :class:`MissingAnnotationFileError`
 naming the path, the working directory it is relative to, and how to make
 or point to the data.
 
-The class is registered twice in mmaction2's ``DATASETS``: as
-``CheckedVideoDataset`` and, replacing mmaction2's own entry, as
-``VideoDataset``. It is a drop-in subclass (the same arguments and the
-same samples for a valid list), so configs keep mmaction2's type name and
-mmaction2's tools that insist on it (``analysis_tools/check_videos.py``)
-accept them, while every build from a config gets the checks.
+The class is registered in mmaction2's ``DATASETS`` as
+``CheckedVideoDataset`` only: mmaction2's ``VideoDataset`` stays
+mmaction2's own for every config that names it. It is a drop-in subclass
+(the same arguments and the same samples for a valid list): our configs
+name it (``dataset_type = 'CheckedVideoDataset'``).
 
 Videos are checked when they are loaded: a clip whose pipeline fails
 (random bytes, a truncated file, zero frames) raises a
@@ -391,8 +390,3 @@ class CheckedVideoDataset(VideoDataset):
             f'{tries + 1} clips in a row could not be loaded, starting at '
             f'{self._describe(idx)}; this is more likely a pipeline or '
             f'decoder problem than broken videos. Last error: {error}')
-
-
-# configs keep mmaction2's type name (see the module doc)
-DATASETS.register_module(
-    name='VideoDataset', module=CheckedVideoDataset, force=True)

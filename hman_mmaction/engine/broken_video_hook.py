@@ -15,7 +15,7 @@ from ..datasets.checked_video_dataset import BROKEN_KEY
 
 @HOOKS.register_module()
 class BrokenVideoCounterHook(Hook):
-    """(``HMANRunner`` adds it when a config does not.)"""
+    """(In our runtime's ``custom_hooks``.)"""
 
     priority = 'NORMAL'
 

@@ -35,6 +35,7 @@ import re
 from typing import Any, List, NamedTuple, Optional
 
 import torch
+from mmaction.registry import HOOKS
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
@@ -270,6 +271,7 @@ def check_checkpoint_config(checkpoint,
     return differences
 
 
+@HOOKS.register_module()
 class FeatureProvenanceHook(Hook):
     """Records in every checkpoint of a cached-feature model the
     fingerprint of the feature store it was trained on

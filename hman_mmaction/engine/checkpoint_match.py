@@ -11,10 +11,11 @@ lists what the checkpoint leaves unfilled:
   skips them, the model keeps its random values);
 * ``unexpected``: checkpoint keys the model has no place for.
 
-Used by :class:`~hman_mmaction.engine.runner.HMANRunner` (testing and
-validation refuse an incomplete checkpoint, ``load_from`` for training
-logs a WARNING) and by the ``strict_inference_checkpoint`` compat fix
-(``mmaction.apis.init_recognizer`` refuses one).
+Used by :class:`~hman_mmaction.engine.run_checks_hook.RunChecksHook`
+(testing and validation refuse an incomplete checkpoint before its weights
+are loaded, ``--resume`` one of another run). The head itself refuses to
+score with weights a load did not fill, whatever loaded them
+(:mod:`hman_mmaction.models.checkpoint_guard`).
 """
 import re
 from typing import List, NamedTuple, Sequence, Tuple
@@ -22,12 +23,11 @@ from typing import List, NamedTuple, Sequence, Tuple
 import torch.nn as nn
 from mmengine.model import is_model_wrapper
 
+from ..models.checkpoint_guard import (BUFFER, CheckpointMismatchError,
+                                       size_report)
+
 SHOWN = 8  # keys named per kind in a message; the count is always given
 DEFAULT_REVISE_KEYS = [(r'^module\.', '')]
-
-
-class CheckpointMismatchError(RuntimeError):
-    """The checkpoint does not hold the weights of the whole model."""
 
 
 class Mismatch(NamedTuple):
@@ -95,6 +95,22 @@ def describe(mismatch: Mismatch, filename: str, model: nn.Module) -> str:
             _listing('unexpected keys in the checkpoint', mismatch.unexpected))
 
 
+def _head_sizes(model: nn.Module, checkpoint, revise_keys: Sequence) -> str:
+    """The sizes an HM-AN head's checkpoint was trained with, where they
+    differ from the model's head, and the fix ('' for other heads)."""
+    if is_model_wrapper(model):
+        model = model.module
+    head = getattr(model, 'cls_head', None)
+    if head is None or not hasattr(head, BUFFER):
+        return ''
+    loaded = {}
+    for key, value in _state_dict(checkpoint).items():
+        for pattern, replacement in revise_keys:
+            key = re.sub(pattern, replacement, key)
+        loaded[key] = value
+    return size_report(head, loaded, 'cls_head.')
+
+
 def refuse_incomplete(model: nn.Module,
                       checkpoint,
                       filename: str,
@@ -105,6 +121,7 @@ def refuse_incomplete(model: nn.Module,
     if mismatch:
         raise CheckpointMismatchError(
             describe(mismatch, filename, model) +
+            _head_sizes(model, checkpoint, revise_keys) +
             '\nScores of this model would come from random weights. Use '
             'the checkpoint trained with this config, or the config the '
             'checkpoint was trained with.')

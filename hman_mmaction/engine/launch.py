@@ -106,6 +106,7 @@ def _load(config: str, cfg_options: Optional[dict], launcher: str,
         cfg.merge_from_dict(cfg_options)
     cfg.launcher = launcher
     if work_dir is not None:
+        check_output_folder(work_dir, '--work-dir')
         cfg.work_dir = work_dir
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
@@ -244,7 +245,8 @@ def test_config(config: str,
 
 
 def build_runner(cfg: Config) -> Runner:
-    """``Runner.from_cfg`` or the registered ``runner_type``."""
+    """``Runner.from_cfg`` or the registered ``runner_type`` (as
+    mmaction2's tools)."""
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)

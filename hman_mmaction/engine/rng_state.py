@@ -68,7 +68,7 @@ def restore_rng_state(state: dict) -> None:
 class RNGStateHook(Hook):
     """Saves the RNG states into checkpoints, restores them on resume, and
     keeps validation from consuming the training random stream.
-    (``HMANRunner`` adds it when a config does not.)"""
+    (``ExactResumeHook`` is this hook plus the exact mid-epoch resume.)"""
 
     priority = 'VERY_LOW'
 

@@ -84,6 +84,7 @@ from mmengine.model.weight_init import normal_init
 from .attention import SoftAttention
 from .change_features import (abs_frame_changes, frame_change_score,
                               map_changes, shift_steps)
+from .checkpoint_guard import guard_checkpoint, refuse_unfilled
 from .config import default_gemm, use_fused_sequence
 from .config_checks import check_feature_channels, check_head_options
 from .deferred import SequenceLinear
@@ -92,6 +93,7 @@ from .losses import BoundaryRateLoss  # noqa: F401 (registers the losses)
 from .losses.attention_entropy import mean_attention_entropy
 from .plan import GEMMS, Plan, decide_plan
 from .segment_targets import change_targets
+from .training_checks import check_training_batch
 
 
 class _Trace:
@@ -363,6 +365,7 @@ class HMANHead(BaseHead):
         self.fused_sequence = (
             use_fused_sequence() if fused_sequence is None else fused_sequence)
         self.gemm = default_gemm() if gemm is None else gemm
+        guard_checkpoint(self)  # trained_with + load check (issue 34)
 
     def init_weights(self) -> None:
         """Classifier: ``N(0, init_std)`` or, for ``init_std=None``,
@@ -595,6 +598,7 @@ class HMANHead(BaseHead):
         """Losses and diagnostics of a training batch (see the module doc):
         the labels gathered from ``data_samples``, then
         :meth:`loss_by_labels`."""
+        check_training_batch(self, data_samples)  # labels, hooks (issue 34)
         labels = torch.stack([x.gt_label for x in data_samples])
         return self.loss_by_labels(
             feats, labels.to(feats.device), data_samples=data_samples)
@@ -718,6 +722,7 @@ class HMANHead(BaseHead):
     # ------------------------------------------------------------- predict
     def predict(self, feats: torch.Tensor, data_samples: SampleList,
                 **kwargs) -> SampleList:
+        refuse_unfilled(self)  # a partial load, another step count
         outputs = self.run(feats, data_samples)
         samples = self.predict_by_feat(outputs.cls_scores, data_samples)
         if self.test_cfg.get('return_extras', False):

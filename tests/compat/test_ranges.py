@@ -43,8 +43,7 @@ def test_every_patch_is_on_inside_its_range(versions):
         'cpu_launcher'
     }),
     ('mmaction2', '1.2.1', {'drn'}),
-    ('mmaction2', '1.3.0',
-     {'drn', 'importlib_metadata', 'multimodal', 'strict_inference'}),
+    ('mmaction2', '1.3.0', {'drn', 'importlib_metadata', 'multimodal'}),
     ('transformers', '4.27.0', {'multimodal'}),
     ('mmcv-lite', '2.3.0', {'mmcv_lite_warning'}),
 ])

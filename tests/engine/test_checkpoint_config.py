@@ -2,8 +2,9 @@
 validation and inference compare the config saved in the checkpoint
 (``meta['cfg']``) with the running config and refuse what changes the
 scores (or warn, for a deliberate change); ``--resume`` from a checkpoint
-of another model names what differs; the inference API checks the views
-of its ``test_pipeline`` as the runner does."""
+of another model names what differs; ``inference_hman`` checks the views
+of its ``test_pipeline`` as ``RunChecksHook`` does; the head itself refuses a
+checkpoint trained with another step count (issue 34)."""
 import json
 import os.path as osp
 
@@ -22,6 +23,7 @@ from hman_mmaction.engine.checkpoint_config import (ACCEPT_KEY,
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
 from hman_mmaction.features.extract import state_dict_sha256
 from hman_mmaction.features.store import FORMAT, VERSION
+from hman_mmaction.models.checkpoint_guard import TestTimeStepsError
 from tests.helpers import call_tool, data_overrides, make_tiny_dataset
 
 HMAN = 'configs/hman_demo.py'
@@ -269,8 +271,11 @@ def first_video(dataset):
     return osp.join(dataset.video_root, name)
 
 
-def test_inference_refuses_a_16_clip_test_pipeline(tiny_dataset, tmp_path):
-    from mmaction.apis import inference_recognizer, init_recognizer
+def test_inference_hman_refuses_a_16_clip_test_pipeline(
+        tiny_dataset, tmp_path):
+    from mmaction.apis import init_recognizer
+
+    from hman_mmaction.apis import inference_hman
     cfg = demo()
     checkpoint = tmp_path / 'hman.pth'
     checkpoint_of(cfg, checkpoint)
@@ -280,7 +285,7 @@ def test_inference_refuses_a_16_clip_test_pipeline(tiny_dataset, tmp_path):
     model = init_recognizer(cfg, str(checkpoint), device='cpu')
     video = first_video(tiny_dataset)
     with pytest.raises(ValueError, match=r'test_pipeline.*16 frames'):
-        inference_recognizer(model, video)
+        inference_hman(model, video, test_pipeline=cfg.test_pipeline)
 
 
 def test_inference_refuses_a_checkpoint_trained_for_16_steps(
@@ -290,5 +295,5 @@ def test_inference_refuses_a_checkpoint_trained_for_16_steps(
     checkpoint_of(demo(num_segments=16), checkpoint)
     model = init_recognizer(demo(), str(checkpoint), device='cpu')
     video = first_video(tiny_dataset)
-    with pytest.raises(CheckpointConfigError, match='num_segments'):
-        inference_recognizer(model, video)
+    with pytest.raises(TestTimeStepsError, match='num_segments=16'):
+        inference_recognizer(model, video)  # the head refuses (issue 34)

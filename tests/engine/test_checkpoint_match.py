@@ -1,16 +1,20 @@
-"""No accuracy from the wrong checkpoint (issue 14, item 3): testing and
-``init_recognizer`` refuse a checkpoint that does not fill the model (a TSN
-checkpoint for the HM-AN config, or the reverse), naming the keys;
-``load_from`` for training keeps the backbone transfer and logs a WARNING
-naming what was not loaded."""
+"""No accuracy from the wrong checkpoint (issues 14 and 34): the head refuses
+to score with weights a load did not fill, whatever loaded them
+(``init_recognizer``, mmengine's ``load_checkpoint``), naming both sizes
+and the fix; testing with the run checks refuses before the weights are
+loaded; ``load_from`` for training keeps the backbone transfer and the
+head's first step names what was not loaded. A TSN model loads as it does
+without the plugin."""
 
 import pytest
 import torch
 from mmaction.registry import MODELS
+from mmaction.structures import ActionDataSample
 from mmengine.config import Config
+from mmengine.runner import load_checkpoint
 
-from hman_mmaction.datasets.synthetic_actions import config_overrides
 from hman_mmaction.engine.checkpoint_match import CheckpointMismatchError
+from hman_mmaction.models.checkpoint_guard import TestTimeStepsError
 from tests.helpers import call_tool, data_overrides, make_tiny_dataset
 
 HMAN = 'configs/hman_demo.py'
@@ -23,63 +27,115 @@ def tiny_dataset(tmp_path_factory):
         tmp_path_factory.mktemp('synthetic_actions'), train=2, val=2, test=2)
 
 
+def save(model, path):
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    return str(path)
+
+
 @pytest.fixture(scope='module')
 def checkpoints(tmp_path_factory):
-    """``{config: path}`` of a checkpoint of each model (fresh weights)."""
+    """``{name: path}``: fresh weights of the HM-AN and TSN demo models, and
+    of the HM-AN model with rnn.hidden_size=16 and with 16 steps."""
     folder = tmp_path_factory.mktemp('checkpoints')
     paths = {}
-    for config in (HMAN, TSN):
-        model = MODELS.build(Config.fromfile(config).model)
-        path = folder / (config.split('/')[-1][:-3] + '.pth')
-        torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
-        paths[config] = str(path)
+    for name, config in (('hman', HMAN), ('tsn', TSN)):
+        paths[name] = save(
+            MODELS.build(Config.fromfile(config).model),
+            folder / f'{name}.pth')
+    cfg = Config.fromfile(HMAN)
+    cfg.model.cls_head.rnn.hidden_size = 16
+    paths['hidden16'] = save(MODELS.build(cfg.model), folder / 'h16.pth')
+    cfg = Config.fromfile(HMAN)
+    cfg.model.cls_head.num_segments = 16
+    paths['steps16'] = save(MODELS.build(cfg.model), folder / 's16.pth')
     return paths
 
 
-@pytest.mark.parametrize('config, other', [(HMAN, TSN), (TSN, HMAN)])
-def test_init_recognizer_refuses_the_other_models_checkpoint(
-        checkpoints, config, other):
+def predict(model, frames=8):
+    model.eval()
+    inputs = torch.rand(1, frames, 3, 64, 64) * 255
+    data = dict(inputs=[inputs[0]], data_samples=[ActionDataSample()])
+    with torch.no_grad():
+        return model.test_step(data)
+
+
+def test_init_recognizer_loads_as_upstream_and_the_head_refuses_to_score(
+        checkpoints):
     from mmaction.apis import init_recognizer
+    model = init_recognizer(HMAN, checkpoints['tsn'], device='cpu')
     with pytest.raises(CheckpointMismatchError) as info:
-        init_recognizer(config, checkpoints[other], device='cpu')
+        predict(model)
     message = str(info.value)
-    assert checkpoints[other] in message
-    assert 'cls_head' in message
-    assert 'missing keys' in message or 'shape mismatches' in message
-    model = init_recognizer(config, checkpoints[config], device='cpu')
-    assert model.cls_head is not None  # its own checkpoint loads
+    assert 'cls_head.rnn' in message and 'random weights' in message
+    assert 'config the checkpoint was trained with' in message
+    predict(init_recognizer(HMAN, checkpoints['hman'], device='cpu'))
+
+
+def test_a_tsn_model_with_the_hman_checkpoint_behaves_as_upstream(checkpoints):
+    from mmaction.apis import init_recognizer
+    model = init_recognizer(TSN, checkpoints['hman'], device='cpu')
+    predict(model)  # mmaction2's behaviour: a warning in the log, no error
+
+
+def test_load_checkpoint_of_another_hidden_size_names_both_sizes(checkpoints):
+    model = MODELS.build(Config.fromfile(HMAN).model)
+    load_checkpoint(model, checkpoints['hidden16'], map_location='cpu')
+    with pytest.raises(CheckpointMismatchError) as info:
+        predict(model)
+    message = str(info.value)
+    assert 'cls_head.rnn.hidden_size: checkpoint 16, this head 64' in message
+    assert '--cfg-options model.cls_head.rnn.hidden_size=16' in message
+
+
+def test_another_step_count_is_refused_unless_the_config_says_so(checkpoints):
+    cfg = Config.fromfile(HMAN)
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoints['steps16'], map_location='cpu')
+    with pytest.raises(TestTimeStepsError) as info:
+        predict(model)
+    assert 'trained with num_segments=16' in str(info.value)
+    assert 'accept_num_segments_change=True' in str(info.value)
+    cfg.model.cls_head.test_cfg = dict(accept_num_segments_change=True)
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, checkpoints['steps16'], map_location='cpu')
+    predict(model)
+
+
+def test_the_checkpoint_carries_what_the_head_was_trained_with():
+    cfg = Config.fromfile(HMAN)
+    head = MODELS.build(cfg.model).cls_head
+    assert head.state_dict()['trained_with'].tolist() == [12, 128, 8, 64, 2]
 
 
 def test_test_tool_refuses_a_tsn_checkpoint_for_the_hman_config(
         checkpoints, tiny_dataset, tmp_path):
-    result = call_tool(
-        'test',
-        [HMAN, checkpoints[TSN], '--work-dir',
-         str(tmp_path), '--cfg-options'] +
-        data_overrides(tiny_dataset.root, workers=0))
+    result = call_tool('test', [
+        HMAN, checkpoints['tsn'], '--work-dir',
+        str(tmp_path), '--cfg-options'
+    ] + data_overrides(tiny_dataset.root, workers=0))
     assert result.returncode != 0
     assert 'CheckpointMismatchError' in result.stdout
     assert 'cls_head.rnn' in result.stdout
     assert 'acc/top1' not in result.stdout
 
 
-def test_load_from_for_training_warns_naming_what_was_not_loaded(
-        checkpoints, tiny_dataset, tmp_path):
-    from hman_mmaction.engine.runner import HMANRunner
-    from tests.robustness.conftest import captured_log
-    cfg = Config.fromfile(HMAN)
-    cfg.merge_from_dict(
-        dict(o.split('=', 1) for o in config_overrides(tiny_dataset.root)))
-    cfg.work_dir = str(tmp_path)
-    cfg.load_from = checkpoints[TSN]
-    runner = HMANRunner.from_cfg(cfg)  # runner_type of the configs
-    with captured_log() as log:
-        runner.load_or_resume()  # what train() does first
-    warning = '\n'.join(log)
-    assert 'does not hold the weights' in warning
-    assert 'cls_head.rnn' in warning and 'backbone' not in warning.split(
-        'initialised:')[1].splitlines()[0]
-    # the backbone was transferred
-    tsn = torch.load(checkpoints[TSN], weights_only=True)['state_dict']
+def test_load_from_for_training_transfers_and_names_what_was_not_loaded(
+        checkpoints, logged):
+    model = MODELS.build(Config.fromfile(HMAN).model)
+    load_checkpoint(model, checkpoints['tsn'], map_location='cpu')
+    tsn = torch.load(checkpoints['tsn'], weights_only=True)['state_dict']
     key = 'backbone.conv1.conv.weight'
-    assert torch.equal(runner.model.state_dict()[key], tsn[key])
+    assert torch.equal(model.state_dict()[key], tsn[key])  # transferred
+    model.train()
+    sample = ActionDataSample().set_gt_label(3)
+    model.train_step(
+        dict(inputs=[torch.rand(8, 3, 64, 64) * 255], data_samples=[sample]),
+        _optim_wrapper(model))
+    warning = '\n'.join(logged)
+    assert 'does not fill it' in warning and 'transfer' in warning
+    predict(model)  # trained: its own weights now
+
+
+def _optim_wrapper(model):
+    from mmengine.optim import OptimWrapper
+    return OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0))

@@ -106,4 +106,4 @@ def fault_config(hook):
     return (f'_base_ = [{osp.join(REPO, "configs", "hman_demo.py")!r}]\n'
             "custom_imports = dict(imports=['hman_mmaction', "
             "'tests.robustness.fault_hooks'], allow_failed_imports=False)\n"
-            f"custom_hooks = [dict(type='GumbelTemperatureHook'), {hook}]\n")
+            f"custom_hooks = _base_.custom_hooks + [{hook}]\n")

@@ -109,8 +109,8 @@ def test_dataset_configs_use_the_checked_dataset_with_num_classes(config):
     cfg = Config.fromfile(config)
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg[loader].dataset
-        # mmaction2's type name (its tools check it), the checked class
-        assert dataset.type == 'VideoDataset'
+        # the checked dataset's own name (VideoDataset stays mmaction2's)
+        assert dataset.type == 'CheckedVideoDataset'
         assert DATASETS.get(dataset.type) is CheckedVideoDataset
         assert dataset.num_classes == cfg.num_classes
     assert cfg.test_evaluator.type == 'RobustAccMetric'

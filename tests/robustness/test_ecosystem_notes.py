@@ -42,7 +42,7 @@ def test_a_path_with_spaces_loads_from_a_tab_separated_list(
     spaced = tmp_path / 'spaces.txt'
     spaced.write_text('clip one.mp4 3\n')
     cfg = dict(
-        type='VideoDataset',
+        type='CheckedVideoDataset',
         data_prefix=dict(video=str(videos)),
         pipeline=[],
         num_classes=12)

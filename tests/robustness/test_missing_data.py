@@ -14,7 +14,7 @@ from hman_mmaction.datasets.checked_video_dataset import (
 def build(ann_file, prefix):
     return DATASETS.build(
         dict(
-            type='VideoDataset',
+            type='CheckedVideoDataset',
             ann_file=ann_file,
             data_prefix=dict(video=prefix),
             pipeline=[],

@@ -1,9 +1,14 @@
 """``make demo`` (``tools/demo.py``) reuses demo data only if they are the
 data it expects, and an interrupted demo resumes its stages (issue 21,
-item 5). The stages' commands are recorded, not run."""
+item 5); every stage saves every epoch and Ctrl-C prints one line (issue
+34). The stages' commands are recorded, not run."""
 import json
 import os
 import os.path as osp
+import signal
+import subprocess
+import sys
+import time
 from dataclasses import asdict
 
 import pytest
@@ -13,7 +18,7 @@ from hman_mmaction.datasets.synthetic_actions import (BOXES_SUFFIX,
                                                       GENERATOR_VERSION,
                                                       SEGMENTS_SUFFIX, SPLITS,
                                                       SyntheticActionSpec)
-from tests.helpers import load_tool
+from tests.helpers import REPO, load_tool
 
 
 class Stop(Exception):
@@ -115,3 +120,51 @@ def test_a_work_dir_of_other_data_is_moved_aside(demo, tmp_path):
     aside = [p for p in os.listdir(tmp_path) if p.startswith('work.stale-')]
     assert len(aside) == 1
     assert (tmp_path / aside[0] / 'epoch_12.pth').exists()
+
+
+def test_every_training_stage_saves_every_epoch(demo, tmp_path):
+    fake_data(str(tmp_path / 'data'))
+    with pytest.raises(Stop):
+        demo.main(demo.argv)
+    [tsn_train] = [c for c in demo.commands if demo.BACKBONE_CONFIG in c]
+    intervals = [a for a in tsn_train if 'checkpoint.interval=' in a]
+    assert intervals[-1] == 'default_hooks.checkpoint.interval=1'  # last wins
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, demo.DEMO_CONFIG))
+    assert cfg.default_hooks.checkpoint.interval == 1  # the HM-AN stage
+    assert cfg.default_hooks.checkpoint.get('by_epoch', True)
+
+
+CTRL_C = """
+import sys
+sys.path.insert(0, 'tools')
+sys.argv = ['demo.py']
+import demo
+stage = [sys.executable, '-c',
+         'import time; print("stage running", flush=True); time.sleep(120)']
+demo.main = lambda argv=None: demo.run(stage)
+demo.cli()
+"""
+
+
+def test_ctrl_c_stops_the_stage_and_says_in_one_line_how_to_continue():
+    process = subprocess.Popen([sys.executable, '-c', CTRL_C],
+                               cwd=REPO,
+                               env=dict(os.environ, PYTHONPATH=REPO),
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE,
+                               text=True,
+                               start_new_session=True)
+    try:
+        for line in process.stdout:  # wait until the stage runs
+            if 'stage running' in line:
+                break
+        time.sleep(0.5)
+        os.killpg(process.pid, signal.SIGINT)  # what the terminal sends
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert lines == [load_tool('demo').INTERRUPTED]

@@ -3,9 +3,9 @@
 #   python tools/data/make_synthetic_actions.py data/synthetic_actions
 # Frames are sampled TSN-style: num_segments segments, one frame each.
 # No flips: they would turn 'left' into 'right' and change the label.
-# mmaction2's VideoDataset: with the plugin imported it is the checked
-# dataset (hman_mmaction/datasets/checked_video_dataset.py)
-dataset_type = 'VideoDataset'
+# mmaction2's VideoDataset with checked annotations and videos
+# (hman_mmaction/datasets/checked_video_dataset.py); same arguments
+dataset_type = 'CheckedVideoDataset'
 data_root = 'data/synthetic_actions'
 num_segments = 8
 num_classes = 12

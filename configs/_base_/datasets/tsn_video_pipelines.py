@@ -7,9 +7,9 @@
 # The dataset bases (ucf101_*, hmdb51_*) add only the data: the annotation
 # files, the video folder and the number of classes.
 num_segments = 16
-# mmaction2's VideoDataset: with the plugin imported it is the checked
-# dataset (hman_mmaction/datasets/checked_video_dataset.py)
-dataset_type = 'VideoDataset'
+# mmaction2's VideoDataset with checked annotations and videos
+# (hman_mmaction/datasets/checked_video_dataset.py); same arguments
+dataset_type = 'CheckedVideoDataset'
 file_client_args = dict(io_backend='disk')
 train_pipeline = [
     dict(type='DecordInit', **file_client_args),
