@@ -61,8 +61,8 @@ from hman_mmaction.datasets.synthetic_actions import (
 # name, config of the pretrained recipe (under configs/cached/), config of
 # the scratch recipe (under configs/)
 MODELS = {
-    'hman_soft':
-    ('HM-AN (soft attention)', 'hman_demo.py', 'demo/hman_scratch_demo.py'),
+    'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py',
+                  'demo/hman_scratch_demo.py'),
     'hman_hard':
     ('HM-AN (Gumbel-hard attention)', 'demo/hman-hard-att_demo.py',
      'demo/hman-hard-att_scratch_demo.py'),
@@ -82,8 +82,8 @@ MODELS = {
                     'demo/ablations/hman-change-feat_demo.py', None),
     'hman_auto_rate': ('HM-AN + data rate, calibrated test decision',
                        'demo/ablations/hman-auto-rate_demo.py', None),
-    'hman_predict':
-    ('HM-AN + predictive loss', 'demo/ablations/hman-predict_demo.py', None),
+    'hman_predict': ('HM-AN + predictive loss',
+                     'demo/ablations/hman-predict_demo.py', None),
     'hman_pred_error': ('HM-AN + predictive loss, its error as change feature',
                         'demo/ablations/hman-pred-error_demo.py', None),
     'hman_levers': ('HM-AN + all unsupervised boundary levers',
@@ -100,10 +100,9 @@ MODELS = {
     'hman_causal_no_targets':
     ('HM-AN, causal boundary without change-peak targets',
      'demo/ablations/hman-causal-no-targets_demo.py', None),
-    'hman_causal_oracle': ('HM-AN, oracle boundaries, pre timing (upper '
-                           'bound)',
-                           'demo/ablations/hman-causal-oracle-bnd_demo.py',
-                           None),
+    'hman_causal_oracle':
+    ('HM-AN, oracle boundaries, pre timing (upper '
+     'bound)', 'demo/ablations/hman-causal-oracle-bnd_demo.py', None),
     'hman_change_peak': ('HM-AN, training-free change-peak boundaries',
                          'demo/ablations/hman-change-peak-bnd_demo.py', None),
     'hman_causal_segsup': ('HM-AN, causal boundary + segment supervision '

@@ -242,7 +242,8 @@ def boundary_cells(runs: List[dict], layer: int) -> List[str]:
                    for m, _ in prf) + f' (F1 ± {100 * prf[2][1]:.0f})',
         _percent_cell(exact),
         f'{100 * random_f1[0]:.0f} (F1 margin {100 * margin[0]:+.0f} ± '
-        f'{100 * margin[1]:.0f})', _percent_cell(prior)
+        f'{100 * margin[1]:.0f})',
+        _percent_cell(prior)
     ]
 
 

@@ -156,14 +156,14 @@ class HMLSTM(nn.Module):
         self.readouts = None if readout is None else nn.ModuleList(
             MODELS.build(
                 readout,
-                default_args=dict(in_features=(
-                    input_size + change_size if layer == 0 else H) + H))
+                default_args=dict(
+                    in_features=(input_size +
+                                 change_size if layer == 0 else H) + H))
             for layer in range(self.num_detectors))
         self.change_size = change_size
         self.change_proj = (
-            nn.Linear(change_size, 1)
-            if change_size and self.num_detectors and readout is None else
-            None)
+            nn.Linear(change_size, 1) if change_size and self.num_detectors
+            and readout is None else None)
         if output == 'gated':
             self.output_size = output_size or H
             self.output_gates = nn.Linear(num_layers * H, num_layers)
@@ -248,11 +248,11 @@ class HMLSTM(nn.Module):
 
     def _silent(self) -> bool:
         """Every detector is ``NoBoundary``: a stacked LSTM, no timing."""
-        return all(not getattr(d, 'learned', True)
-                   and not hasattr(d, 'schedule') for d in self.boundaries)
+        return all(
+            not getattr(d, 'learned', True) and not hasattr(d, 'schedule')
+            for d in self.boundaries)
 
-    def _cell(self, layer: int, cells, parts, flush, z_below, h_prev,
-              c_prev):
+    def _cell(self, layer: int, cells, parts, flush, z_below, h_prev, c_prev):
         """Layer ``layer``'s cell on ``cat(parts)`` with the FLUSH /
         UPDATE / COPY masks (``z_below`` None: ``z^0 = 1``, never COPY);
         returns ``h, c`` and the cell's output ``s``."""
@@ -349,10 +349,11 @@ class HMLSTM(nn.Module):
             if layer < L - 1:
                 parts.append(flush * new_h[layer + 1])
             parts.append(x if layer == 0 else z_below * state.h[layer - 1])
-            new_h[layer], new_c[layer], _ = self._cell(
-                layer, cells, parts, flush, z_below, h_prev, c_prev)
-        return self._result(x, new_h, new_c, zs,
-                            taus + [None] * (L - D), logits)
+            new_h[layer], new_c[layer], _ = self._cell(layer, cells, parts,
+                                                       flush, z_below, h_prev,
+                                                       c_prev)
+        return self._result(x, new_h, new_c, zs, taus + [None] * (L - D),
+                            logits)
 
     def _result(self, x, new_h, new_c, new_z, taus, logits):
         logits = (

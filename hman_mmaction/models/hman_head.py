@@ -439,8 +439,9 @@ class HMANHead(BaseHead):
         ``[V, T, D]``), or None for a learned one; None when there is no
         diagnostic one."""
         detectors = getattr(self.rnn, 'boundaries', [])
-        if not any(hasattr(d, 'schedule') or hasattr(d, 'schedule_frames')
-                   for d in detectors):
+        if not any(
+                hasattr(d, 'schedule') or hasattr(d, 'schedule_frames')
+                for d in detectors):
             return None
         views, device = frames.shape[0], frames.device
         schedules = []
@@ -728,8 +729,7 @@ class HMANHead(BaseHead):
         if self.test_cfg.get('return_extras', False):
             attach_extras(samples, outputs)
             for sample in samples:  # where BoundaryMetric scores exactly
-                sample.set_field(
-                    self.boundary_offset(None), 'boundary_offset')
+                sample.set_field(self.boundary_offset(None), 'boundary_offset')
         return samples
 
 

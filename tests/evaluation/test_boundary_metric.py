@@ -170,7 +170,7 @@ def test_timing_prior_fires_where_changes_are_most_frequent_without_looking():
     fires at step 3 in every view and scores 2 of 3 views; a detector that
     sees each view's change scores all of them."""
     segments = [[[0, 10, 'up'], [10, 32, 'left']]] * 2 + [[[0, 18, 'up'],
-                                                          [18, 32, 'left']]]
+                                                           [18, 32, 'left']]]
     seeing = []
     for segs in segments:
         z = np.zeros((1, 8))
@@ -195,5 +195,5 @@ def test_metric_takes_the_offset_the_predictions_carry():
             boundary_offset=0)
     ])
     assert metric.compute_metrics(metric.results)['l1_exact_f1'] == 1.0
-    assert BoundaryMetric(offset=-1).compute_metrics(
-        metric.results)['l1_exact_f1'] == 0.0
+    assert BoundaryMetric(
+        offset=-1).compute_metrics(metric.results)['l1_exact_f1'] == 0.0

@@ -158,8 +158,8 @@ def test_timing_is_checked():
     with pytest.raises(ValueError, match="timing must be one of"):
         MODELS.build(dict(type='HMLSTM', input_size=5, timing='late'))
     with pytest.raises(ValueError, match='hidden_size must be None'):
-        MODELS.build(dict(type='BoundaryReadout', in_features=3,
-                          hidden_size=0))
+        MODELS.build(
+            dict(type='BoundaryReadout', in_features=3, hidden_size=0))
 
 
 def head_with(boundary, timing, **kwargs):
@@ -217,8 +217,7 @@ def test_change_peak_targets_need_no_labels_and_follow_the_timing():
         dict(type='GumbelBoundary'),
         'pre',
         loss_segment=dict(
-            type='BoundarySupervisionLoss', targets='change_peaks',
-            rate=0.2))
+            type='BoundarySupervisionLoss', targets='change_peaks', rate=0.2))
     frames = torch.zeros(1, 6, 4)
     frames[:, 4:] = 1.0  # the frames change at step 4
     feats = frames.reshape(6, 4, 1, 1).expand(6, 4, 2, 2).contiguous()

@@ -2,7 +2,9 @@
 # head of hman-causal-bnd_demo.py with its self-made targets replaced by
 # the ground-truth sub-action changes, at the step timing='pre' needs. The
 # pipelines of the oracle config pack the segments it reads.
-_base_ = ['./hman-oracle-bnd_demo.py', '../../_base_/models/causal_boundaries.py']
+_base_ = [
+    './hman-oracle-bnd_demo.py', '../../_base_/models/causal_boundaries.py'
+]
 
 model = dict(
     cls_head=dict(
@@ -16,5 +18,6 @@ model = dict(
         change_features=_base_.causal_boundaries.change_features,
         loss_boundary=_base_.causal_boundaries.loss_boundary,
         loss_segment=dict(
-            type='BoundarySupervisionLoss', targets='segments',
+            type='BoundarySupervisionLoss',
+            targets='segments',
             loss_weight=1.0)))

@@ -8,5 +8,5 @@ model = dict(
     cls_head=dict(
         rnn=dict(
             timing='pre',
-            boundary=dict(
-                _delete_=True, type='ChangePeakBoundary', rate=0.15))))
+            boundary=dict(_delete_=True, type='ChangePeakBoundary',
+                          rate=0.15))))
