@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 from mmaction.registry import MODELS
 
-from .change_features import PeakThreshold, frame_change_score, shift_steps
+from .change_features import SCORES, PeakThreshold, shift_steps
 from .gumbel import TAU_MIN, binary_concrete, straight_through
 
 BoundaryResult = Tuple[torch.Tensor, Optional[torch.Tensor]]
@@ -279,20 +279,22 @@ class RandomBoundary(_GivenBoundary):
 
 @MODELS.register_module()
 class ChangePeakBoundary(_GivenBoundary):
-    """A training-free reference detector: fires where the view's frame
-    change ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) / s)^2`` (mean frame
-    features ``a_bar``, :func:`~hman_mmaction.models.change_features.
-    frame_change_score`) exceeds ``theta``, the running ``1 - rate``
-    quantile of the training steps' ``d`` (:class:`PeakThreshold`), at the
-    step the timing needs: with ``timing='pre'`` at the step that shows the
-    change (causal), with ``'post'`` one step earlier (``offset=-1``, a
-    one-step look-ahead). Any learned detector must beat it. Reads no
-    labels; learns nothing by gradient.
+    """A training-free reference detector: fires where the view's change
+    score ``d_t`` exceeds ``theta``, the running ``1 - rate`` quantile of
+    the training steps' ``d`` (:class:`PeakThreshold`), at the step the
+    timing needs: with ``timing='pre'`` at the step that shows the change
+    (causal), with ``'post'`` one step earlier (``offset=-1``, a one-step
+    look-ahead). ``score='map'``: ``d_t = mean_{k,c} ((a_{t,k,c} -
+    a_{t-1,k,c}) / s_c)^2`` over the feature maps; ``'frame'``: the same
+    over the mean frame features
+    (:mod:`~hman_mmaction.models.change_features`). Any learned detector
+    must beat it. Reads no labels; learns nothing by gradient.
 
     Args:
         in_features (int): unused (uniform build call).
         rate (float): the firing rate (e.g. the data's change rate).
             Defaults to 0.125.
+        score (str): ``'map'`` or ``'frame'``. Defaults to ``'map'``.
         momentum (float): EMA momentum of ``theta``. Defaults to 0.05.
     """
 
@@ -302,12 +304,16 @@ class ChangePeakBoundary(_GivenBoundary):
     def __init__(self,
                  in_features: Optional[int] = None,
                  rate: float = 0.125,
+                 score: str = 'map',
                  momentum: float = 0.05):
         super().__init__()
+        if score not in SCORES:
+            raise ValueError(f'ChangePeakBoundary score must be one of '
+                             f'{SCORES}, got {score!r}')
+        self.score = score
         self.peaks = PeakThreshold(rate, momentum)
 
-    def schedule_frames(self, frames: torch.Tensor,
+    def schedule_scores(self, score: torch.Tensor,
                         offset: int) -> torch.Tensor:
-        """Mean frame features ``[V, T, D]`` -> ``z`` ``[V, T]``."""
-        fired = self.peaks(frame_change_score(frames))
-        return shift_steps(fired, offset)
+        """The view's change score ``d`` ``[V, T]`` -> ``z`` ``[V, T]``."""
+        return shift_steps(self.peaks(score), offset)

@@ -11,6 +11,9 @@ per channel ``s``, so that the backbone's scale does not set the logit's.
 * :func:`abs_frame_changes`: ``|a_bar_t - a_bar_{t-1}| / s`` ``[V, T, D]``;
 * :func:`frame_change_score`: ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) /
   s)^2`` ``[V, T]``, one number per step;
+* :func:`map_change_score`: ``d_t = mean_{k,c} ((a_{t,k,c} - a_{t-1,k,c})
+  / s_c)^2`` ``[V, T]``, the same over whole maps (it sees where in the
+  frame something changed, which the mean over locations averages away);
 * :class:`PeakThreshold`: ``1[d_t > theta]``, ``theta`` the running (EMA)
   ``1 - r`` quantile of the training steps' ``d`` (the decision of the
   training-free detector and the self-made targets).
@@ -48,6 +51,31 @@ def frame_change_score(frames: torch.Tensor) -> torch.Tensor:
     """``[V, T, D]`` -> ``d_t = mean_d ((a_bar_t - a_bar_{t-1}) / s)^2``
     ``[V, T]``."""
     return (_shifted_diff(frames) / _scale(frames)).pow(2).mean(dim=-1)
+
+
+def map_change_score(a: torch.Tensor) -> torch.Tensor:
+    """``[V, T, K, C]`` -> ``d_t = mean_{k,c} ((a_{t,k,c} - a_{t-1,k,c}) /
+    s_c)^2`` ``[V, T]``."""
+    scale = a.detach().abs().mean(dim=(1, 2), keepdim=True).clamp_min(1e-6)
+    diff = ((a[:, 1:] - a[:, :-1]) / scale).pow(2).mean(dim=(2, 3))
+    return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
+
+
+#: the change scores a peak detector can threshold
+SCORES = ('map', 'frame')
+
+
+def change_score(kind: str, maps: torch.Tensor,
+                 frames: torch.Tensor) -> torch.Tensor:
+    """``'map'`` (:func:`map_change_score` of ``maps`` ``[V, T, K, C]``)
+    or ``'frame'`` (:func:`frame_change_score` of ``frames`` ``[V, T,
+    D]``), detached: ``[V, T]``."""
+    if kind not in SCORES:
+        raise ValueError(f'change score must be one of {SCORES}, got '
+                         f'{kind!r}')
+    if kind == 'map':
+        return map_change_score(maps.detach())
+    return frame_change_score(frames.detach())
 
 
 class PeakThreshold(nn.Module):

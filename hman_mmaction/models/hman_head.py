@@ -82,7 +82,8 @@ from mmaction.utils import SampleList
 from mmengine.model.weight_init import normal_init
 
 from .attention import SoftAttention
-from .change_features import (abs_frame_changes, frame_change_score,
+from .change_features import (abs_frame_changes, change_score,
+                              frame_change_score, map_change_score,
                               map_changes, shift_steps)
 from .checkpoint_guard import guard_checkpoint, refuse_unfilled
 from .config import default_gemm, use_fused_sequence
@@ -133,9 +134,12 @@ class _StepInputs:
         self.score = (
             frame_change_score(frames).unsqueeze(-1)
             if 'frame_change' in self.kinds else None)
+        self.map_score = (
+            map_change_score(head._raw_views(x)).unsqueeze(-1)
+            if 'map_change' in self.kinds else None)
         self.scale = frames.detach().abs().mean(
             dim=1).clamp_min(1e-6) if self.kinds else None  # [V, D]
-        self.given = head._schedules(frames, data_samples)
+        self.given = head._schedules(x, frames, data_samples)
 
     def change(self, t: int, glimpse: torch.Tensor,
                previous: Optional[torch.Tensor],
@@ -153,6 +157,8 @@ class _StepInputs:
                 parts.append(self.abs_diff[:, t])
             elif kind == 'frame_change':
                 parts.append(self.score[:, t])
+            elif kind == 'map_change':
+                parts.append(self.map_score[:, t])
             elif t == 0 or previous is None:
                 parts.append(torch.zeros_like(self.frames[:, 0]))
             elif kind == 'frame_diff':
@@ -269,7 +275,7 @@ class HMANHead(BaseHead):
     INIT_STATES = ('mean', 'zeros')
     POOLS = ('mean', 'last')
     CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff', 'pred_error',
-                       'frame_absdiff', 'frame_change')
+                       'frame_absdiff', 'frame_change', 'map_change')
 
     def __init__(self,
                  num_classes: int,
@@ -326,7 +332,8 @@ class HMANHead(BaseHead):
         D = feat_channels or in_channels
         self.feat_proj = (
             nn.Linear(in_channels, D) if feat_channels else nn.Identity())
-        sizes = dict(map_diff=in_channels, frame_change=1)  # others: D
+        sizes = dict(
+            map_diff=in_channels, frame_change=1, map_change=1)  # others: D
         change_size = sum(sizes.get(kind, D) for kind in self.change_features)
         rnn_args = dict(input_size=D)
         if change_size:
@@ -432,23 +439,25 @@ class HMANHead(BaseHead):
             return offset
         return getattr(self.rnn, 'boundary_offset', -1)
 
-    def _schedules(self, frames: torch.Tensor, data_samples):
+    def _schedules(self, x: torch.Tensor, frames: torch.Tensor, data_samples):
         """Per detector the ``[V, T]`` decisions of a diagnostic detector
         (``schedule`` from the ground-truth changes at its offset, or
-        ``schedule_frames`` from the mean frame features ``frames``
-        ``[V, T, D]``), or None for a learned one; None when there is no
-        diagnostic one."""
+        ``schedule_scores`` from the change score of the maps ``x`` or of
+        the mean frame features ``frames`` ``[V, T, D]``), or None for a
+        learned one; None when there is no diagnostic one."""
         detectors = getattr(self.rnn, 'boundaries', [])
         if not any(
-                hasattr(d, 'schedule') or hasattr(d, 'schedule_frames')
+                hasattr(d, 'schedule') or hasattr(d, 'schedule_scores')
                 for d in detectors):
             return None
         views, device = frames.shape[0], frames.device
         schedules = []
         for detector in detectors:
             if getattr(detector, 'needs_frames', False):
+                score = change_score(detector.score, self._raw_views(x),
+                                     frames)
                 schedules.append(
-                    detector.schedule_frames(frames.detach(),
+                    detector.schedule_scores(score,
                                              self.boundary_offset(detector)))
                 continue
             if not hasattr(detector, 'schedule'):
@@ -640,7 +649,7 @@ class HMANHead(BaseHead):
         if self.loss_segment is not None:
             losses['loss_seg'] = self.loss_segment(
                 outputs.boundary_logits,
-                self._segment_targets(data_samples, outputs))
+                self._segment_targets(data_samples, outputs, feats))
         if self.loss_aux is not None:
             frames = outputs.frame_means
             if self.backbone_warmup is not None:  # the full gradient
@@ -666,14 +675,17 @@ class HMANHead(BaseHead):
         fixed = feats.detach()
         return fixed + (1.0 - self.backbone_warmup()) * (feats - fixed)
 
-    def _segment_targets(self, data_samples, outputs) -> torch.Tensor:
+    def _segment_targets(self, data_samples, outputs,
+                         feats: torch.Tensor) -> torch.Tensor:
         """``loss_segment``'s targets ``[V, T]`` at the timing's offset:
-        the ground-truth changes, or the peaks of the frames' change."""
+        the ground-truth changes, or the peaks of the change score of the
+        maps ``feats`` (or of the mean frame features)."""
         loss = self.loss_segment
         offset = self.boundary_offset(loss)
         if not getattr(loss, 'needs_ground_truth', True):
-            fired = loss.peaks(frame_change_score(outputs.frame_means))
-            return shift_steps(fired, offset)
+            score = change_score(loss.score, self._raw_views(feats),
+                                 outputs.frame_means)
+            return shift_steps(loss.peaks(score), offset)
         if data_samples is None:
             raise RuntimeError(
                 'loss_segment needs the data samples (their gt_segments and '

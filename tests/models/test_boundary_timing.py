@@ -208,7 +208,8 @@ def test_segment_targets_follow_the_timing(timing, offset):
         loss_segment=dict(type='BoundarySupervisionLoss'))
     feats = torch.randn(6, 4, 2, 2)
     outputs = head.run(feats)
-    targets = head._segment_targets([sample_with_change_at_frame(6)], outputs)
+    targets = head._segment_targets([sample_with_change_at_frame(6)], outputs,
+                                    feats)
     assert targets[0].nonzero().flatten().tolist() == [3 + offset]
 
 
@@ -224,7 +225,7 @@ def test_change_peak_targets_need_no_labels_and_follow_the_timing():
     outputs = head.run(feats)
     losses = head.loss_by_labels(feats, torch.tensor([1]))
     assert torch.isfinite(losses['loss_seg'])
-    targets = head._segment_targets(None, outputs)
+    targets = head._segment_targets(None, outputs, feats)
     assert targets[0].nonzero().flatten().tolist() == [4]
 
 
@@ -240,8 +241,32 @@ def test_change_peaks_fire_at_the_rate_and_shift_for_post():
     assert torch.equal(shift_steps(fired, -1)[:, 8], fired[:, 9])
     detector = MODELS.build(dict(type='ChangePeakBoundary', rate=1 / 15))
     assert not detector.needs_ground_truth
-    z = detector.train().schedule_frames(frames, -1)
+    z = detector.train().schedule_scores(score, -1)
     assert z[:, 8].all() and z.sum() == 64
+
+
+@pytest.mark.parametrize('score', ['map', 'frame'])
+def test_change_peak_detector_in_the_head_fires_where_the_maps_change(score):
+    """A change in one location of the map: the map score sees it at
+    full strength; the training-free detector fires there, where
+    timing='pre' needs it."""
+    head = head_with(
+        dict(type='ChangePeakBoundary', rate=0.2, score=score), 'pre')
+    maps = torch.zeros(1, 6, 4, 2, 2)  # [V, T, C, H, W]
+    maps[:, :, :, 0, 0] = 1.0
+    maps[:, 4:, :, 0, 0] = 3.0  # the top-left cell changes at step 4
+    outputs = head.train().run(maps.reshape(6, 4, 2, 2))
+    assert outputs.boundaries[0, 0].nonzero().flatten().tolist() == [4]
+
+
+def test_map_change_score_sees_a_local_change_the_frame_mean_hides():
+    from hman_mmaction.models.change_features import map_change_score
+    a = (torch.rand(1, 1, 9, 3) + 1.0).expand(1, 4, 9, 3)  # [V, T, K, C]
+    moved = a.clone()
+    moved[:, 2:] = moved[:, 2:].roll(1, dims=2)  # same mean, moved content
+    frames = moved.mean(dim=2)
+    assert frame_change_score(frames)[0, 2] < 1e-10
+    assert map_change_score(moved)[0, 2] > 1e-3
 
 
 def test_a_stack_without_detectors_builds_no_readout():

@@ -293,7 +293,9 @@ def test_fast_path_matches_reference_loop_with_the_causal_detector(
                 hidden_channels=7,
                 num_locations=HW * HW),
             feat_channels=6,
-            change_features=['frame_absdiff', 'frame_change', 'map_diff'],
+            change_features=[
+                'frame_absdiff', 'frame_change', 'map_diff', 'map_change'
+            ],
             loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
             dropout_ratio=0.0))
     head.init_weights()

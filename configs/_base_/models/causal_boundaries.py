@@ -6,15 +6,15 @@
 #   starts a new segment with x_t, layer 2 UPDATEs with the finished one);
 # * an MLP readout (a change is a comparison: a linear readout of
 #   [x_t ; h_{t-1}] cannot express it);
-# * change signals of the mean frame features: |a_t - a_{t-1}| per channel
-#   and their squared distance (one number per step);
+# * change signals of the feature maps: mean_k |a_{t,k} - a_{t-1,k}| per
+#   channel and their squared change (one number per step);
 # * unsupervised alignment: layer 1 learns to fire at the peaks of the
-#   frames' own change (self-made targets, no label read), the rate loss
-#   kept at the same rate.
+#   maps' own change (self-made targets, no label read), the rate loss kept
+#   at the same rate.
 causal_boundaries = dict(
     rnn=dict(
         timing='pre', readout=dict(type='BoundaryReadout', hidden_size=64)),
-    change_features=['frame_absdiff', 'frame_change'],
+    change_features=['map_diff', 'map_change'],
     loss_boundary=dict(target_rate=0.15),
     loss_segment=dict(
         type='BoundarySupervisionLoss',

@@ -8,7 +8,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from ..change_features import PeakThreshold
+from ..change_features import SCORES, PeakThreshold
 from .attention_coverage import _check_weight
 
 TARGETS = ('segments', 'change_peaks')
@@ -30,9 +30,11 @@ class BoundarySupervisionLoss(nn.Module):
       that use it are supervised, not the paper's setting, and are reported
       apart;
     * ``'change_peaks'`` (unsupervised, perceptual prediction as in Aakur &
-      Sarkar, CVPR 2019): 1 where the view's frame change ``d_t``
-      (:func:`~hman_mmaction.models.change_features.frame_change_score`)
-      is above the running ``1 - rate`` quantile
+      Sarkar, CVPR 2019, the previous step as the prediction): 1 where the
+      view's change score ``d_t`` (``score``: ``'map'``, the feature maps'
+      or ``'frame'``, the mean frame features' squared change,
+      :mod:`~hman_mmaction.models.change_features`) is above the running
+      ``1 - rate`` quantile
       (:class:`~hman_mmaction.models.change_features.PeakThreshold`),
       moved by the timing's offset. Reads no label.
 
@@ -48,6 +50,8 @@ class BoundarySupervisionLoss(nn.Module):
             ``'segments'``.
         rate (float): the peaks' rate for ``'change_peaks'``. Defaults to
             0.125.
+        score (str): the change score of ``'change_peaks'``: ``'map'`` or
+            ``'frame'``. Defaults to ``'map'``.
     """
 
     def __init__(self,
@@ -56,7 +60,8 @@ class BoundarySupervisionLoss(nn.Module):
                  offset: Optional[int] = None,
                  pos_weight=None,
                  targets: str = 'segments',
-                 rate: float = 0.125):
+                 rate: float = 0.125,
+                 score: str = 'map'):
         super().__init__()
         _check_weight(type(self).__name__, loss_weight)
         if targets not in TARGETS:
@@ -67,6 +72,10 @@ class BoundarySupervisionLoss(nn.Module):
         self.offset = offset
         self.pos_weight = pos_weight
         self.targets = targets
+        if score not in SCORES:
+            raise ValueError(f'BoundarySupervisionLoss score must be one of '
+                             f'{SCORES}, got {score!r}')
+        self.score = score
         self.needs_ground_truth = targets == 'segments'
         self.peaks = (
             PeakThreshold(rate) if targets == 'change_peaks' else None)
