@@ -284,8 +284,8 @@ class ChangePeakBoundary(_GivenBoundary):
     the training steps' ``d`` (:class:`PeakThreshold`), at the step the
     timing needs: with ``timing='pre'`` at the step that shows the change
     (causal), with ``'post'`` one step earlier (``offset=-1``, a one-step
-    look-ahead). ``score='map'``: ``d_t = mean_{k,c} ((a_{t,k,c} -
-    a_{t-1,k,c}) / s_c)^2`` over the feature maps; ``'frame'``: the same
+    look-ahead). ``score='map'``: ``d_t = mean_{k,c} (a_{t,k,c} -
+    a_{t-1,k,c})^2 / sigma^2`` over the feature maps; ``'frame'``: the same
     over the mean frame features
     (:mod:`~hman_mmaction.models.change_features`). Any learned detector
     must beat it. Reads no labels; learns nothing by gradient.

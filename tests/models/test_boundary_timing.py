@@ -290,3 +290,15 @@ def test_a_stack_without_detectors_builds_no_readout():
             boundary=dict(type='NoBoundary')))
     assert [p.shape for p in hmlstm.parameters()
             ] == [p.shape for p in post.parameters()]
+
+
+def test_a_nearly_silent_noisy_channel_does_not_bury_the_change():
+    """One scale for all channels: a channel of tiny, noisy activations
+    (divided by its own mean it would dominate) leaves the peak at the
+    change step."""
+    from hman_mmaction.models.change_features import map_change_score
+    torch.manual_seed(0)
+    a = torch.ones(8, 6, 4, 2)  # [V, T, K, C]
+    a[:, 3:, 0, 0] = 3.0  # the change, at step 3, in channel 0
+    a[..., 1] = 1e-4 * torch.rand(8, 6, 4)  # a nearly silent channel
+    assert (map_change_score(a).argmax(dim=1) == 3).all()
