@@ -108,6 +108,11 @@ MODELS = {
     'hman_causal_segsup': ('HM-AN, causal boundary + segment supervision '
                            '(SUPERVISED)',
                            'demo/ablations/hman-causal-seg-sup_demo.py', None),
+    'hman_causal_det': ('HM-AN, causal boundary, deterministic in training',
+                        'demo/ablations/hman-causal-det_demo.py', None),
+    'hman_causal_det_segsup':
+    ('HM-AN, causal boundary, deterministic, segment supervision '
+     '(SUPERVISED)', 'demo/ablations/hman-causal-det-seg-sup_demo.py', None),
     # attention lever (docs/visualization.md)
     'hman_att_penalty': ("HM-AN + Sharma's attention penalty",
                          'demo/ablations/hman-att-penalty_demo.py', None),
@@ -117,7 +122,8 @@ MODELS = {
      'demo/ablations/hman-hard-att-score-function_scratch_demo.py'),
 }
 CAUSAL = ('hman_causal', 'hman_causal_linear', 'hman_causal_no_targets',
-          'hman_causal_oracle', 'hman_change_peak', 'hman_causal_segsup')
+          'hman_causal_oracle', 'hman_change_peak', 'hman_causal_segsup',
+          'hman_causal_det', 'hman_causal_det_segsup')
 LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_pred_error',
           'hman_levers', 'hman_segsup', 'hman_att_penalty',
           'hman_hard_sf') + CAUSAL
