@@ -349,6 +349,13 @@ class HMANHead(BaseHead):
             loss_predict, in_features=H, target_features=D)
         _check_prediction_error(self.change_features, self.loss_predict, L)
         self.loss_segment = _build_loss(loss_segment)
+        if (getattr(self.loss_segment, 'score', None) == 'pred_error'
+                and self.loss_predict is None):
+            raise ValueError(
+                "HMANHead loss_segment score='pred_error' takes its targets "
+                "from the predictor of loss_predict: set loss_predict=dict("
+                "type='NextStepPredictionLoss', loss_weight=1.0, "
+                "target='frame') (or use score='map')")
         self.loss_aux = _build_loss(loss_aux)
         self.loss_entropy = _build_loss(loss_entropy)
         self.loss_score_function = _build_loss(
@@ -683,8 +690,11 @@ class HMANHead(BaseHead):
         loss = self.loss_segment
         offset = self.boundary_offset(loss)
         if not getattr(loss, 'needs_ground_truth', True):
-            score = change_score(loss.score, self._raw_views(feats),
-                                 outputs.frame_means)
+            if loss.score == 'pred_error':
+                score = self._surprise(outputs)
+            else:
+                score = change_score(loss.score, self._raw_views(feats),
+                                     outputs.frame_means)
             return shift_steps(loss.peaks(score), offset)
         if data_samples is None:
             raise RuntimeError(
@@ -697,6 +707,19 @@ class HMANHead(BaseHead):
             self.num_segments,
             offset=offset,
             device=outputs.boundary_logits.device)
+
+    @torch.no_grad()
+    def _surprise(self, outputs: HMANOutputs) -> torch.Tensor:
+        """``[V, T]``: the squared error of ``loss_predict``'s predictor at
+        each step ``t >= 1`` (predicting step ``t`` from ``h_{t-1}``), 0 at
+        ``t = 0``."""
+        predictor = self.loss_predict
+        source = (
+            outputs.glimpses
+            if predictor.target == 'glimpse' else outputs.frame_means)
+        error = predictor.error(outputs.hidden[:, :-1, predictor.layer - 1],
+                                source[:, 1:]).pow(2).mean(dim=-1)
+        return torch.cat([torch.zeros_like(error[:, :1]), error], dim=1)
 
     def loss_by_feat(self, cls_scores: torch.Tensor,
                      data_samples: SampleList) -> Dict:

@@ -302,3 +302,34 @@ def test_a_nearly_silent_noisy_channel_does_not_bury_the_change():
     a[:, 3:, 0, 0] = 3.0  # the change, at step 3, in channel 0
     a[..., 1] = 1e-4 * torch.rand(8, 6, 4)  # a nearly silent channel
     assert (map_change_score(a).argmax(dim=1) == 3).all()
+
+
+def test_surprise_targets_come_from_the_predictor_and_need_it():
+    with pytest.raises(ValueError, match='loss_predict'):
+        head_with(
+            dict(type='GumbelBoundary'),
+            'pre',
+            loss_segment=dict(
+                type='BoundarySupervisionLoss',
+                targets='change_peaks',
+                score='pred_error'))
+    head = head_with(
+        dict(type='GumbelBoundary'),
+        'pre',
+        loss_predict=dict(type='NextStepPredictionLoss', target='frame'),
+        loss_segment=dict(
+            type='BoundarySupervisionLoss',
+            targets='change_peaks',
+            score='pred_error',
+            rate=0.2))
+    feats = torch.randn(12, 4, 2, 2)
+    outputs = head.run(feats)
+    surprise = head._surprise(outputs)
+    assert surprise.shape == (2, 6) and (surprise[:, 0] == 0).all()
+    expected = head.loss_predict.error(outputs.hidden[:, 2, 0],
+                                       outputs.frame_means[:, 3])
+    torch.testing.assert_close(surprise[:, 3], expected.pow(2).mean(-1))
+    targets = head._segment_targets(None, outputs, feats)
+    assert targets.sum() > 0
+    losses = head.loss_by_labels(feats, torch.tensor([0, 1]))
+    assert torch.isfinite(losses['loss_seg'])

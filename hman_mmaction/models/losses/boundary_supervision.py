@@ -51,7 +51,10 @@ class BoundarySupervisionLoss(nn.Module):
         rate (float): the peaks' rate for ``'change_peaks'``. Defaults to
             0.125.
         score (str): the change score of ``'change_peaks'``: ``'map'`` or
-            ``'frame'``. Defaults to ``'map'``.
+            ``'frame'``, or ``'pred_error'``: the squared error of the
+            head's next-step predictor (``loss_predict``, trained by its own
+            loss), ``mean_d (sg(std(y_t)) - P h^l_{t-1})^2``, its surprise
+            at step ``t``. Defaults to ``'map'``.
     """
 
     def __init__(self,
@@ -72,9 +75,9 @@ class BoundarySupervisionLoss(nn.Module):
         self.offset = offset
         self.pos_weight = pos_weight
         self.targets = targets
-        if score not in SCORES:
+        if score not in SCORES + ('pred_error', ):
             raise ValueError(f'BoundarySupervisionLoss score must be one of '
-                             f'{SCORES}, got {score!r}')
+                             f"{SCORES + ('pred_error', )}, got {score!r}")
         self.score = score
         self.needs_ground_truth = targets == 'segments'
         self.peaks = (
