@@ -77,7 +77,7 @@ setup(
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',
     license='Apache-2.0',
-    python_requires='>=3.8',
+    python_requires='>=3.10',
     packages=find_packages(include=['hman_mmaction', 'hman_mmaction.*']),
     py_modules=['_hman_mmaction_imports'],
     cmdclass={'build_py': BuildPyWithImportHook},
