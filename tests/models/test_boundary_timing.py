@@ -19,17 +19,22 @@ from tests.models.test_hm_lstm import (ScriptedBoundary, copy_lstm_weights,
 PATTERN = ([1, 0, 1, 1, 0, 1], [1, 0, 0, 1, 0, 1], [0, 0, 0, 1, 0, 0])
 
 
-def pre_hmlstm(num_layers=3, top_boundary=True, **kwargs):
-    hmlstm = MODELS.build(
+def build_hmlstm(**kwargs):
+    """An HMLSTM with input 5, hidden 6, 2 layers unless ``kwargs`` say
+    otherwise."""
+    return MODELS.build(
         dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=num_layers,
-            boundary=dict(type='HardSigmoidBoundary'),
-            top_boundary=top_boundary,
-            timing='pre',
+            dict(type='HMLSTM', input_size=5, hidden_size=6, num_layers=2),
             **kwargs))
+
+
+def pre_hmlstm(num_layers=3, top_boundary=True, **kwargs):
+    hmlstm = build_hmlstm(
+        num_layers=num_layers,
+        boundary=dict(type='HardSigmoidBoundary'),
+        top_boundary=top_boundary,
+        timing='pre',
+        **kwargs)
     hmlstm.boundaries = nn.ModuleList(
         ScriptedBoundary(pattern=p) for p in PATTERN[:hmlstm.num_detectors])
     return hmlstm
@@ -95,14 +100,7 @@ def test_pre_timing_hands_the_finished_segment_up():
 @pytest.mark.parametrize('timing', ['post', 'pre'])
 def test_no_boundary_stack_is_an_lstm_in_either_timing(timing):
     lstm = nn.LSTM(5, 6, num_layers=2, batch_first=True)
-    hmlstm = MODELS.build(
-        dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=2,
-            boundary=dict(type='NoBoundary'),
-            timing=timing))
+    hmlstm = build_hmlstm(boundary=dict(type='NoBoundary'), timing=timing)
     copy_lstm_weights(lstm, hmlstm)
     inputs = torch.randn(3, 7, 5)
     expected, _ = lstm(inputs)
@@ -112,15 +110,10 @@ def test_no_boundary_stack_is_an_lstm_in_either_timing(timing):
 
 @pytest.mark.parametrize('hidden_size', [None, 16], ids=['linear', 'mlp'])
 def test_readout_reads_input_change_and_previous_state(hidden_size):
-    hmlstm = MODELS.build(
-        dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=2,
-            timing='pre',
-            change_size=3,
-            readout=dict(type='BoundaryReadout', hidden_size=hidden_size)))
+    hmlstm = build_hmlstm(
+        timing='pre',
+        change_size=3,
+        readout=dict(type='BoundaryReadout', hidden_size=hidden_size))
     readout = hmlstm.readouts[0]
     assert readout.in_features == 5 + 3 + 6
     if hidden_size:
@@ -139,14 +132,8 @@ def test_readout_reads_input_change_and_previous_state(hidden_size):
 
 def test_boundary_gradient_reaches_the_readout_through_the_cells():
     torch.manual_seed(0)
-    hmlstm = MODELS.build(
-        dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=2,
-            timing='pre',
-            readout=dict(type='BoundaryReadout', hidden_size=8)))
+    hmlstm = build_hmlstm(
+        timing='pre', readout=dict(type='BoundaryReadout', hidden_size=8))
     hidden, _, z = hmlstm(torch.randn(4, 9, 5))
     assert 0 < z[:, 0].mean() < 1
     hidden.pow(2).sum().backward()  # no loss on the logits themselves
@@ -272,22 +259,9 @@ def test_map_change_score_sees_a_local_change_the_frame_mean_hides():
 def test_a_stack_without_detectors_builds_no_readout():
     """NoBoundary everywhere (the Att-LSTM baseline) with timing='pre':
     no parameter that would get no gradient (DDP refuses those)."""
-    hmlstm = MODELS.build(
-        dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=2,
-            boundary=dict(type='NoBoundary'),
-            timing='pre'))
+    hmlstm = build_hmlstm(boundary=dict(type='NoBoundary'), timing='pre')
     assert hmlstm.readouts is None
-    post = MODELS.build(
-        dict(
-            type='HMLSTM',
-            input_size=5,
-            hidden_size=6,
-            num_layers=2,
-            boundary=dict(type='NoBoundary')))
+    post = build_hmlstm(boundary=dict(type='NoBoundary'))
     assert [p.shape for p in hmlstm.parameters()
             ] == [p.shape for p in post.parameters()]
 
