@@ -43,7 +43,8 @@ their squared distance, one number; ``'glimpse_diff'``: the difference of
 consecutive glimpses; ``'map_diff'``: ``mean_k |a_{t,k} - a_{t-1,k}|`` per
 channel, a comparison of whole maps; ``'map_change'``: their squared
 change, one number), scaled by the view's mean ``|a|`` (per channel for the
-vectors, over all channels for the numbers); ``'pred_error'``: the predictive loss's surprise
+vectors, over all channels for the numbers); ``'pred_error'``: the
+predictive loss's surprise
 ``sg(std(y_t)) - P h^l_{t-1}``, what the layer failed to predict about this
 step's input (needs ``loss_predict``); ``delta_1 = 0``. Where the boundary
 must be relative to a change follows the stack's timing

@@ -135,8 +135,12 @@ def test_every_training_stage_saves_every_epoch(demo, tmp_path):
     assert cfg.default_hooks.checkpoint.get('by_epoch', True)
 
 
+# Python's own Ctrl-C handler, as in a terminal: a test run started as a
+# shell's background job inherits SIGINT ignored, and Python keeps that.
 CTRL_C = """
+import signal
 import sys
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sys.path.insert(0, 'tools')
 sys.argv = ['demo.py']
 import demo
