@@ -196,7 +196,6 @@ class _GivenBoundary(nn.Module):
 
     learned = False
     needs_ground_truth = True
-    needs_frames = False
     offset = None  # None: the timing's (HMLSTM.boundary_offset)
 
     def forward(self,
@@ -299,7 +298,6 @@ class ChangePeakBoundary(_GivenBoundary):
     """
 
     needs_ground_truth = False
-    needs_frames = True
 
     def __init__(self,
                  in_features: Optional[int] = None,

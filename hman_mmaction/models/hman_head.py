@@ -462,7 +462,7 @@ class HMANHead(BaseHead):
         views, device = frames.shape[0], frames.device
         schedules = []
         for detector in detectors:
-            if getattr(detector, 'needs_frames', False):
+            if hasattr(detector, 'schedule_scores'):
                 score = change_score(detector.score, self._raw_views(x),
                                      frames)
                 schedules.append(

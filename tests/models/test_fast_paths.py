@@ -32,6 +32,7 @@ SOFT = dict(type='SoftAttention', hidden_channels=7)
 def build_head(attention,
                feat_channels,
                boundary=BOUNDARIES['gumbel'],
+               rnn_options=None,
                **kwargs):
     torch.manual_seed(0)
     head = MODELS.build(
@@ -41,7 +42,11 @@ def build_head(attention,
             in_channels=C,
             num_segments=T,
             rnn=dict(
-                type='HMLSTM', hidden_size=8, num_layers=2, boundary=boundary),
+                type='HMLSTM',
+                hidden_size=8,
+                num_layers=2,
+                boundary=boundary,
+                **(rnn_options or {})),
             attention=attention,
             feat_channels=feat_channels,
             loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
@@ -274,33 +279,15 @@ def test_fast_path_matches_reference_loop_with_the_causal_detector(
         attention, readout):
     """``timing='pre'`` with a readout over the glimpse, the change
     features and the previous state: same values and gradients."""
-    torch.manual_seed(0)
-    head = MODELS.build(
-        dict(
-            type='HMANHead',
-            num_classes=NUM_CLASSES,
-            in_channels=C,
-            num_segments=T,
-            rnn=dict(
-                type='HMLSTM',
-                hidden_size=8,
-                num_layers=2,
-                boundary=BOUNDARIES['gumbel'],
-                timing='pre',
-                readout=dict(type='BoundaryReadout', hidden_size=readout)),
-            attention=dict(
-                ATTENTIONS[attention],
-                hidden_channels=7,
-                num_locations=HW * HW),
-            feat_channels=6,
-            change_features=[
-                'frame_absdiff', 'frame_change', 'map_diff', 'map_change'
-            ],
-            loss_attention=dict(type='AttentionCoverageLoss', loss_weight=0.5),
-            dropout_ratio=0.0))
-    head.init_weights()
-    nn.init.normal_(head.fc_cls.weight)
-    head.train()
+    head = build_head(
+        dict(ATTENTIONS[attention], hidden_channels=7, num_locations=HW * HW),
+        6,
+        rnn_options=dict(
+            timing='pre',
+            readout=dict(type='BoundaryReadout', hidden_size=readout)),
+        change_features=[
+            'frame_absdiff', 'frame_change', 'map_diff', 'map_change'
+        ])
     x = torch.randn(V * T, C, HW, HW, requires_grad=True)
     fast, fast_grads = run_path(head, x, True)
     ref, ref_grads = run_path(head, x, False)
