@@ -3,9 +3,9 @@ and under float16 / bfloat16 autocast (part b of ``tools/device_check.py``).
 
 For a head config, both paths run the same training forward (same seed:
 same dropout and Gumbel noise) on the same features ``x`` that need a
-gradient, then the backward of ``sum(cls_scores^2) + loss_att``; compared
-are the outputs (class scores, attention, boundaries, glimpses) and the
-gradients of every parameter and of ``x``. The error of a tensor is
+gradient, then the backward of ``sum(cls_scores^2) + loss_attention``;
+compared are the outputs (class scores, attention, boundaries, glimpses) and
+the gradients of every parameter and of ``x``. The error of a tensor is
 normalised by the largest magnitude of the reference's::
 
     err(a, b) = max |a - b| / max(max |b|, 1e-12)

@@ -23,7 +23,7 @@ w]`` that require grad (as behind a backbone):
 Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
 forward and training, from the shapes: :mod:`hman_mmaction.benchmark.floor`).
 
-``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_att`` +
+``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_attention`` +
 diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
 
 **end-to-end** (``group='e2e'``): mmaction2 ``Recognizer2D`` with a ResNet

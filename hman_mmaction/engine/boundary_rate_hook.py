@@ -66,7 +66,8 @@ class BoundaryRateFromDataHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         head = getattr(model, 'cls_head', None)
-        loss = getattr(head, 'loss_boundary', None)
+        losses = getattr(head, 'losses', {})
+        loss = losses['loss_boundary'] if 'loss_boundary' in losses else None
         if loss is None or not getattr(loss, 'auto', False):
             return
         if loss.target_rate.numel():

@@ -25,6 +25,7 @@ from mmengine.model import is_model_wrapper
 
 from ..models.checkpoint_guard import (BUFFER, CheckpointMismatchError,
                                        size_report)
+from ..models.checkpoint_keys import upgrade_head_keys
 
 SHOWN = 8  # keys named per kind in a message; the count is always given
 DEFAULT_REVISE_KEYS = [(r'^module\.', '')]
@@ -57,6 +58,8 @@ def checkpoint_mismatch(model: nn.Module,
         for pattern, replacement in revise_keys:
             key = re.sub(pattern, replacement, key)
         loaded[key] = value
+    if hasattr(getattr(model, 'cls_head', None), BUFFER):  # an HM-AN head
+        upgrade_head_keys(loaded, 'cls_head.')  # the names it loads with
     expected = model.state_dict()
     missing = [k for k in expected if k not in loaded]
     mismatched = [(k, tuple(v.shape), tuple(loaded[k].shape))

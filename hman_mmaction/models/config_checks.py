@@ -7,6 +7,9 @@ classifier; ``attention.hidden_channels=0`` a uniform attention) or failing
 deep inside torch (negative sizes). A misspelt key names ``HMANHead`` and
 the nearest valid key with its place (``num_layer`` -> ``rnn.num_layers``),
 instead of ``BaseHead.__init__() got an unexpected keyword argument``.
+:func:`check_components` checks, once the parts are built, the ones that
+need each other (the score-function estimator and its loss, the next-step
+predictor and its readers, the rate loss's rates and the detectors).
 
 :func:`check_feature_channels` is the run-time half: the backbone's output
 channels are only known at the first forward pass, and a mismatch with
@@ -19,11 +22,17 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from mmaction.models.heads import BaseHead
 from mmaction.registry import MODELS
 
+from .step_inputs import CHANGE_FEATURES
+
 #: arguments the head's builder fills in, never set in a config
 _FILLED_BY_HEAD = {
     'input_size', 'feat_channels', 'query_channels', 'in_features',
     'change_size', 'target_features'
 }
+
+#: the head's loss options, in the order of its loss dict (and log)
+LOSS_SLOTS = ('loss_attention', 'loss_entropy', 'loss_score_function',
+              'loss_boundary', 'loss_predict', 'loss_segment', 'loss_aux')
 
 #: float options of earlier versions, now loss components
 _RENAMED = {
@@ -59,6 +68,25 @@ def _new_name(new: str) -> str:
     return new.split('=')[0]
 
 
+def _check_predictor_moved(loss_predict) -> None:
+    """``target`` and ``layer`` of ``loss_predict`` (before the predictor
+    became a head component) belong to ``predictor``."""
+    if not isinstance(loss_predict, dict):
+        return
+    moved = {
+        k: loss_predict[k]
+        for k in ('target', 'layer') if k in loss_predict
+    }
+    if moved:
+        given = ', '.join(f'{k}={v!r}' for k, v in moved.items())
+        raise TypeError(
+            f'HMANHead option `cls_head.loss_predict` has {given}: the '
+            'next-step predictor is a head component now. Set `cls_head.'
+            f"predictor=dict(type='NextStepPredictor', {given})` and keep "
+            "loss_predict=dict(type='NextStepPredictionLoss', loss_weight="
+            '...) for its loss (docs/configs.md)')
+
+
 def _parameters(cls) -> Tuple[List[str], bool]:
     """Keyword names of ``cls.__init__`` and whether it takes ``**kwargs``."""
     names, var_kw = [], False
@@ -77,10 +105,10 @@ def _component_class(cfg) -> Optional[type]:
     return kind if inspect.isclass(kind) else MODELS.get(kind)
 
 
-def _valid_keys(head_cls, rnn: dict, attention: dict) -> Dict[str, str]:
+def _valid_keys(head_cls, components: dict) -> Dict[str, str]:
     """``{key: its place in cls_head}`` for every settable option."""
     places = {}
-    for sub, cfg in (('rnn', rnn), ('attention', attention)):
+    for sub, cfg in components.items():
         cls = _component_class(cfg)
         if cls is None:
             continue
@@ -132,13 +160,15 @@ def check_head_options(head_cls, options: dict) -> None:
     ``ValueError`` naming the option and the fix."""
     rnn = options.get('rnn') or {}
     attention = options.get('attention') or {}
+    components = dict(
+        rnn=rnn, attention=attention, predictor=options.get('predictor'))
     kwargs = dict(options.get('kwargs') or {})
     _check_renamed(kwargs)
-    places = _valid_keys(head_cls, rnn, attention)
+    places = _valid_keys(head_cls, components)
     base_keys, _ = _parameters(BaseHead)
     _check_keys(head_cls.__name__, kwargs, base_keys, places, '')
 
-    for sub, cfg in (('rnn', rnn), ('attention', attention)):
+    for sub, cfg in components.items():
         cls = _component_class(cfg)
         if cls is None:
             continue
@@ -181,19 +211,116 @@ def check_head_options(head_cls, options: dict) -> None:
         attention.get('num_locations'),
         "Set it to H*W of the backbone's feature map (49 for 7x7).",
         allow_none=True)
+    _check_choice('attention_query', options.get('attention_query'),
+                  head_cls.QUERIES)
+    _check_choice('init_state', options.get('init_state'),
+                  head_cls.INIT_STATES)
+    _check_choice('temporal_pool', options.get('temporal_pool'),
+                  head_cls.POOLS)
+    for kind in options.get('change_features') or ():
+        _check_choice('change_features', kind, CHANGE_FEATURES)
+    _check_choice('gemm', options.get('gemm', 'onednn'), ('onednn', 'torch'))
+    fused = options.get('fused_sequence', True)
+    if not isinstance(fused, bool):
+        raise ValueError(
+            'HMANHead fused_sequence must be True (the fast path) or False '
+            f'(the reference loop), got {fused!r}')
+    segments = options.get('num_segments')
+    if isinstance(segments, int) and segments < 1:
+        raise ValueError(f'num_segments must be >= 1, got {segments}')
     dropout = options.get('dropout_ratio', 0.0)
     if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
         raise ValueError(
             'HMANHead option `cls_head.dropout_ratio` must be in [0, 1), '
             f'got {dropout!r}. Use 0 to disable dropout.')
-    for name in ('loss_boundary', 'loss_attention', 'loss_predict',
-                 'loss_segment', 'loss_aux'):
+    for name in LOSS_SLOTS:
         value = options.get(name)
         if value is not None and not (isinstance(value, dict)
                                       and 'type' in value):
             raise TypeError(
                 f'HMANHead option `cls_head.{name}` must be a loss config '
                 f"dict(type=..., loss_weight=...) or None, got {value!r}")
+    _check_predictor_moved(options.get('loss_predict'))
+    predictor = options.get('predictor')
+    if predictor is not None and not (isinstance(predictor, dict)
+                                      and 'type' in predictor):
+        raise TypeError(
+            'HMANHead option `cls_head.predictor` must be a component '
+            "config dict(type='NextStepPredictor', ...) or None, got "
+            f'{predictor!r}')
+
+
+def _check_choice(name, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f'HMANHead {name} must be one of {choices}, '
+                         f'got {value!r}')
+
+
+def check_components(head) -> None:
+    """The built parts that need each other (module doc); raises
+    ``ValueError`` naming the fix."""
+    _check_score_function(
+        head.attention, head.losses['loss_score_function']
+        if 'loss_score_function' in head.losses else None)
+    _check_predictor(head)
+    if 'loss_boundary' in head.losses:
+        head.losses['loss_boundary'].check_detectors(
+            getattr(head.rnn, 'num_detectors', head.rnn.num_layers))
+
+
+_PREDICTOR = ("predictor=dict(type='NextStepPredictor', target='frame') "
+              "with loss_predict=dict(type='NextStepPredictionLoss', "
+              'loss_weight=1.0)')
+
+
+def _check_predictor(head) -> None:
+    """The predictor is trained by ``loss_predict`` and read by
+    ``change_features=['pred_error']`` and ``loss_segment``'s
+    ``score='pred_error'``: each needs the other."""
+    predictor = head.predictor
+    segment = head.losses['loss_segment'] \
+        if 'loss_segment' in head.losses else None
+    readers = []
+    if 'pred_error' in head.change_features:
+        readers.append("change_features 'pred_error'")
+    if getattr(segment, 'score', None) == 'pred_error':
+        readers.append("loss_segment score='pred_error'")
+    if 'loss_predict' in head.losses:
+        readers.append('loss_predict')
+    if predictor is None and readers:
+        raise ValueError(
+            f'HMANHead {readers[0]} reads the next-step predictor\'s '
+            f'error: set {_PREDICTOR} (or drop {readers[0]})')
+    if predictor is None:
+        return
+    if 'loss_predict' not in head.losses:
+        raise ValueError(
+            'HMANHead predictor learns from loss_predict alone: set '
+            "loss_predict=dict(type='NextStepPredictionLoss', loss_weight="
+            '1.0), or leave the predictor out')
+    if predictor.layer > head.rnn.num_layers:
+        raise ValueError(
+            f'HMANHead predictor layer={predictor.layer} but the HM-LSTM '
+            f'has {head.rnn.num_layers} layers')
+
+
+def _check_score_function(attention, loss) -> None:
+    """The score-function estimator and its loss come together: the
+    sample carries no gradient, so without the loss the attention would not
+    learn; without the estimator the loss would add a second gradient."""
+    estimator = getattr(attention, 'estimator', None)
+    if loss is not None and estimator != 'score_function':
+        raise ValueError(
+            'HMANHead loss_score_function needs attention=dict(type='
+            "'GumbelHardAttention', estimator='score_function'), got "
+            f'{type(attention).__name__} with estimator={estimator!r}: set '
+            'the estimator, or leave loss_score_function out')
+    if loss is None and estimator == 'score_function':
+        raise ValueError(
+            "HMANHead attention estimator='score_function' needs "
+            "loss_score_function=dict(type='AttentionScoreFunctionLoss') "
+            '(the sample carries no gradient: without it the attention '
+            "does not learn), or use estimator='straight_through'")
 
 
 def check_feature_channels(channels: int, in_channels: int) -> None:

@@ -195,8 +195,9 @@ def test_segment_targets_follow_the_timing(timing, offset):
         loss_segment=dict(type='BoundarySupervisionLoss'))
     feats = torch.randn(6, 4, 2, 2)
     outputs = head.run(feats)
-    targets = head._segment_targets([sample_with_change_at_frame(6)], outputs,
-                                    feats)
+    assert outputs.boundary_offset == offset
+    targets = head.losses['loss_segment'].step_targets(
+        outputs, [sample_with_change_at_frame(6)])
     assert targets[0].nonzero().flatten().tolist() == [3 + offset]
 
 
@@ -211,8 +212,8 @@ def test_change_peak_targets_need_no_labels_and_follow_the_timing():
     feats = frames.reshape(6, 4, 1, 1).expand(6, 4, 2, 2).contiguous()
     outputs = head.run(feats)
     losses = head.loss_by_labels(feats, torch.tensor([1]))
-    assert torch.isfinite(losses['loss_seg'])
-    targets = head._segment_targets(None, outputs, feats)
+    assert torch.isfinite(losses['loss_segment'])
+    targets = head.losses['loss_segment'].step_targets(outputs, None)
     assert targets[0].nonzero().flatten().tolist() == [4]
 
 
@@ -279,7 +280,8 @@ def test_a_nearly_silent_noisy_channel_does_not_bury_the_change():
 
 
 def test_surprise_targets_come_from_the_predictor_and_need_it():
-    with pytest.raises(ValueError, match='loss_predict'):
+    from hman_mmaction.models.losses.boundary_supervision import surprise
+    with pytest.raises(ValueError, match='predictor=dict'):
         head_with(
             dict(type='GumbelBoundary'),
             'pre',
@@ -290,7 +292,8 @@ def test_surprise_targets_come_from_the_predictor_and_need_it():
     head = head_with(
         dict(type='GumbelBoundary'),
         'pre',
-        loss_predict=dict(type='NextStepPredictionLoss', target='frame'),
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss'),
         loss_segment=dict(
             type='BoundarySupervisionLoss',
             targets='change_peaks',
@@ -298,12 +301,12 @@ def test_surprise_targets_come_from_the_predictor_and_need_it():
             rate=0.2))
     feats = torch.randn(12, 4, 2, 2)
     outputs = head.run(feats)
-    surprise = head._surprise(outputs)
-    assert surprise.shape == (2, 6) and (surprise[:, 0] == 0).all()
-    expected = head.loss_predict.error(outputs.hidden[:, 2, 0],
-                                       outputs.frame_means[:, 3])
-    torch.testing.assert_close(surprise[:, 3], expected.pow(2).mean(-1))
-    targets = head._segment_targets(None, outputs, feats)
+    score = surprise(outputs.prediction_error)
+    assert score.shape == (2, 6) and (score[:, 0] == 0).all()
+    expected = head.predictor.error(outputs.hidden[:, 2, 0],
+                                    outputs.frame_means[:, 3])
+    torch.testing.assert_close(score[:, 3], expected.pow(2).mean(-1))
+    targets = head.losses['loss_segment'].step_targets(outputs, None)
     assert targets.sum() > 0
     losses = head.loss_by_labels(feats, torch.tensor([0, 1]))
-    assert torch.isfinite(losses['loss_seg'])
+    assert torch.isfinite(losses['loss_segment'])

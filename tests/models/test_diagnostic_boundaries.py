@@ -47,7 +47,7 @@ def test_oracle_fires_exactly_before_each_ground_truth_change(fused):
         assert z[:, 0].tolist() == [[0, 0, 1, 0, 0, 0], [0, 0, 1, 0, 1, 0]]
     # the oracle is a diagnostic: the rate loss leaves it alone
     losses = head.train().loss(torch.randn(2 * T, C, HW, HW), samples())
-    assert 'loss_bnd' not in losses
+    assert 'loss_boundary' not in losses
 
 
 def test_oracle_refuses_clearly_without_ground_truth():
@@ -77,13 +77,16 @@ def test_random_boundary_with_a_rate_needs_no_ground_truth():
     assert abs(z.mean().item() - 0.25) < 0.02
 
 
-PREDICT = dict(type='NextStepPredictionLoss', target='frame')
+PREDICTOR = dict(type='NextStepPredictor', target='frame')
+PREDICT = dict(
+    predictor=PREDICTOR, loss_predict=dict(type='NextStepPredictionLoss'))
 ALL_CHANGES = ['frame_diff', 'glimpse_diff', 'map_diff', 'pred_error']
 
 
 def change_head(kinds, **kwargs):
     if 'pred_error' in kinds:
-        kwargs.setdefault('loss_predict', PREDICT)
+        for key, value in PREDICT.items():
+            kwargs.setdefault(key, value)
     return build_head(
         dict(type='GumbelBoundary'),
         change_features=kinds,
@@ -111,7 +114,7 @@ def test_change_features_feed_layer_one_detector(kinds, fused):
     plain = build_head(
         dict(type='GumbelBoundary'),
         feat_channels=6,
-        loss_predict=head.loss_predict and PREDICT)
+        **(PREDICT if head.predictor is not None else {}))
     plain.fused_sequence = fused
     state = {
         k: v
@@ -141,7 +144,7 @@ def test_prediction_error_is_what_the_predictive_loss_squares(target):
     1..T-1 averages to the predictive loss (weight 1); step 0 gets zeros."""
     torch.manual_seed(0)
     head = change_head(['pred_error'],
-                       loss_predict=dict(PREDICT, target=target))
+                       predictor=dict(PREDICTOR, target=target))
     D = 6
     seen = []
     step = head.rnn.step
@@ -155,8 +158,9 @@ def test_prediction_error_is_what_the_predictive_loss_squares(target):
     changes = torch.stack(seen, dim=1)  # [V, T, D]
     assert changes.shape == (2, T, D)
     assert changes[:, 0].abs().sum() == 0
-    loss = head.loss_predict(out.hidden, out.glimpses, out.frame_means)
+    loss = head.losses['loss_predict'](out, None)
     torch.testing.assert_close(changes[:, 1:].pow(2).mean(), loss)
+    torch.testing.assert_close(changes[:, 1:], out.prediction_error)
 
 
 def test_unknown_change_feature_is_refused():
@@ -164,11 +168,16 @@ def test_unknown_change_feature_is_refused():
         build_head(dict(type='GumbelBoundary'), change_features=['diff'])
 
 
-def test_prediction_error_without_the_predictive_loss_names_the_fix():
-    with pytest.raises(ValueError, match='loss_predict=dict'):
+def test_prediction_error_without_the_predictor_names_the_fix():
+    with pytest.raises(ValueError, match="predictor=dict.*loss_predict=dict"):
         build_head(dict(type='GumbelBoundary'), change_features=['pred_error'])
     with pytest.raises(ValueError, match='layer=3 but the HM-LSTM has 2'):
-        change_head(['pred_error'], loss_predict=dict(PREDICT, layer=3))
+        change_head(['pred_error'], predictor=dict(PREDICTOR, layer=3))
+    with pytest.raises(ValueError, match='learns from loss_predict alone'):
+        build_head(dict(type='GumbelBoundary'), predictor=PREDICTOR)
+    with pytest.raises(ValueError, match="loss_predict reads the next-step"):
+        build_head(
+            dict(type='GumbelBoundary'), loss_predict=PREDICT['loss_predict'])
 
 
 def test_calibrated_decision_keeps_the_training_rate_at_test_time():

@@ -10,7 +10,6 @@ import torch.nn as nn
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
-from hman_mmaction.models.config import set_fused_sequence, use_fused_sequence
 from hman_mmaction.models.hm_lstm import SequenceLinear
 from hman_mmaction.models.plan import decide_plan
 
@@ -73,7 +72,7 @@ def run_path(head, x, fused):
     head.fused_sequence = fused
     torch.manual_seed(1)  # same Gumbel noise in both runs
     out = head.run(x)
-    loss = (out.cls_scores**2).sum() + head.loss_attention(out.attention)
+    loss = (out.cls_scores**2).sum() + head.losses['loss_attention'](out, None)
     return out, grads(head, x, loss)
 
 
@@ -136,14 +135,9 @@ def test_fast_path_matches_reference_loop_with_a_softmax_temperature(
             fast_grads[name], grad, rtol=1e-4, atol=1e-5, msg=name)
 
 
-def test_switch_sets_the_default_of_heads_built_afterwards():
-    assert use_fused_sequence()
-    try:
-        set_fused_sequence(False)
-        assert not build_head(SOFT, 6).fused_sequence
-    finally:
-        set_fused_sequence(True)
-    assert build_head(SOFT, 6).fused_sequence
+def test_the_path_is_set_by_the_config():
+    assert build_head(SOFT, 6).fused_sequence  # the default
+    assert not build_head(SOFT, 6, fused_sequence=False).fused_sequence
 
 
 def test_no_state_is_kept_on_modules_between_calls():

@@ -62,7 +62,7 @@ def test_training_step_compiles_with_fullgraph(score, attention, boundary,
     torch.manual_seed(7)
     eager_loss, eager_losses = step(head, x, labels)
     assert set(losses) == set(eager_losses)
-    assert {'loss_cls', 'loss_att', 'loss_aux', 'top1_acc',
+    assert {'loss_cls', 'loss_attention', 'loss_aux', 'top1_acc',
             'top5_acc'} <= set(losses)
     torch.testing.assert_close(loss, eager_loss)
     loss.backward()
@@ -72,7 +72,7 @@ def test_training_step_compiles_with_fullgraph(score, attention, boundary,
 def test_device_top_k_accuracy_matches_mmaction():
     from mmaction.evaluation import top_k_accuracy as reference
 
-    from hman_mmaction.models.hman_head import top_k_accuracy
+    from hman_mmaction.models.classification import top_k_accuracy
     torch.manual_seed(0)
     scores, labels = torch.randn(50, 7), torch.randint(0, 7, (50, ))
     ours = top_k_accuracy(scores, labels, (1, 3, 9))
@@ -150,7 +150,7 @@ def test_scratch_recipe_levers_compile_with_fullgraph(fused):
     head.attention.num_samples = 3
     head.attention.soft_mix = MODELS.build(
         dict(type='LinearDecay', start=0.5, end_iter=10))
-    head.loss_entropy = MODELS.build(
+    head.losses['loss_entropy'] = MODELS.build(
         dict(type='AttentionEntropyLoss', loss_weight=0.1))
     head.backbone_warmup = MODELS.build(
         dict(type='LinearDecay', start=0.5, end_iter=10))
@@ -161,7 +161,7 @@ def test_scratch_recipe_levers_compile_with_fullgraph(fused):
     loss, losses = compiled(head, x, labels)
     torch.manual_seed(7)
     eager_loss, _ = step(head, x, labels)
-    assert 'loss_ent' in losses
+    assert 'loss_entropy' in losses
     torch.testing.assert_close(loss, eager_loss)
     loss.backward()
     assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -1,4 +1,6 @@
 """HMANHead: gradients, view handling, predict extras, and learning order."""
+from types import SimpleNamespace
+
 import pytest
 import torch
 from mmaction.registry import MODELS
@@ -48,7 +50,7 @@ def test_every_parameter_gets_a_finite_nonzero_gradient(attention):
     head.train()
     feats = torch.randn(3 * T, C, HW, HW)
     losses = head.loss(feats, samples([0, 1, 2]))
-    assert {'loss_cls', 'top1_acc', 'loss_att'} <= set(losses)
+    assert {'loss_cls', 'top1_acc', 'loss_attention'} <= set(losses)
     sum(v for k, v in losses.items() if 'loss' in k).backward()
     for name, param in head.named_parameters():
         assert param.grad is not None, name
@@ -66,7 +68,7 @@ def test_loss_logs_diagnostics_without_summing_them():
     assert not any(
         'loss' in key
         for key in ('att_entropy', 'tau_att', 'bnd_rate_l1', 'tau_bnd_l1'))
-    assert 'loss_att' not in losses  # loss_attention defaults to None
+    assert 'loss_attention' not in losses  # loss_attention defaults to None
 
 
 def test_attention_penalty_is_sharma_doubly_stochastic_term():
@@ -75,8 +77,9 @@ def test_attention_penalty_is_sharma_doubly_stochastic_term():
     alpha = torch.softmax(torch.randn(3, T, HW, HW).flatten(2), -1)
     coverage = alpha.sum(1)
     expected = 2.0 * ((1 - coverage)**2).sum(1).mean()
-    assert torch.allclose(
-        head.loss_attention(alpha.view(3, T, HW, HW)), expected)
+    outputs = SimpleNamespace(attention=alpha.view(3, T, HW, HW))
+    assert torch.allclose(head.losses['loss_attention'](outputs, None),
+                          expected)
 
 
 def test_one_score_row_per_view_and_average_clips_for_one_view():
@@ -172,11 +175,13 @@ def test_boundary_penalty_pulls_each_layer_towards_its_target_rate():
     z = torch.zeros(2, 2, T)
     z[:, 0, :2] = 1  # layer 1 fires at half the steps, layer 2 never
     expected = 3.0 * ((0.5 - 0.5)**2 + (0.0 - 0.25)**2)
-    assert head.loss_boundary(z, [0, 1]).item() == pytest.approx(expected)
+    outputs = SimpleNamespace(boundaries=z, learned_layers=(0, 1))
+    assert head.losses['loss_boundary'](outputs, None).item() == \
+        pytest.approx(expected)
 
     losses = head.loss(torch.randn(2 * T, C, HW, HW), samples([0, 1]))
-    assert 'loss_bnd' in losses
-    losses['loss_bnd'].backward()  # the gradient reaches the detectors
+    assert 'loss_boundary' in losses
+    losses['loss_boundary'].backward()  # the gradient reaches the detectors
     grads = [
         p.grad for n, p in head.rnn.named_parameters() if n.startswith('cells')
     ]
@@ -191,15 +196,15 @@ def test_boundary_target_rate_must_fit_the_layers():
     feats = torch.randn(2 * T, C, HW, HW)
     # on by default (the detectors collapse without it), off with None and
     # for NoBoundary (nothing learned to keep alive)
-    assert 'loss_bnd' in build_head().loss(feats, samples([0, 1]))
-    assert 'loss_bnd' not in build_head(
+    assert 'loss_boundary' in build_head().loss(feats, samples([0, 1]))
+    assert 'loss_boundary' not in build_head(
         loss_boundary=None).loss(feats, samples([0, 1]))
     no_boundary = dict(
         type='HMLSTM',
         hidden_size=6,
         num_layers=2,
         boundary=dict(type='NoBoundary'))
-    assert 'loss_bnd' not in build_head(
+    assert 'loss_boundary' not in build_head(
         rnn=no_boundary).loss(feats, samples([0, 1]))
 
 
@@ -253,6 +258,6 @@ def test_rate_penalty_pushes_a_collapsing_detector_towards_its_target(
     losses = head.loss(torch.randn(8 * T, C, HW, HW), samples([0, 1] * 4))
     rate = losses['bnd_rate_l1'].item()
     assert (rate < 0.25) if sign < 0 else (rate > 0.25)
-    losses['loss_bnd'].backward()
+    losses['loss_boundary'].backward()
     grad = cell.bias.grad[4 * H].item()
     assert grad * sign > 0  # gradient descent moves the rate to the target

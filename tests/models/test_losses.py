@@ -1,6 +1,8 @@
 """The head's losses as registry components: each built from a config dict,
-switched off by None, computing its documented equation."""
+switched off by None, called one way (on the head's outputs), logged under
+its option's name, computing its documented equation."""
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -57,6 +59,49 @@ def test_old_float_options_name_their_loss_component():
         build_head(loss_predict=1.0)
 
 
+def test_predictor_options_of_the_predictive_loss_name_their_new_place():
+    with pytest.raises(
+            TypeError,
+            match="target='frame', layer=2: the next-step predictor is a "
+            "head component now. Set `cls_head.predictor=dict\\(type="
+            "'NextStepPredictor', target='frame', layer=2\\)`"):
+        build_head(
+            loss_predict=dict(
+                type='NextStepPredictionLoss', target='frame', layer=2))
+
+
+PREDICT = dict(
+    predictor=dict(type='NextStepPredictor', target='frame'),
+    loss_predict=dict(type='NextStepPredictionLoss'))
+
+
+def test_every_loss_is_called_one_way_and_logged_under_its_option():
+    """Each option's component sits in the head's one loss dict under the
+    option's name, which is its key in the loss dict (the log)."""
+    head = build_head(
+        loss_attention=dict(type='AttentionCoverageLoss'),
+        loss_entropy=dict(type='AttentionEntropyLoss'),
+        loss_segment=dict(
+            type='BoundarySupervisionLoss', targets='change_peaks'),
+        loss_aux=dict(type='CrossEntropyLoss'),
+        **PREDICT)
+    slots = [
+        'loss_attention', 'loss_boundary', 'loss_predict', 'loss_segment',
+        'loss_aux', 'loss_entropy'
+    ]
+    assert set(head.losses) == set(slots)
+    feats = torch.randn(2 * T, C, HW, HW)
+    labels = torch.tensor([0, 1])
+    torch.manual_seed(0)
+    losses = head.loss_by_labels(feats, labels)
+    assert [k for k in losses if k.startswith('loss')
+            ] == ['loss_cls'] + [name for name in head.losses]
+    torch.manual_seed(0)
+    outputs = head.run(feats, for_loss=True)
+    for name, loss in head.losses.items():
+        torch.testing.assert_close(loss(outputs, labels), losses[name])
+
+
 def test_every_loss_is_switched_off_by_none():
     head = build_head(loss_boundary=None)
     losses = head.loss(
@@ -72,13 +117,14 @@ def test_weights_scale_their_losses_linearly():
     for weight in (1.0, 3.0):
         torch.manual_seed(0)
         head = build_head(
+            predictor=PREDICT['predictor'],
             loss_predict=dict(
                 type='NextStepPredictionLoss', loss_weight=weight),
             loss_attention=dict(
                 type='AttentionCoverageLoss', loss_weight=weight))
         torch.manual_seed(1)
         losses = head.loss_by_labels(feats, labels)
-        values.append((losses['loss_pred'], losses['loss_att']))
+        values.append((losses['loss_predict'], losses['loss_attention']))
     for low, high in zip(*values):
         torch.testing.assert_close(high, 3.0 * low)
 
@@ -88,17 +134,19 @@ def test_next_step_loss_is_prediction_error_of_the_standardised_next_input(
         target):
     torch.manual_seed(0)
     head = build_head(
-        loss_predict=dict(type='NextStepPredictionLoss', target=target))
+        predictor=dict(type='NextStepPredictor', target=target),
+        loss_predict=dict(type='NextStepPredictionLoss'))
     feats = torch.randn(2 * T, C, HW, HW, requires_grad=True)
     outputs = head.run(feats)
     source = outputs.glimpses if target == 'glimpse' else outputs.frame_means
     y = source[:, 1:].detach()
     y = (y - y.mean(-1, keepdim=True)) / (
         y.std(-1, keepdim=True, unbiased=False) + 1e-5)
-    prediction = head.loss_predict.predictor(outputs.hidden[:, :-1, 0])
+    prediction = head.predictor.fc(outputs.hidden[:, :-1, 0])
+    # the predictor runs in the forward pass; the loss reads its error
+    torch.testing.assert_close(outputs.prediction_error, y - prediction)
     expected = (prediction - y).pow(2).mean()
-    loss = head.loss_predict(outputs.hidden, outputs.glimpses,
-                             outputs.frame_means)
+    loss = head.losses['loss_predict'](outputs, None)
     torch.testing.assert_close(loss, expected)
     loss.backward()
     # the gradient reaches the recurrent cells but not the target
@@ -135,8 +183,8 @@ def test_segment_supervision_is_bce_on_layer_one_logits():
     targets = change_targets(samples, 1, T, offset=-1)
     expected = 2.0 * torch.nn.functional.binary_cross_entropy_with_logits(
         outputs.boundary_logits[:, 0], targets)
-    torch.testing.assert_close(losses['loss_seg'], expected)
-    losses['loss_seg'].backward()
+    torch.testing.assert_close(losses['loss_segment'], expected)
+    losses['loss_segment'].backward()
     assert head.rnn.cells[0].weight.grad[4 * 8].abs().sum() > 0
     with pytest.raises(KeyError, match='gt_segments'):
         head.loss(feats, [ActionDataSample().set_gt_label(0)] * 2)
@@ -148,13 +196,13 @@ def test_auto_target_rate_refuses_to_train_before_it_is_set():
     feats = torch.randn(2 * T, C, HW, HW)
     with pytest.raises(RuntimeError, match='BoundaryRateFromDataHook'):
         head.loss_by_labels(feats, torch.tensor([0, 1]))
-    head.loss_boundary.set_target_rate(0.125)
-    assert 'loss_bnd' in head.loss_by_labels(feats, torch.tensor([0, 1]))
+    head.losses['loss_boundary'].set_target_rate(0.125)
+    assert 'loss_boundary' in head.loss_by_labels(feats, torch.tensor([0, 1]))
     # the rate travels with the checkpoint into a fresh 'auto' head
     fresh = build_head(
         loss_boundary=dict(type='BoundaryRateLoss', target_rate='auto'))
     fresh.load_state_dict(head.state_dict())
-    assert fresh.loss_boundary.target_rate.tolist() == [0.125]
+    assert fresh.losses['loss_boundary'].target_rate.tolist() == [0.125]
 
 
 def test_bce_rate_form_is_zero_at_the_target_and_pulls_harder_near_zero():
@@ -163,12 +211,14 @@ def test_bce_rate_form_is_zero_at_the_target_and_pulls_harder_near_zero():
     bce = BoundaryRateLoss(1.0, 0.125, form='bce')
     at_target = torch.zeros(8, 1, 8)
     at_target[:, 0, 0] = 1  # rate 1/8
-    assert bce(at_target, [0]).item() == pytest.approx(0.0, abs=1e-6)
+    outputs = SimpleNamespace(boundaries=at_target, learned_layers=(0, ))
+    assert bce(outputs, None).item() == pytest.approx(0.0, abs=1e-6)
     pulls = []
     for loss in (squared, bce):
         rate = torch.tensor(0.01, requires_grad=True)
         z = rate.expand(4, 1, 8)
-        loss(z, [0]).backward()
+        loss(SimpleNamespace(boundaries=z, learned_layers=(0, )),
+             None).backward()
         pulls.append(-rate.grad.item())
     assert pulls[0] > 0 and pulls[1] > 5 * pulls[0]
     with pytest.raises(ValueError, match='form'):
@@ -176,26 +226,31 @@ def test_bce_rate_form_is_zero_at_the_target_and_pulls_harder_near_zero():
 
 
 def test_entropy_loss_is_minus_the_weighted_attention_entropy():
+
+    def on(probs):
+        return SimpleNamespace(attention_probs=probs)
+
     loss = MODELS.build(dict(type='AttentionEntropyLoss', loss_weight=0.5))
-    uniform = torch.full((2, 3, 2, 2), 0.25)
-    torch.testing.assert_close(loss(uniform), torch.tensor(-0.5 * math.log(4)))
+    uniform = on(torch.full((2, 3, 2, 2), 0.25))
+    torch.testing.assert_close(
+        loss(uniform, None), torch.tensor(-0.5 * math.log(4)))
     one_hot = torch.zeros(2, 3, 4).scatter_(-1,
                                             torch.zeros(2, 3, 1).long(),
                                             1.0).view(2, 3, 2, 2)
-    assert loss(one_hot).abs().item() < 1e-6
+    assert loss(on(one_hot), None).abs().item() < 1e-6
     minimize = MODELS.build(
         dict(type='AttentionEntropyLoss', loss_weight=0.5, mode='minimize'))
-    torch.testing.assert_close(minimize(uniform), -loss(uniform))
+    torch.testing.assert_close(minimize(uniform, None), -loss(uniform, None))
     with pytest.raises(ValueError, match='maximize'):
         MODELS.build(dict(type='AttentionEntropyLoss', mode='max'))
-    # in the head: loss_ent is -w times the logged attention entropy
+    # in the head: loss_entropy is -w times the logged attention entropy
     head = build_head(
         loss_entropy=dict(type='AttentionEntropyLoss', loss_weight=0.5))
     losses = head.loss_by_labels(
         torch.randn(2 * T, C, HW, HW), torch.tensor([0, 1]))
-    torch.testing.assert_close(losses['loss_ent'],
+    torch.testing.assert_close(losses['loss_entropy'],
                                -0.5 * losses['att_entropy'])
-    losses['loss_ent'].backward()  # the bonus reaches the attention scores
+    losses['loss_entropy'].backward()  # the bonus reaches the attention scores
     assert head.attention.score.energy.weight.grad.abs().sum() > 0
 
 

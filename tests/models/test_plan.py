@@ -1,10 +1,10 @@
 """One decision per forward pass: the head's options (``fused_sequence``,
-``gemm``, settable from a config and validated) and the grad / autocast /
+``gemm``, set by the config alone and validated) and the grad / autocast /
 compile state give one plan (``HMANHead.plan``), made once per ``run`` and
-taken by the loop and every component; nothing else in the models reads
-that state; the environment variables only set the defaults; outside the
-checked torch range of the private APIs a training step falls back to the
-reference loop with one warning and the same values and gradients."""
+taken by the one loop and every component; nothing else in the models
+reads that state; outside the checked torch range of the private APIs a
+training step falls back to the reference loop with one warning and the
+same values and gradients."""
 import os
 import re
 
@@ -44,17 +44,21 @@ def features(grad=True):
 
 
 def taken_plans(head, monkeypatch, call):
-    """The plans the head's loops receive while ``call()`` runs, and how
-    many plans ``run`` made."""
+    """The plans the head's loop receives while ``call()`` runs (with the
+    path its inputs were picked for), and how many plans ``run`` made."""
     seen, made = [], []
-    for name in ('_fast_loop', '_reference_loop'):
-        loop = getattr(type(head), name)
+    loop, pick = type(head)._loop, type(head)._sequence
 
-        def spy(self, x, chosen, *rest, loop=loop, name=name):
-            seen.append((name, chosen))
-            return loop(self, x, chosen, *rest)
+    def spy(self, x, chosen, *rest):
+        seen.append(('_loop', chosen))
+        return loop(self, x, chosen, *rest)
 
-        monkeypatch.setattr(type(head), name, spy)
+    def picked(self, x, chosen):
+        seen.append(('_sequence', chosen))
+        return pick(self, x, chosen)
+
+    monkeypatch.setattr(type(head), '_loop', spy)
+    monkeypatch.setattr(type(head), '_sequence', picked)
     decide = hman_head.decide_plan
 
     def counting(*args, **kwargs):
@@ -78,7 +82,7 @@ def test_the_ucf101_config_selects_the_reference_loop(monkeypatch):
     x = torch.randn(16, 2048, 2, 2)
     seen, made = taken_plans(head, monkeypatch,
                              lambda: head.run(x).cls_scores.sum().backward())
-    assert [name for name, _ in seen] == ['_reference_loop']
+    assert [name for name, _ in seen] == ['_loop', '_sequence']
     assert len(made) == 1 and made[0].path == 'reference'
     default = MODELS.build(
         Config.fromfile(os.path.join(REPO, 'configs',
@@ -140,24 +144,22 @@ def test_each_plan_is_made_once_and_taken(case, monkeypatch):
             run_step(head)
 
     seen, made = taken_plans(head, monkeypatch, call)
-    assert len(made) == 1 and len(seen) == 1
-    loop, taken = seen[0]
-    assert taken is made[0]
+    assert len(made) == 1 and [name
+                               for name, _ in seen] == ['_loop', '_sequence']
+    taken = seen[0][1]
+    assert taken is made[0] and seen[1][1] is taken
     onednn = 'onednn' if onednn_gemm_available() else 'torch'
     expected = dict(
-        reference=('_reference_loop', 'reference', True, None, 'torch'),
+        reference=('reference', True, None, 'torch'),
         **{
-            'fast-train': ('_fast_loop', 'fast', True, None, onednn),
-            'fast-no-grad': ('_fast_loop', 'fast', False, None, onednn),
-            'fast-autocast':
-            ('_fast_loop', 'fast', True, torch.bfloat16, 'torch'),
-            'torch-gemm': ('_fast_loop', 'fast', True, None, 'torch'),
-            'compile': ('_fast_loop', 'compile', True, None, 'torch'),
-            'compile-reference':
-            ('_reference_loop', 'reference', True, None, 'torch')
+            'fast-train': ('fast', True, None, onednn),
+            'fast-no-grad': ('fast', False, None, onednn),
+            'fast-autocast': ('fast', True, torch.bfloat16, 'torch'),
+            'torch-gemm': ('fast', True, None, 'torch'),
+            'compile': ('compile', True, None, 'torch'),
+            'compile-reference': ('reference', True, None, 'torch')
         })[case]
-    assert (loop, taken.path, taken.grad, taken.autocast,
-            taken.gemm) == expected
+    assert (taken.path, taken.grad, taken.autocast, taken.gemm) == expected
     assert taken.deferred_weights == (
         case in ('fast-train', 'fast-autocast', 'torch-gemm'))
     assert taken.map_functions == (case in ('fast-train', 'torch-gemm'))
@@ -190,7 +192,9 @@ def test_no_other_module_reads_the_grad_autocast_or_compile_state():
     assert readers == ['plan.py']
 
 
-def test_environment_variables_only_set_the_defaults():
+def test_the_options_are_set_by_the_config_alone():
+    """No environment variable and no process-wide setter: a head's
+    ``fused_sequence`` and ``gemm`` are its config's (or the defaults)."""
     result = run_python(
         '''
         import hman_mmaction
@@ -200,13 +204,15 @@ def test_environment_variables_only_set_the_defaults():
         cfg = dict(type='HMANHead', num_classes=3, in_channels=4,
                    num_segments=2)
         default = MODELS.build(cfg)
-        chosen = MODELS.build(dict(cfg, fused_sequence=True, gemm='onednn'))
+        chosen = MODELS.build(dict(cfg, fused_sequence=False, gemm='torch'))
         print(default.fused_sequence, default.gemm, chosen.fused_sequence,
               chosen.gemm)
         ''',
         env=dict(HMAN_FUSED_SEQUENCE='0', HMAN_ONEDNN_GEMM='0'))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ['False', 'torch', 'True', 'onednn']
+    assert result.stdout.split() == ['True', 'onednn', 'False', 'torch']
+    import hman_mmaction.models as models
+    assert not hasattr(models, 'set_fused_sequence')
 
 
 def grads_of(head, x):

@@ -1,5 +1,5 @@
 """GumbelHardAttention(estimator='score_function') with the head's
-loss_score_function (AttentionScoreFunctionLoss, ``loss_sf``): the
+loss_score_function (AttentionScoreFunctionLoss): the
 score-function (REINFORCE) estimator with a learned baseline."""
 import pytest
 import torch
@@ -48,9 +48,9 @@ def surrogate_grads(baseline, n, seed=0):
     one_hot = torch.zeros(n, K).scatter_(1, sample, 1.0)
     q = Q_TRUE[sample.squeeze(1)]
     scores = torch.stack([q.log(), (1 - q).log()], dim=1)
-    loss = loss_fn(scores, torch.zeros(n, dtype=torch.long),
-                   one_hot.view(n, 1, K, 1), probs.view(n, 1, K, 1),
-                   torch.zeros(n, 1, 1, 2))
+    loss = loss_fn.surrogate(scores, torch.zeros(n, dtype=torch.long),
+                             one_hot.view(n, 1, K, 1), probs.view(n, 1, K, 1),
+                             torch.zeros(n, 1, 1, 2))
     (grad, ) = torch.autograd.grad(loss * n, theta)
     return grad
 
@@ -85,9 +85,9 @@ def test_learned_baseline_fits_the_reward():
     reward = AttentionScoreFunctionLoss.reward(scores, torch.zeros(n).long())
     for _ in range(300):
         opt.zero_grad()
-        loss_fn(scores,
-                torch.zeros(n).long(), probs.detach(), probs,
-                hidden).backward()
+        loss_fn.surrogate(scores,
+                          torch.zeros(n).long(), probs.detach(), probs,
+                          hidden).backward()
         opt.step()
     assert abs(loss_fn.fc_baseline.bias.item() - float(reward.mean())) < 0.05
 
@@ -157,7 +157,7 @@ def test_head_loss_key_and_fast_path_matches_reference():
         head.zero_grad()
         torch.manual_seed(1)
         losses = head.loss_by_labels(x, labels)
-        assert 'loss_sf' in losses
+        assert 'loss_score_function' in losses
         total = sum(v for k, v in losses.items() if k.startswith('loss'))
         grads = torch.autograd.grad(
             total, [p for p in head.parameters()] + [x], allow_unused=True)
@@ -169,11 +169,12 @@ def test_head_loss_key_and_fast_path_matches_reference():
         assert (a is None) == (b is None)
         if a is not None:
             torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    # the attention's score learns (from loss_sf only)
+    # the attention's score learns (from loss_score_function only)
     names = [n for n, _ in head.named_parameters()]
     att = [g for n, g in zip(names, fast_grads) if n.startswith('attention.')]
     assert any(g is not None and g.abs().sum() > 0 for g in att)
-    base = fast_grads[names.index('loss_score_function.fc_baseline.bias')]
+    base = fast_grads[names.index(
+        'losses.loss_score_function.fc_baseline.bias')]
     assert base is not None and base.abs().sum() > 0
 
 

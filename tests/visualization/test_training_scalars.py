@@ -51,7 +51,7 @@ def test_diagnostics_are_logged_as_scalars_during_training(tiny_run):
         assert 0 <= entry['bnd_rate_l1'] <= 1
         assert 0 < entry['tau_bnd_l1'] <= 1.0 + 1e-6
         assert 0 < entry['tau_att'] <= 1.0 + 1e-6
-    # not summed into the loss: only loss_* keys are (loss_cls, loss_bnd)
+    # not summed into the loss: only loss_* keys are (loss_cls, loss_boundary)
     assert all(entry['loss'] == pytest.approx(
         sum(v for k, v in entry.items() if k.startswith('loss_')), abs=1e-3)
                for entry in train)

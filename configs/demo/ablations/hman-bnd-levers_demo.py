@@ -8,5 +8,5 @@ model = dict(
         change_features=['map_diff'],
         rnn=dict(boundary=dict(eval_decision='calibrated')),
         loss_boundary=dict(target_rate='auto'),
-        loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame')))
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0)))

@@ -7,6 +7,6 @@ _base_ = ['./hman-causal-bnd_demo.py']
 model = dict(
     cls_head=dict(
         change_features=['map_diff', 'map_change', 'pred_error'],
-        loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame'),
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
         loss_segment=dict(score='pred_error')))

@@ -1,8 +1,9 @@
 # Boundary lever: a dense predictive loss, layer 1 predicts the next step's
-# mean frame feature (NextStepPredictionLoss, docs/boundaries.md).
+# mean frame feature (NextStepPredictor, trained by NextStepPredictionLoss;
+# docs/boundaries.md).
 _base_ = ['../../hman_demo.py']
 
 model = dict(
     cls_head=dict(
-        loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame')))
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0)))

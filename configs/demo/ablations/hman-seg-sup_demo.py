@@ -15,6 +15,6 @@ model = dict(
                 eval_decision='calibrated')),
         change_features=['map_diff'],
         loss_boundary=dict(target_rate='auto'),
-        loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame'),
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
         loss_segment=dict(type='BoundarySupervisionLoss', loss_weight=1.0)))

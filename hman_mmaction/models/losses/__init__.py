@@ -1,29 +1,36 @@
-"""The head's losses beyond ``loss_cls``, registry components in mmaction2's
+"""The head's losses beyond ``loss_cls``: registry components in mmaction2's
 ``MODELS`` built from ``dict(type=..., loss_weight=...)`` (as ``BaseHead``
-builds ``loss_cls``), so an ablation swaps or re-weights one in a config:
+builds ``loss_cls``), so an ablation swaps or re-weights one in a config.
+``HMANHead`` holds them in one ``nn.ModuleDict`` keyed by their option,
+calls each on its outputs (:mod:`~hman_mmaction.models.losses.base`) and
+logs it under that key:
 
-=================  ============================  ======================
-head option        component                     key in the loss dict
-=================  ============================  ======================
-``loss_cls``       mmaction2's ``CrossEntropyLoss``  ``loss_cls``
-``loss_aux``       mmaction2's ``CrossEntropyLoss``  ``loss_aux``
-``loss_boundary``  :class:`BoundaryRateLoss`     ``loss_bnd``
-``loss_attention`` :class:`AttentionCoverageLoss`  ``loss_att``
-``loss_predict``   :class:`NextStepPredictionLoss`  ``loss_pred``
-``loss_segment``   :class:`BoundarySupervisionLoss`  ``loss_seg``
-``loss_entropy``   :class:`AttentionEntropyLoss`  ``loss_ent``
-``loss_score_function``  :class:`AttentionScoreFunctionLoss`  ``loss_sf``
-=================  ============================  ======================
+=======================  ================================================
+option = key in the log  component
+=======================  ================================================
+``loss_cls``             mmaction2's ``CrossEntropyLoss`` (``BaseHead``)
+``loss_attention``       :class:`AttentionCoverageLoss`
+``loss_entropy``         :class:`AttentionEntropyLoss`
+``loss_score_function``  :class:`AttentionScoreFunctionLoss`
+``loss_boundary``        :class:`BoundaryRateLoss`
+``loss_predict``         :class:`NextStepPredictionLoss`
+``loss_segment``         :class:`BoundarySupervisionLoss`
+``loss_aux``             mmaction2's ``CrossEntropyLoss`` (in a
+                         :class:`ClassScoresLoss`)
+=======================  ================================================
 """
 from .attention_coverage import AttentionCoverageLoss
 from .attention_entropy import AttentionEntropyLoss
+from .base import HeadLoss
 from .boundary_rate import BoundaryRateLoss
 from .boundary_supervision import BoundarySupervisionLoss
+from .class_scores import ClassScoresLoss
 from .next_step import NextStepPredictionLoss
 from .score_function import AttentionScoreFunctionLoss
 
 __all__ = [
     'AttentionCoverageLoss', 'AttentionEntropyLoss',
     'AttentionScoreFunctionLoss', 'BoundaryRateLoss',
-    'BoundarySupervisionLoss', 'NextStepPredictionLoss'
+    'BoundarySupervisionLoss', 'ClassScoresLoss', 'HeadLoss',
+    'NextStepPredictionLoss'
 ]

@@ -2,20 +2,21 @@
 from typing import Sequence, Union
 
 import torch
-import torch.nn as nn
 from mmaction.registry import MODELS
 
-from .attention_coverage import _check_weight
+from .base import HeadLoss
 
 Rate = Union[float, Sequence[float], str]
 
 
 @MODELS.register_module()
-class BoundaryRateLoss(nn.Module):
-    """``loss_bnd = w * sum_l (mean_{n,t} z^l_{n,t} - r_l)^2`` over the layers
-    with a learned detector: without it the detectors drift to "never" once
-    the head learns (docs/boundaries.md). Straight-through: the rate is the
-    hard one, the gradient the soft one's.
+class BoundaryRateLoss(HeadLoss):
+    """``loss_boundary = w * sum_l (mean_{n,t} z^l_{n,t} - r_l)^2`` over the
+    layers with a learned detector (``outputs.boundaries``, ``outputs.
+    learned_layers``; nothing to measure without one): without it the
+    detectors drift to "never" once the head learns (docs/boundaries.md).
+    Straight-through: the rate is the hard one, the gradient the soft
+    one's.
 
     ``form='bce'`` uses the binary cross-entropy of the rate instead,
     ``w * sum_l -[r_l log q_l + (1 - r_l) log(1 - q_l)] - H(r_l)`` (zero at
@@ -39,13 +40,11 @@ class BoundaryRateLoss(nn.Module):
                  loss_weight: float = 2.0,
                  target_rate: Rate = 0.25,
                  form: str = 'squared'):
-        super().__init__()
-        _check_weight(type(self).__name__, loss_weight)
+        super().__init__(loss_weight)
         if form not in self.FORMS:
             raise ValueError(f'BoundaryRateLoss form must be one of '
                              f'{self.FORMS}, got {form!r}')
         self.form = form
-        self.loss_weight = loss_weight
         self.auto = target_rate == 'auto'
         if isinstance(target_rate, str) and not self.auto:
             raise ValueError(
@@ -85,9 +84,16 @@ class BoundaryRateLoss(nn.Module):
             self.target_rate = torch.empty_like(saved)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
-    def forward(self, boundaries: torch.Tensor,
+    def _forward(self, outputs, labels, data_samples):
+        layers = outputs.learned_layers
+        if not layers:
+            return None
+        return self.penalty(outputs.boundaries, layers)
+
+    def penalty(self, boundaries: torch.Tensor,
                 layers: Sequence[int]) -> torch.Tensor:
-        """``boundaries`` ``z`` ``[V, L, T]``; ``layers`` the learned ones."""
+        """The unweighted penalty of ``boundaries`` ``z`` ``[V, L, T]`` over
+        ``layers`` (the learned ones)."""
         if self.target_rate.numel() == 0:
             raise RuntimeError(
                 "loss_boundary=dict(type='BoundaryRateLoss', target_rate="
@@ -103,10 +109,10 @@ class BoundaryRateLoss(nn.Module):
             len(layers)) if (self.target_rate.numel() == 1) else torch.stack(
                 [self.target_rate[layer] for layer in layers])
         if self.form == 'squared':
-            return self.loss_weight * (rates - targets).pow(2).sum()
+            return (rates - targets).pow(2).sum()
         eps = 1e-4
         q = rates.clamp(eps, 1 - eps)
         r = targets.clamp(eps, 1 - eps)
         cross = -(r * q.log() + (1 - r) * (1 - q).log())
         entropy = -(r * r.log() + (1 - r) * (1 - r).log())
-        return self.loss_weight * (cross - entropy).sum()
+        return (cross - entropy).sum()

@@ -5,8 +5,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
-from .attention_coverage import _check_weight
 from .attention_entropy import mean_attention_entropy
+from .base import check_weight
 
 
 @MODELS.register_module()
@@ -17,13 +17,17 @@ class AttentionScoreFunctionLoss(nn.Module):
         R_n     = log p(y_n | glimpses)       (from sg(class scores))
         b_{n,t} = w_b^T sg([h^1 .. h^L]_{n,t-1}) + c   ('learned', h_0 = 0)
                   or mean_n R_n                        ('mean')
-        loss_sf = w * -mean_{n,t} (R_n - sg(b_{n,t})) log p(s_{n,t})
+        loss    = w * -mean_{n,t} (R_n - sg(b_{n,t})) log p(s_{n,t})
                   + w_v * mean_{n,t} (b_{n,t} - R_n)^2      ('learned')
                   - w_e * mean_{n,t} H(p_{n,t})
 
     ``log p(s_t)`` is the log of ``softmax(e_t / s)`` at the sampled
     location (the argmax of the weights used, which stays the sample under
-    a ``soft_mix`` curriculum). The gradient of the first term is an
+    a ``soft_mix`` curriculum). Each term has its own weight (so this is
+    not a ``BaseWeightedLoss``; it has the same call as the head's other
+    losses, :mod:`~hman_mmaction.models.losses.base`) and reads ``outputs.
+    cls_scores``, ``attention``, ``attention_probs``, ``hidden`` and the
+    labels. The gradient of the first term is an
     unbiased estimate of ``-grad E_s[R]``; the baseline, which depends on
     the past only, leaves it unbiased and reduces its variance.
 
@@ -46,9 +50,9 @@ class AttentionScoreFunctionLoss(nn.Module):
                  entropy_weight: float = 0.0):
         super().__init__()
         name = type(self).__name__
-        _check_weight(name, loss_weight)
-        _check_weight(name, baseline_weight)
-        _check_weight(name, entropy_weight)
+        check_weight(name, loss_weight)
+        check_weight(name, baseline_weight)
+        check_weight(name, entropy_weight)
         if baseline not in self.BASELINES:
             raise ValueError(f'{name} baseline must be one of '
                              f'{self.BASELINES}, got {baseline!r}')
@@ -72,9 +76,19 @@ class AttentionScoreFunctionLoss(nn.Module):
             return (labels.float() * log_p).sum(-1)
         return log_p.gather(1, labels.reshape(-1, 1).long()).squeeze(1)
 
-    def forward(self, cls_scores: torch.Tensor, labels: torch.Tensor,
-                attention: torch.Tensor, probs: torch.Tensor,
-                hidden: torch.Tensor) -> torch.Tensor:
+    def forward(self,
+                outputs,
+                labels: torch.Tensor,
+                data_samples=None) -> torch.Tensor:
+        """The weighted terms above (``labels`` as :meth:`reward`)."""
+        return self.surrogate(outputs.cls_scores,
+                              labels.to(outputs.cls_scores.device),
+                              outputs.attention, outputs.attention_probs,
+                              outputs.hidden)
+
+    def surrogate(self, cls_scores: torch.Tensor, labels: torch.Tensor,
+                  attention: torch.Tensor, probs: torch.Tensor,
+                  hidden: torch.Tensor) -> torch.Tensor:
         """``cls_scores`` ``[V, C]``, ``labels`` as :meth:`reward`,
         ``attention`` / ``probs`` ``[V, T, H, W]`` (the weights used and
         ``softmax(e_t / s)``), ``hidden`` ``[V, T, L, H]`` -> scalar."""
