@@ -24,9 +24,8 @@ from a run):
 **Machine** (measured in the same run as the heads, round-robin with them,
 see ``tools/benchmark.py``): ``gemm_gflops`` from one large square float
 GEMM, the faster of ``torch.mm`` and, on CPU, oneDNN's GEMM (which torch
-also ships; on AMD CPUs MKL's sgemm behind ``torch.mm`` runs at about half
-of it, :mod:`hman_mmaction.models.gemm`), ``stream_gbps`` from one large
-copy (read + write).
+also ships; on some AMD CPUs MKL's sgemm behind ``torch.mm`` runs at about
+half of it), ``stream_gbps`` from one large copy (read + write).
 
 **Floor**: ``max(flops / gemm rate, bytes / stream rate)`` (a roofline):
 the time of the head's arithmetic run as one large GEMM, or of its
@@ -36,8 +35,6 @@ from typing import Dict
 
 import torch
 import torch.nn as nn
-
-from hman_mmaction.models.gemm import onednn_probe
 
 
 def _params(module: nn.Module) -> int:
@@ -180,7 +177,7 @@ def machine_probes(device: str, tiny: bool = False):
         stream_bytes=2 * elements * src.element_size())
     probes = dict(gemm=gemm, stream=stream)
     onednn = None if device.startswith('cuda') else onednn_probe(n)
-    if onednn is not None:  # torch's other CPU GEMM (what the head uses)
+    if onednn is not None:  # torch's other CPU GEMM
         probes['gemm_onednn'] = onednn
     return probes, sizes
 
@@ -199,3 +196,20 @@ def machine_rates(times: dict, sizes: dict) -> dict:
         stream_gbps=sizes['stream_bytes'] /
         (times['stream']['median_ms'] * 1e6),
         **sizes)
+
+
+def onednn_probe(n: int):
+    """A callable computing one ``n^3`` float32 product with oneDNN's GEMM
+    (``torch.ops.mkldnn._linear_pointwise``), or None where torch does not
+    have it."""
+    if not (torch.backends.mkldnn.is_available()
+            and hasattr(torch.ops.mkldnn, '_linear_pointwise')):
+        return None
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randn(n, n, generator=gen)
+    b = torch.randn(n, n, generator=gen)
+
+    def gemm():
+        torch.ops.mkldnn._linear_pointwise(a, b, None, 'none', [], '')
+
+    return gemm

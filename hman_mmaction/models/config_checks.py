@@ -48,8 +48,19 @@ _RENAMED = {
     "loss_aux=dict(type='CrossEntropyLoss', loss_weight={v})",
 }
 
+#: options of earlier versions that are gone, and why
+_REMOVED = {
+    'gemm':
+    "oneDNN's GEMM measured no gain over torch's on the project's CPU "
+    '(docs/performance.md); every product runs on torch\'s GEMM',
+}
+
 
 def _check_renamed(kwargs: dict) -> None:
+    for old, why in _REMOVED.items():
+        if old in kwargs:
+            raise TypeError(f'HMANHead option `cls_head.{old}` was removed: '
+                            f'{why}. Remove it from the config.')
     for old, new in _RENAMED.items():
         if old in kwargs:
             value = kwargs[old]
@@ -219,7 +230,6 @@ def check_head_options(head_cls, options: dict) -> None:
                   head_cls.POOLS)
     for kind in options.get('change_features') or ():
         _check_choice('change_features', kind, CHANGE_FEATURES)
-    _check_choice('gemm', options.get('gemm', 'onednn'), ('onednn', 'torch'))
     fused = options.get('fused_sequence', True)
     if not isinstance(fused, bool):
         raise ValueError(

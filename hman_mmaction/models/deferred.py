@@ -31,11 +31,10 @@ from typing import Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from torch.autograd.function import once_differentiable
-
-from .gemm import mm_nt
 
 PRIVATE_APIS = ('_will_engine_execute_node', '_current_graph_task_id')
 PRIVATE_APIS_CHECKED = '>=2.11,<2.14'
@@ -100,8 +99,8 @@ class _WeightGradSink(torch.autograd.Function):
     sum ds``."""
 
     @staticmethod
-    def forward(ctx, weight, bias, gemm, stash):
-        ctx.stash, ctx.gemm = stash, gemm
+    def forward(ctx, weight, bias, stash):
+        ctx.stash = stash
         ctx.has_bias = bias is not None
         ctx.param_dtype = weight.dtype
         return weight.new_zeros(())
@@ -111,29 +110,28 @@ class _WeightGradSink(torch.autograd.Function):
     def backward(ctx, _):
         steps = ctx.stash.take().get('steps')
         if not steps:
-            return None, None, None, None
+            return None, None, None
         x = torch.cat([x for x, _ in steps])
         ds = torch.cat([ds for _, ds in steps])
-        grad_w = mm_nt(ds.t(), x.t(), None, ctx.gemm).to(ctx.param_dtype)
+        grad_w = F.linear(ds.t(), x.t()).to(ctx.param_dtype)
         grad_b = ds.sum(0).to(ctx.param_dtype) if ctx.has_bias else None
-        return grad_w, grad_b, None, None
+        return grad_w, grad_b, None
 
 
 class _DeferredLinear(torch.autograd.Function):
     """``F.linear`` whose backward returns only the input gradient and
     stashes ``(x, ds)`` for :class:`_WeightGradSink`. Under the plan's
-    autocast dtype it computes in that dtype, as ``F.linear`` would; its
-    products on the plan's ``gemm`` (``'torch'`` under autocast)."""
+    autocast dtype it computes in that dtype, as ``F.linear`` would."""
 
     @staticmethod
-    def forward(ctx, x, token, weight, bias, stash, gemm, autocast):
+    def forward(ctx, x, token, weight, bias, stash, autocast):
         dtype = x.dtype if autocast is None else autocast
         x_c, w_c = x.to(dtype), weight.to(dtype)
         b_c = None if bias is None else bias.to(dtype)
         with torch.autocast(device_type=x.device.type, enabled=False):
-            out = mm_nt(x_c, w_c, b_c, gemm)
+            out = F.linear(x_c, w_c, b_c)
         ctx.save_for_backward(x_c, w_c)
-        ctx.stash, ctx.gemm = stash, gemm
+        ctx.stash = stash
         ctx.x_dtype = x.dtype
         return out
 
@@ -145,8 +143,8 @@ class _DeferredLinear(torch.autograd.Function):
         ctx.stash.add('steps', x_c, ds)
         grad_x = None
         if ctx.needs_input_grad[0]:
-            grad_x = mm_nt(ds, w_c.t(), None, ctx.gemm).to(ctx.x_dtype)
-        return grad_x, ds.new_zeros(()), None, None, None, None, None
+            grad_x = F.linear(ds, w_c.t()).to(ctx.x_dtype)
+        return grad_x, ds.new_zeros(()), None, None, None, None
 
 
 class SequenceLinear:
@@ -156,7 +154,7 @@ class SequenceLinear:
     Build one per sequence (per forward pass) with the head's ``plan``
     (:class:`hman_mmaction.models.plan.Plan`): it defers the weight
     gradient when the plan does (``plan.deferred_weights``) and the weight
-    needs one; else it is plain ``linear`` on the plan's backend. Any mix of
+    needs one; else it is plain ``F.linear``. Any mix of
     backward passes over the same graph (``autograd.grad`` w.r.t. the inputs
     with ``retain_graph=True`` then ``backward()``, ``backward(inputs=...)``)
     gives the weights the gradient ``nn.Linear`` would.
@@ -164,17 +162,15 @@ class SequenceLinear:
 
     def __init__(self, linear: nn.Linear, plan):
         self.linear = linear
-        self.gemm, self.autocast = plan.gemm, plan.autocast
-        self.plain_gemm = plan.linear_gemm()
+        self.autocast = plan.autocast
         self.deferred = plan.deferred_weights and linear.weight.requires_grad
         if self.deferred:
             self.token, self.stash = sink_token(_WeightGradSink, linear.weight,
-                                                linear.bias, self.gemm)
+                                                linear.bias)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.deferred:
-            return mm_nt(x, self.linear.weight, self.linear.bias,
-                         self.plain_gemm)
+            return F.linear(x, self.linear.weight, self.linear.bias)
         return _DeferredLinear.apply(x, self.token, self.linear.weight,
-                                     self.linear.bias, self.stash, self.gemm,
+                                     self.linear.bias, self.stash,
                                      self.autocast)

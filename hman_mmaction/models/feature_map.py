@@ -8,10 +8,9 @@ takes from it:
 * ``frame_means()``: ``mean_k a_{t,k}`` ``[V, T, C]``;
 * ``keys(W, b)``: ``W a_{t,k} + b`` ``[V, T, K, A]`` for every ``t, k``:
   as a Function one GEMM over the map permuted in blocks of ``K`` (``[C,
-  V*T*K]``, on the plan's GEMM backend), which the weight gradient reuses;
-  as plain ops (without grad, compiled, autocast) a batched GEMM on the
-  frames' ``[K, C]`` views (no copy of the map; torch's GEMM: measured
-  faster than the copy in blocks plus oneDNN's GEMM without grad);
+  V*T*K]``), which the weight gradient reuses; as plain ops (without grad,
+  compiled, autocast) a batched GEMM on the frames' ``[K, C]`` views (no
+  copy of the map);
 * ``frames()``: per step a :class:`MapFrame` with ``glimpse(alpha) = sum_k
   alpha_k a_{t,k}`` ``[V, C]`` and ``scores(u) = (a_{t,k}^T u)_k`` ``[V,
   K]``.
@@ -38,10 +37,10 @@ tensor (the reference loop and direct calls of the attention).
 from typing import List, Optional
 
 import torch
+import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from .deferred import PassStash, sink_token
-from .gemm import mm_nt
 
 
 class RowsFrame:
@@ -94,9 +93,9 @@ def _keys(maps, weight, bias):
     return keys.view(V, T, K, -1)
 
 
-def _keys_by_blocks(blocks, weight, bias, gemm):
+def _keys_by_blocks(blocks, weight, bias):
     """``W blocks + b`` ``[A, V*T*K]`` (``blocks`` ``[C, V*T*K]``)."""
-    keys = mm_nt(weight, blocks.t(), None, gemm)
+    keys = F.linear(weight, blocks.t())
     if bias is not None:
         keys += bias.unsqueeze(1)
     return keys
@@ -115,8 +114,8 @@ class _MapGradSink(torch.autograd.Function):
     batched GEMM)."""
 
     @staticmethod
-    def forward(ctx, maps, gemm, stash):
-        ctx.stash, ctx.gemm = stash, gemm
+    def forward(ctx, maps, stash):
+        ctx.stash = stash
         ctx.shape = maps.shape
         return maps.new_zeros(())
 
@@ -125,7 +124,7 @@ class _MapGradSink(torch.autograd.Function):
     def backward(ctx, _):
         parts = ctx.stash.take()
         V, T, C, K = ctx.shape
-        base, means = _dense_terms(parts, V * T, C, K, ctx.gemm)
+        base, means = _dense_terms(parts, V * T, C, K)
         left, right = _rank_one_factors(parts, V, T, C, K)
         if left is None:
             grad = None if base is None else base.contiguous()
@@ -137,17 +136,17 @@ class _MapGradSink(torch.autograd.Function):
             means = means.unsqueeze(-1)
             grad = means.expand(-1, -1, K).clone() if grad is None \
                 else grad.add_(means)
-        return (None if grad is None else grad.view(V, T, C, K)), None, None
+        return (None if grad is None else grad.view(V, T, C, K)), None
 
 
-def _dense_terms(parts, N, C, K, gemm):
+def _dense_terms(parts, N, C, K):
     """``(W^T dkeys, dm / K)``, each ``None`` when absent: the keys' term
     as a strided ``[N, C, K]`` view of one GEMM in blocks of ``K`` (``[C,
     N*K]``, the means' term already added to it in place); else the means'
     term ``[N, C]`` (to broadcast over ``K``)."""
     term = None
     for weight, dkeys in parts.get('keys', ()):  # dkeys [N*K, A]
-        product = mm_nt(weight.t(), dkeys, None, gemm)
+        product = F.linear(weight.t(), dkeys)
         term = product if term is None else term.add_(product)
     means = [m.reshape(N, C) for (m, ) in parts.get('frames', ())]
     means = sum(means[1:], means[0]) * (1.0 / K) if means else None
@@ -241,12 +240,12 @@ class _Keys(torch.autograd.Function):
     dkeys)`` stashed for the map."""
 
     @staticmethod
-    def forward(ctx, weight, bias, token, values, stash, gemm):
+    def forward(ctx, weight, bias, token, values, stash):
         V, T, C, K = values.shape
         blocks = _blocks(values)
-        keys = _keys_by_blocks(blocks, weight, bias, gemm)
+        keys = _keys_by_blocks(blocks, weight, bias)
         ctx.save_for_backward(weight, blocks)
-        ctx.stash, ctx.gemm = stash, gemm
+        ctx.stash = stash
         ctx.has_bias = bias is not None
         return keys.view(-1, V, T, K)
 
@@ -257,11 +256,11 @@ class _Keys(torch.autograd.Function):
         # rows [V*T*K, A] (a view when grad came from [V, T, K, A] steps)
         grad = grad.permute(1, 2, 3, 0).reshape(-1, weight.shape[0])
         ctx.stash.add('keys', weight, grad)
-        grad_w = mm_nt(grad.t(), blocks, None, ctx.gemm) \
+        grad_w = F.linear(grad.t(), blocks) \
             if ctx.needs_input_grad[0] else None
         grad_b = grad.sum(0) if ctx.has_bias and ctx.needs_input_grad[1] \
             else None
-        return grad_w, grad_b, _token_grad(ctx, 2, grad), None, None, None
+        return grad_w, grad_b, _token_grad(ctx, 2, grad), None, None
 
 
 class MapFrame:
@@ -294,15 +293,13 @@ class FeatureMap:
     def __init__(self, x: torch.Tensor, num_segments: int, plan):
         views, channels = x.shape[0] // num_segments, x.shape[1]
         self.maps = x.reshape(views, num_segments, channels, -1)
-        self.gemm = plan.gemm
-        # the products as Functions (plan's GEMMs, deferred weight and map
-        # gradients) in the fast path's eager training step; the map's
-        # gradient by the sink when x needs one
+        # the products as Functions (deferred weight and map gradients) in
+        # the fast path's eager training step; the map's gradient by the
+        # sink when x needs one
         self.deferred = plan.map_functions
         self.map_grad = self.deferred and x.requires_grad
         if self.map_grad:
-            self.token, self.stash = sink_token(_MapGradSink, self.maps,
-                                                self.gemm)
+            self.token, self.stash = sink_token(_MapGradSink, self.maps)
             self.values = self.maps.detach()
         else:
             self.token, self.stash = None, PassStash()  # nothing collects
@@ -325,7 +322,7 @@ class FeatureMap:
         """``W a_{t,k} + b`` ``[V, T, K, A]``."""
         if self.deferred:
             keys = _Keys.apply(weight, bias, self.token, self.values,
-                               self.stash, self.gemm)
+                               self.stash)
             return keys.permute(1, 2, 3, 0)
         return _keys(self.values, weight, bias)
 

@@ -144,8 +144,6 @@ class HMANHead(BaseHead):
             recurrent output (TSN's 0.01 suits its large pooled feature).
         fused_sequence (bool): ``True`` (default): the fast path;
             ``False``: the reference loop (same values and gradients).
-        gemm (str): ``'onednn'`` (default) or ``'torch'``: the backend of
-            the fast path's float32 CPU products outside autograd.
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -184,7 +182,6 @@ class HMANHead(BaseHead):
                  glimpse_residual: bool = False,
                  init_std: Optional[float] = None,
                  fused_sequence: bool = True,
-                 gemm: str = 'onednn',
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         options = locals()
@@ -197,7 +194,6 @@ class HMANHead(BaseHead):
         self.change_features = tuple(change_features or ())
         self.init_std = init_std
         self.fused_sequence = fused_sequence
-        self.gemm = gemm
         self.test_cfg = dict(test_cfg or {})
 
         D = feat_channels or in_channels
@@ -259,7 +255,7 @@ class HMANHead(BaseHead):
         autocast / compile state (:func:`hman_mmaction.models.plan.
         decide_plan`): the fast path needs attention weights that sum to one
         over the locations (``SoftAttention`` and its subclasses)."""
-        return decide_plan(self.fused_sequence, self.gemm, x,
+        return decide_plan(self.fused_sequence, x,
                            isinstance(self.attention, SoftAttention))
 
     def run(self,

@@ -1,37 +1,31 @@
 """The plan of one forward pass of the head: which path it takes, decided
 once, by :func:`decide_plan`, and handed to every component.
 
-``HMANHead.run`` calls :func:`decide_plan` with the head's options
-(``fused_sequence``, ``gemm``) and the state of the call, and passes the
-:class:`Plan` to its loop, the feature map, the attention's and the
-HM-LSTM's per-sequence layers and the GEMMs; none of them looks at the
-grad mode, autocast or ``torch.compile`` again.
+``HMANHead.run`` calls :func:`decide_plan` with the head's option
+``fused_sequence`` (its config's) and the state of the call, and passes the
+:class:`Plan` to its loop, which picks what the recurrence reads by it
+(``HMANHead._sequence``), and to the feature map, the attention's and the
+HM-LSTM's per-sequence layers; none of them looks at the grad mode,
+autocast or ``torch.compile`` again.
 
 Paths:
 
-* ``'reference'``: ``HMANHead._reference_loop``, the recurrence as written
-  (every location projected, one ``nn.Linear`` call per cell and step,
-  plain autograd). Taken for ``fused_sequence=False``, for an attention
-  whose weights need not sum to one (the fast path's algebra needs it),
-  and as the fallback when an eager training step would need private torch
-  APIs that are missing or outside their checked versions
+* ``'reference'``: the recurrence as written (every location projected,
+  the attention's and the cells' own ``nn.Linear`` layers, plain autograd).
+  Taken for ``fused_sequence=False``, for an attention whose weights need
+  not sum to one (the fast path's algebra needs it), and as the fallback
+  when an eager training step would need private torch APIs that are
+  missing or outside their checked versions
   (:func:`hman_mmaction.models.deferred.private_api_problem`; one warning
   per process).
-* ``'fast'``: ``HMANHead._fast_loop`` in eager mode: projection folded into
-  the keys, glimpse on the raw channels; with grad, the weight gradients
-  of the per-step layers once per sequence (``SequenceLinear``) and,
-  without autocast, the map's products as Functions that write the map's
-  gradient once (``FeatureMap``).
+* ``'fast'``: in eager mode, the projection folded into the keys, the
+  glimpse on the raw channels; with grad, the weight gradients of the
+  per-step layers once per sequence (``SequenceLinear``) and, without
+  autocast, the map's products as Functions that write the map's gradient
+  once (``FeatureMap``).
 * ``'compile'``: the fast path's algebra as plain autograd ops, what
   ``torch.compile`` traces (the compiler builds its own backward): taken
   when the head runs inside ``torch.compile`` with ``fused_sequence=True``.
-
-``gemm``: the backend of the products that autograd does not record
-(inside the fast path's Functions, and every product without grad):
-``'onednn'`` (oneDNN's GEMM, :mod:`hman_mmaction.models.gemm`) only on
-the fast path for float32 CPU features outside autocast when the head's
-``gemm`` option asks for it and torch has it; ``'torch'`` (``F.linear`` /
-``torch.mm``) otherwise.
 """
 import logging
 from typing import NamedTuple, Optional
@@ -40,10 +34,8 @@ import torch
 from mmengine.logging import print_log
 
 from .deferred import private_api_problem
-from .gemm import onednn_gemm_available
 
 PATHS = ('reference', 'fast', 'compile')
-GEMMS = ('onednn', 'torch')
 _WARNED = set()  # fallback reasons already logged in this process
 
 
@@ -52,7 +44,6 @@ class Plan(NamedTuple):
     path: str = 'reference'
     grad: bool = False  # autograd records this pass
     autocast: Optional[torch.dtype] = None  # its dtype, None when off
-    gemm: str = 'torch'  # backend of the products autograd does not record
 
     @property
     def deferred_weights(self) -> bool:
@@ -66,18 +57,12 @@ class Plan(NamedTuple):
         map gradient); else as plain autograd ops."""
         return self.path == 'fast' and self.grad and self.autocast is None
 
-    def linear_gemm(self) -> str:
-        """Backend of a plain (not deferred) per-step product: the plan's
-        without grad, ``'torch'`` while autograd records."""
-        return 'torch' if self.grad else self.gemm
-
 
 def decide_plan(fused_sequence: bool,
-                gemm: str,
                 x: torch.Tensor,
                 fast_supported: bool = True) -> Plan:
     """The plan of a forward pass on features ``x`` (see the module doc):
-    the head's ``fused_sequence`` and ``gemm`` options, ``fast_supported``
+    the head's ``fused_sequence`` option, ``fast_supported``
     (its attention's weights sum to one), the grad mode, autocast and
     ``torch.compile`` tracing, and in an eager training step the private
     torch APIs the deferred gradients need."""
@@ -96,11 +81,7 @@ def decide_plan(fused_sequence: bool,
         if problem is not None:
             path = 'reference'
             _warn_once(problem)
-    onednn = (
-        gemm == 'onednn' and path == 'fast' and device == 'cpu'
-        and x.dtype == torch.float32 and autocast is None
-        and onednn_gemm_available())
-    return Plan(path, grad, autocast, 'onednn' if onednn else 'torch')
+    return Plan(path, grad, autocast)
 
 
 def _warn_once(problem: str) -> None:

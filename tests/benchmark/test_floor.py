@@ -23,7 +23,6 @@ def build_head(score, attention, boundary, feat_channels, query='all'):
             in_channels=C,
             num_segments=T,
             feat_channels=feat_channels,
-            gemm='torch',  # FlopCounterMode does not count oneDNN's GEMMs
             attention_query=query,
             rnn=dict(
                 type='HMLSTM',
@@ -40,9 +39,7 @@ def build_head(score, attention, boundary, feat_channels, query='all'):
 
 
 def counted(fn):
-    """FLOPs of ``fn`` as torch counts them (oneDNN's products are not
-    counted by FlopCounterMode: the heads here take ``gemm='torch'``; the
-    arithmetic is the same)."""
+    """FLOPs of ``fn`` as torch counts them."""
     with FlopCounterMode(display=False) as counter:
         fn()
     return counter.get_total_flops()

@@ -22,7 +22,7 @@ def test_categories_from_shapes():
                       **ARGS) == 'whole-map memory passes'
     assert categorise('aten::tanh', [[8, 49, 256]], 16,
                       **ARGS) == 'elementwise and small ops'
-    # oneDNN's GEMM (hman_mmaction.models.gemm) counts as a GEMM
+    # oneDNN's GEMM counts as a GEMM
     assert categorise('mkldnn::_linear_pointwise',
                       [[8, 1536], [2049, 1536], [2049]], 16,
                       **ARGS) == 'per-step thin GEMMs'

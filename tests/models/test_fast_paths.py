@@ -180,7 +180,7 @@ def test_sequence_linear_gives_the_gradients_of_a_linear_per_step():
                                               for x in xs], outs)
 
     plain, plain_out = run(linear)
-    sequence = SequenceLinear(linear, decide_plan(True, 'onednn', xs[0]))
+    sequence = SequenceLinear(linear, decide_plan(True, xs[0]))
     assert sequence.deferred
     fast, fast_out = run(sequence)
     for a, b in zip(plain_out, fast_out):  # oneDNN vs MKL: rounding
@@ -199,7 +199,7 @@ def test_sequence_linear_under_bf16_autocast_matches_linear():
         x.grad = None
         with torch.autocast('cpu', dtype=torch.bfloat16):
             apply = SequenceLinear(linear, decide_plan(
-                True, 'onednn', x)) if sequence else linear
+                True, x)) if sequence else linear
             assert not sequence or apply.deferred
             out = apply(x)
         assert out.dtype == torch.bfloat16
@@ -216,7 +216,7 @@ def test_sequence_linear_is_plain_linear_without_grad_mode():
     linear = nn.Linear(3, 2)
     x = torch.randn(2, 3)
     with torch.no_grad():
-        sequence = SequenceLinear(linear, decide_plan(True, 'onednn', x))
+        sequence = SequenceLinear(linear, decide_plan(True, x))
         assert not sequence.deferred
         torch.testing.assert_close(sequence(x), linear(x))
 

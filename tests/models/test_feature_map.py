@@ -15,7 +15,7 @@ K = H * W
 
 def feature_map(x, steps, fused=True):
     """The head's FeatureMap of ``x`` for the plan of the current state."""
-    return FeatureMap(x, steps, decide_plan(fused, 'onednn', x))
+    return FeatureMap(x, steps, decide_plan(fused, x))
 
 
 def plain_map(x, steps):

@@ -1,6 +1,6 @@
-"""One decision per forward pass: the head's options (``fused_sequence``,
-``gemm``, set by the config alone and validated) and the grad / autocast /
-compile state give one plan (``HMANHead.plan``), made once per ``run`` and
+"""One decision per forward pass: the head's option (``fused_sequence``,
+set by the config alone and validated) and the grad / autocast / compile
+state give one plan (``HMANHead.plan``), made once per ``run`` and
 taken by the one loop and every component; nothing else in the models
 reads that state; outside the checked torch range of the private APIs a
 training step falls back to the reference loop with one warning and the
@@ -15,7 +15,6 @@ from mmengine.config import Config
 
 from hman_mmaction.models import hman_head, plan
 from hman_mmaction.models.deferred import private_api_problem
-from hman_mmaction.models.gemm import onednn_gemm_available
 from tests.helpers import REPO, run_python
 
 C, T, HW, V = 12, 4, 3, 2
@@ -73,12 +72,9 @@ def taken_plans(head, monkeypatch, call):
 
 def test_the_ucf101_config_selects_the_reference_loop(monkeypatch):
     cfg = Config.fromfile(os.path.join(REPO, 'configs', 'hman_ucf101.py'))
-    cfg.merge_from_dict({
-        'model.cls_head.fused_sequence': False,
-        'model.cls_head.gemm': 'torch'
-    })
+    cfg.merge_from_dict({'model.cls_head.fused_sequence': False})
     head = MODELS.build(cfg.model.cls_head)
-    assert head.fused_sequence is False and head.gemm == 'torch'
+    assert head.fused_sequence is False
     x = torch.randn(16, 2048, 2, 2)
     seen, made = taken_plans(head, monkeypatch,
                              lambda: head.run(x).cls_scores.sum().backward())
@@ -93,8 +89,8 @@ def test_the_ucf101_config_selects_the_reference_loop(monkeypatch):
 @pytest.mark.parametrize('options,error', [
     (dict(fused_sequence='yes'), ValueError),
     (dict(fused_sequence=1), ValueError),
-    (dict(gemm='mkl'), ValueError),
     (dict(fused_sequences=False), TypeError),
+    (dict(gemm='onednn'), TypeError),
 ])
 def test_speed_options_are_validated(options, error):
     with pytest.raises(error) as info:
@@ -111,13 +107,12 @@ def run_step(head, grad=True):
 
 
 @pytest.mark.parametrize('case', [
-    'reference', 'fast-train', 'fast-no-grad', 'fast-autocast', 'torch-gemm',
-    'compile', 'compile-reference'
+    'reference', 'fast-train', 'fast-no-grad', 'fast-autocast', 'compile',
+    'compile-reference'
 ])
 def test_each_plan_is_made_once_and_taken(case, monkeypatch):
     head = build_head(
-        fused_sequence=case not in ('reference', 'compile-reference'),
-        gemm='torch' if case == 'torch-gemm' else 'onednn')
+        fused_sequence=case not in ('reference', 'compile-reference'))
     if case == 'fast-no-grad':
         head.eval()
 
@@ -148,21 +143,18 @@ def test_each_plan_is_made_once_and_taken(case, monkeypatch):
                                for name, _ in seen] == ['_loop', '_sequence']
     taken = seen[0][1]
     assert taken is made[0] and seen[1][1] is taken
-    onednn = 'onednn' if onednn_gemm_available() else 'torch'
     expected = dict(
-        reference=('reference', True, None, 'torch'),
+        reference=('reference', True, None),
         **{
-            'fast-train': ('fast', True, None, onednn),
-            'fast-no-grad': ('fast', False, None, onednn),
-            'fast-autocast': ('fast', True, torch.bfloat16, 'torch'),
-            'torch-gemm': ('fast', True, None, 'torch'),
-            'compile': ('compile', True, None, 'torch'),
-            'compile-reference': ('reference', True, None, 'torch')
+            'fast-train': ('fast', True, None),
+            'fast-no-grad': ('fast', False, None),
+            'fast-autocast': ('fast', True, torch.bfloat16),
+            'compile': ('compile', True, None),
+            'compile-reference': ('reference', True, None)
         })[case]
-    assert (taken.path, taken.grad, taken.autocast, taken.gemm) == expected
-    assert taken.deferred_weights == (
-        case in ('fast-train', 'fast-autocast', 'torch-gemm'))
-    assert taken.map_functions == (case in ('fast-train', 'torch-gemm'))
+    assert (taken.path, taken.grad, taken.autocast) == expected
+    assert taken.deferred_weights == (case in ('fast-train', 'fast-autocast'))
+    assert taken.map_functions == (case == 'fast-train')
 
 
 def test_components_take_the_plan_they_are_given():
@@ -170,8 +162,8 @@ def test_components_take_the_plan_they_are_given():
     the grad mode at the call (they do not look at it)."""
     head = build_head()
     x = features()
-    eager = plan.Plan('fast', grad=True, gemm='torch')
-    compiled = plan.Plan('compile', grad=True, gemm='torch')
+    eager = plan.Plan('fast', grad=True)
+    compiled = plan.Plan('compile', grad=True)
     from hman_mmaction.models.feature_map import FeatureMap
     assert FeatureMap(x, T, eager).deferred
     assert not FeatureMap(x, T, compiled).deferred
@@ -192,9 +184,9 @@ def test_no_other_module_reads_the_grad_autocast_or_compile_state():
     assert readers == ['plan.py']
 
 
-def test_the_options_are_set_by_the_config_alone():
+def test_the_path_is_set_by_the_config_alone():
     """No environment variable and no process-wide setter: a head's
-    ``fused_sequence`` and ``gemm`` are its config's (or the defaults)."""
+    ``fused_sequence`` is its config's (or the default)."""
     result = run_python(
         '''
         import hman_mmaction
@@ -204,13 +196,12 @@ def test_the_options_are_set_by_the_config_alone():
         cfg = dict(type='HMANHead', num_classes=3, in_channels=4,
                    num_segments=2)
         default = MODELS.build(cfg)
-        chosen = MODELS.build(dict(cfg, fused_sequence=False, gemm='torch'))
-        print(default.fused_sequence, default.gemm, chosen.fused_sequence,
-              chosen.gemm)
+        chosen = MODELS.build(dict(cfg, fused_sequence=False))
+        print(default.fused_sequence, chosen.fused_sequence)
         ''',
-        env=dict(HMAN_FUSED_SEQUENCE='0', HMAN_ONEDNN_GEMM='0'))
+        env=dict(HMAN_FUSED_SEQUENCE='0'))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ['True', 'onednn', 'False', 'torch']
+    assert result.stdout.split() == ['True', 'False']
     import hman_mmaction.models as models
     assert not hasattr(models, 'set_fused_sequence')
 
@@ -271,20 +262,3 @@ def test_the_checked_range_is_stated_and_holds_here():
     assert private_api_problem('2.11.0+cu130') is None
     assert 'checked on torch' in private_api_problem('2.10.1')
     assert 'checked on torch' in private_api_problem('2.14.0')
-
-
-@pytest.mark.skipif(not onednn_gemm_available(), reason='no oneDNN')
-@pytest.mark.parametrize('grad', [True, False], ids=['train', 'no-grad'])
-def test_the_gemm_option_is_the_backend_that_runs(grad):
-    from torch.profiler import ProfilerActivity, profile
-    ran = {}
-    for gemm in ('onednn', 'torch'):
-        head = build_head(gemm=gemm)
-        with profile(activities=[ProfilerActivity.CPU]) as p:
-            with torch.set_grad_enabled(grad):
-                run_step(head, grad)
-        ran[gemm] = 'mkldnn::_linear_pointwise' in {
-            e.key
-            for e in p.key_averages()
-        }
-    assert ran == dict(onednn=True, torch=False)

@@ -19,7 +19,7 @@ def recurrent_loss(apply, xs):
 def weight_grads(linear, xs, use_sequence, input_pass):
     linear.zero_grad()
     apply = (
-        SequenceLinear(linear, decide_plan(True, 'onednn', xs[0]))
+        SequenceLinear(linear, decide_plan(True, xs[0]))
         if use_sequence else linear)
     loss = recurrent_loss(apply, xs)
     input_pass(loss, xs)
@@ -57,8 +57,7 @@ def test_weight_only_grad_then_backward_is_not_doubled():
     linear = nn.Linear(5, 4)
     xs = [torch.randn(3, 5, requires_grad=True) for _ in range(4)]
     expected = weight_grads(linear, xs, False, grad_wrt_weight_only)[0]
-    loss = recurrent_loss(
-        SequenceLinear(linear, decide_plan(True, 'onednn', xs[0])), xs)
+    loss = recurrent_loss(SequenceLinear(linear, decide_plan(True, xs[0])), xs)
     (dw, ) = torch.autograd.grad(loss, [linear.weight], retain_graph=True)
     linear.zero_grad()
     loss.backward()
