@@ -15,6 +15,9 @@ model = dict(
                 eval_decision='calibrated')),
         change_features=['map_diff'],
         loss_boundary=dict(target_rate='auto'),
-        predictor=dict(type='NextStepPredictor', target='frame'),
-        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
-        loss_segment=dict(type='BoundarySupervisionLoss', loss_weight=1.0)))
+        predictor=dict(
+            _delete_=True, type='NextStepPredictor', target='frame'),
+        loss_predict=dict(
+            _delete_=True, type='NextStepPredictionLoss', loss_weight=1.0),
+        loss_segment=dict(
+            _delete_=True, type='BoundarySupervisionLoss', loss_weight=1.0)))
