@@ -11,7 +11,7 @@ instead of ``BaseHead.__init__() got an unexpected keyword argument``.
 need each other (the score-function estimator and its loss, the next-step
 predictor and its readers, the rate loss's rates and the detectors).
 
-:func:`check_feature_channels` is the run-time half: the backbone's output
+:func:`check_frames` is the run-time half: the backbone's output
 channels are only known at the first forward pass, and a mismatch with
 ``in_channels`` otherwise ends in a bare matrix-shape error.
 """
@@ -331,6 +331,21 @@ def _check_score_function(attention, loss) -> None:
             "loss_score_function=dict(type='AttentionScoreFunctionLoss') "
             '(the sample carries no gradient: without it the attention '
             "does not learn), or use estimator='straight_through'")
+
+
+def check_frames(x, in_channels: int, num_segments: int) -> None:
+    """``x`` is ``[V*T, C, H, W]``: whole views of ``T = num_segments``
+    frames of the head's ``in_channels``."""
+    if x.dim() != 4:
+        raise ValueError(
+            f'HMANHead expects backbone features [N*T, C, H, W], got shape'
+            f' {tuple(x.shape)}; use it with Recognizer2D and no neck')
+    check_feature_channels(x.shape[1], in_channels)
+    if x.shape[0] % num_segments:
+        raise ValueError(
+            f'HMANHead got {x.shape[0]} frames, not a multiple of '
+            f'num_segments={num_segments}. Set cls_head.num_segments to the '
+            'num_clips of the SampleFrames step in your pipelines.')
 
 
 def check_feature_channels(channels: int, in_channels: int) -> None:

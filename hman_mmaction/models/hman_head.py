@@ -10,34 +10,21 @@ For every view (a run of ``num_segments`` consecutive frames of ``x``)::
         y_t     = fc(dropout(output_module(h_t^1..h_t^L)))
     score = mean_t y_t  ('mean', Sharma et al.)  or  y_T  ('last')
 
-``glimpse_residual=True`` adds ``fc_glimpse(x_hat_t)`` to ``y_t``; with
-``loss_aux`` a per-frame classifier gives TSN's consensus ``mean_t
-fc_aux(mean_k a_{t,k})`` (training only: the backbone gets TSN's gradient
-whatever the attention does); ``backbone_warmup`` withholds a scheduled
-fraction of the recurrent path's gradient from the backbone; a
-``predictor`` (:mod:`~hman_mmaction.models.next_step_predictor`) predicts
-each step's input from layer ``l``'s previous state.
+``glimpse_residual`` adds ``fc_glimpse(x_hat_t)`` to ``y_t``; ``loss_aux``
+trains TSN's consensus ``mean_t fc_aux(mean_k a_{t,k})`` (training only);
+``backbone_warmup`` withholds a scheduled fraction of the recurrent path's
+gradient from the backbone; a ``predictor`` predicts each step's input
+(:mod:`~hman_mmaction.models.next_step_predictor`). The losses read
+:class:`HMANOutputs` (:mod:`~hman_mmaction.models.losses`).
 
-The head's parts live in their own modules: what the boundary detectors
-get per step, ``delta_t`` from ``change_features`` and the diagnostic
-detectors' schedules (:mod:`~hman_mmaction.models.step_inputs`); the
-losses, one ``nn.ModuleDict`` with one call on :class:`HMANOutputs`
-(:mod:`~hman_mmaction.models.losses`; ``loss_cls`` as ``BaseHead``,
-:mod:`~hman_mmaction.models.classification`); logged diagnostics and
-predict extras (:mod:`~hman_mmaction.models.diagnostics`); option checks
-(:mod:`~hman_mmaction.models.config_checks`).
-
-Speed: one recurrence (:meth:`HMANHead._loop`) on what the forward pass's
-plan (:mod:`~hman_mmaction.models.plan`, made once per :meth:`run`) picks
-for it (:meth:`HMANHead._sequence`): ``'reference'``, the formulation as
-written (every location projected, the modules' own layers);
-``'fast'``/``'compile'``, the same values and gradients
-(``tests/models/test_fast_paths.py``) with the projection folded into the
-attention keys and applied to the ``[V, C]`` glimpse (the weights sum to
-one), the map read through a ``FeatureMap`` and per-sequence layers and
-cells (``SequenceLinear``), which in an eager training step write the
-map's and the weights' gradients once per sequence. No host sync and no
-data-dependent branch in the step: the training step traces with
+Speed: one recurrence (:meth:`HMANHead._loop`) on what the pass's plan
+(:mod:`~hman_mmaction.models.plan`) picks (:meth:`HMANHead._sequence`):
+``'reference'``, the formulation as written; ``'fast'``/``'compile'``, the
+same values and gradients (``tests/models/test_fast_paths.py``) with the
+projection folded into the keys and applied to the ``[V, C]`` glimpse, the
+map read through a ``FeatureMap`` and per-sequence layers and cells that
+write the map's and the weights' gradients once per sequence. No host sync
+and no data-dependent branch in the step: the training step traces with
 ``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``).
 """
 from typing import Dict, List, NamedTuple, Optional, Sequence
@@ -53,13 +40,13 @@ from .attention import SoftAttention
 from .checkpoint_guard import guard_checkpoint, refuse_unfilled
 from .checkpoint_keys import upgrade_hook
 from .classification import classification_losses
-from .config_checks import (LOSS_SLOTS, check_components,
-                            check_feature_channels, check_head_options)
+from .config_checks import (LOSS_SLOTS, check_components, check_frames,
+                            check_head_options)
 from .deferred import SequenceLinear
 from .diagnostics import (attach_extras, learned_layers, temperature_layers,
                           training_diagnostics)
 from .feature_map import FeatureMap
-from .losses import ClassScoresLoss
+from .losses import build_loss
 from .next_step_predictor import NextStepPredictor  # noqa: F401 (registers)
 from .outputs import HMANOutputs, StepTrace
 from .plan import Plan, decide_plan
@@ -103,47 +90,38 @@ class HMANHead(BaseHead):
         in_channels (int): channels ``C`` of the backbone feature map.
         num_segments (int): frames per sequence ``T`` (``num_clips`` of the
             pipeline's ``SampleFrames``).
-        rnn (dict): config of the recurrent stack (``HMLSTM``).
-        attention (dict): config of ``SoftAttention`` or
-            ``GumbelHardAttention``.
-        feat_channels (int, optional): if set, a linear projection ``C -> D``
-            of the features before attention. Defaults to None (``D = C``).
+        rnn (dict): the recurrent stack (``HMLSTM``).
+        attention (dict): ``SoftAttention`` or ``GumbelHardAttention``.
+        feat_channels (int, optional): a linear projection ``C -> D`` of the
+            features before attention; None: ``D = C``.
         attention_query (str): the query is the previous hidden state of
-            ``'all'`` layers (concatenated, default) or the ``'top'`` one.
+            ``'all'`` layers (concatenated) or the ``'top'`` one.
         init_state (str): ``'mean'``: ``h_0, c_0`` from MLPs of the mean
-            feature over frames and locations (Sharma et al.); ``'zeros'``.
-        dropout_ratio (float): dropout before the classifier. Defaults to
-            0.5.
+            feature (Sharma et al.); ``'zeros'``.
+        dropout_ratio (float): dropout before the classifier.
         loss_boundary, loss_attention, loss_predict, loss_segment,
         loss_aux, loss_entropy, loss_score_function (dict, optional): the
             losses (:mod:`hman_mmaction.models.losses`), logged under these
-            names; None switches one off. ``loss_boundary`` defaults to
-            ``BoundaryRateLoss(loss_weight=2.0, target_rate=0.25)``
-            (without it the detectors collapse to "never",
-            docs/boundaries.md), the others to None. ``loss_aux`` is a
-            classification loss (e.g. ``CrossEntropyLoss``) of the
-            per-frame classifier; ``loss_score_function`` is set exactly
-            when the attention's ``estimator='score_function'``.
-        predictor (dict, optional): the next-step predictor
-            (``NextStepPredictor``), trained by ``loss_predict`` and read by
-            ``change_features=['pred_error']`` and ``loss_segment``'s
-            ``score='pred_error'``. Defaults to None.
-        backbone_warmup (dict, optional): a schedule (e.g. ``dict(type=
-            'LinearDecay', start=1.0, end_iter=75)``) of the fraction of the
-            recurrent path's gradient withheld from the backbone in
-            training (``loss_aux`` keeps its full gradient). Defaults to
-            None.
+            names; None switches one off. ``loss_boundary`` is on by
+            default (without it the detectors collapse to "never",
+            docs/boundaries.md); ``loss_aux`` is a classification loss of
+            the per-frame classifier; ``loss_score_function`` is set
+            exactly when the attention's ``estimator='score_function'``.
+        predictor (dict, optional): the ``NextStepPredictor``, trained by
+            ``loss_predict``, read by ``change_features=['pred_error']``
+            and ``loss_segment``'s ``score='pred_error'``.
+        backbone_warmup (dict, optional): a schedule (e.g. ``LinearDecay``)
+            of the fraction of the recurrent path's gradient withheld from
+            the backbone in training (``loss_aux`` keeps its gradient).
         change_features (list[str]): change signals for layer 1's boundary
-            detector (:mod:`hman_mmaction.models.step_inputs`). Defaults to
-            none.
-        temporal_pool (str): ``'mean'`` or ``'last'``. Defaults to mean.
+            detector (:mod:`hman_mmaction.models.step_inputs`).
+        temporal_pool (str): ``'mean'`` or ``'last'``.
         glimpse_residual (bool): add ``fc_glimpse(x_hat_t)`` to each step's
-            scores. Defaults to False.
-        init_std (float, optional): std of the classifier init. Defaults to
-            None: ``nn.Linear``'s fan-in init, which suits the small gated
-            recurrent output (TSN's 0.01 suits its large pooled feature).
-        fused_sequence (bool): ``True`` (default): the fast path;
-            ``False``: the reference loop (same values and gradients).
+            scores.
+        init_std (float, optional): std of the classifier init; None:
+            ``nn.Linear``'s fan-in init (suits the small gated output).
+        fused_sequence (bool): the fast path (``True``) or the reference
+            loop (``False``): the same values and gradients.
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -209,7 +187,7 @@ class HMANHead(BaseHead):
             predictor, default_args=dict(in_features=H, target_features=D))
         self.losses = nn.ModuleDict({
             name:
-            _build_loss(name, options[name], hidden=L * H)
+            build_loss(name, options[name], hidden=L * H)
             for name in LOSS_SLOTS if options[name] is not None
         })
         self.backbone_warmup = (None if backbone_warmup is None else
@@ -233,11 +211,8 @@ class HMANHead(BaseHead):
         guard_checkpoint(self)  # trained_with + load check (issue 34)
 
     def init_weights(self) -> None:
-        """Classifier: ``N(0, init_std)`` or, for ``init_std=None``,
-        ``nn.Linear``'s fan-in init (bias 0 either way); the auxiliary
-        classifier as ``TSNHead`` (``N(0, 0.01)``); the recurrent
-        stack's output projection per layer (``HMLSTM.reset_output_proj``).
-        """
+        """Classifier: ``N(0, init_std)`` or ``nn.Linear``'s init, bias 0;
+        ``fc_aux`` as ``TSNHead``'s; ``HMLSTM.reset_output_proj``."""
         if self.init_std is None:
             self.fc_cls.reset_parameters()
             nn.init.zeros_(self.fc_cls.bias)
@@ -251,10 +226,9 @@ class HMANHead(BaseHead):
 
     # ------------------------------------------------------------------ run
     def plan(self, x: torch.Tensor) -> Plan:
-        """The plan of a forward pass on ``x`` in the current grad /
-        autocast / compile state (:func:`hman_mmaction.models.plan.
-        decide_plan`): the fast path needs attention weights that sum to one
-        over the locations (``SoftAttention`` and its subclasses)."""
+        """The plan of a pass on ``x`` now (:func:`~hman_mmaction.models.
+        plan.decide_plan`); the fast path needs ``SoftAttention``'s weights.
+        """
         return decide_plan(self.fused_sequence, x,
                            isinstance(self.attention, SoftAttention))
 
@@ -262,13 +236,10 @@ class HMANHead(BaseHead):
             x: torch.Tensor,
             data_samples=None,
             for_loss: bool = False) -> HMANOutputs:
-        """Attention + HM-LSTM over every view of ``x`` (see module doc),
-        on the plan made once for this pass; ``data_samples`` (their
-        ``gt_segments`` and ``frame_inds``) only for the diagnostic boundary
-        detectors. ``for_loss``: the training step's forward pass (with
-        ``backbone_warmup``'s withheld gradient and ``loss_aux``'s scores).
-        """
-        self._check_frames(x)
+        """Attention + HM-LSTM over every view of ``x`` (module doc);
+        ``data_samples`` for the diagnostic detectors; ``for_loss``: the
+        training step's pass (``backbone_warmup``, ``aux_scores``)."""
+        check_frames(x, self.in_channels, self.num_segments)
         feats = self._withheld(x) if for_loss else x
         trace = self._loop(feats, self.plan(feats), data_samples)
         steps = trace.stacked(*x.shape[-2:])
@@ -297,13 +268,9 @@ class HMANHead(BaseHead):
             **steps)
 
     def _sequence(self, x: torch.Tensor, plan: Plan) -> _Sequence:
-        """What the recurrence reads, as ``plan`` picks it (module doc).
-        ``'reference'``: every location projected, keys of the projected
-        features, the attention's and the cells' own layers. Else the glimpse
-        is taken on the raw ``C`` channels and projected once per step, the
-        projection folded into the keys (one GEMM over all steps and
-        locations), the map read through a :class:`FeatureMap`, the layers
-        and cells per sequence (:class:`SequenceLinear`)."""
+        """What the recurrence reads, as ``plan`` picks it: the projected
+        rows and the modules' own layers (``'reference'``), or the raw map
+        (:class:`FeatureMap`), folded keys and per-sequence layers."""
         if plan.path == 'reference':
             feats = self.feat_proj(frame_maps(x, self.num_segments))
             keys = self.attention.precompute(feats)  # [V, T, K, A] or None
@@ -352,20 +319,6 @@ class HMANHead(BaseHead):
             trace.add(glance, glimpse, state, bounds)
         return trace
 
-    def _check_frames(self, x: torch.Tensor) -> None:
-        """``x`` is ``[V*T, C, H, W]`` with whole views of ``T`` frames."""
-        if x.dim() != 4:
-            raise ValueError(
-                f'HMANHead expects backbone features [N*T, C, H, W], got shape'
-                f' {tuple(x.shape)}; use it with Recognizer2D and no neck')
-        check_feature_channels(x.shape[1], self.in_channels)
-        T = self.num_segments
-        if x.shape[0] % T:
-            raise ValueError(
-                f'HMANHead got {x.shape[0]} frames, not a multiple of '
-                f'num_segments={T}. Set cls_head.num_segments to the '
-                'num_clips of the SampleFrames step in your pipelines.')
-
     def _initial_state(self, mean: torch.Tensor):
         """``h_0, c_0`` from the mean feature ``[V, D]`` (or zeros)."""
         views = mean.shape[0]
@@ -402,10 +355,8 @@ class HMANHead(BaseHead):
         return self.fc_aux(frames).mean(dim=1)
 
     def boundary_offset(self, component) -> int:
-        """``component.offset`` (a diagnostic detector's, a target loss's),
-        or, where that is None, the recurrent stack's timing's
-        (:attr:`HMLSTM.boundary_offset`; -1 for a stack that does not
-        say)."""
+        """``component.offset``, or where None the stack's timing's
+        (:attr:`HMLSTM.boundary_offset`; -1 if it does not say)."""
         offset = getattr(component, 'offset', None)
         if offset is not None:
             return offset
@@ -429,11 +380,10 @@ class HMANHead(BaseHead):
                        feats: torch.Tensor,
                        labels: torch.Tensor,
                        data_samples: Optional[SampleList] = None) -> Dict:
-        """The training step of the head on tensors (forward and every
-        loss; no host sync, traceable with ``torch.compile(fullgraph=True)``):
-        ``feats`` ``[N*T, C, H, W]``, ``labels`` ``[N]`` (or ``[N, 1]``, or
-        ``[N, num_classes]`` soft labels); ``data_samples`` only for the
-        losses and detectors that read the ground-truth segments."""
+        """The training step on tensors (no host sync; traces with
+        ``torch.compile(fullgraph=True)``): ``labels`` ``[N]`` (``[N, 1]``,
+        or soft ``[N, num_classes]``); ``data_samples`` only for what reads
+        the ground-truth segments."""
         outputs = self.run(feats, data_samples, for_loss=True)
         if outputs.cls_scores.shape[0] != labels.shape[0]:
             raise ValueError(
@@ -472,14 +422,3 @@ class HMANHead(BaseHead):
         if self.test_cfg.get('return_extras', False):
             attach_extras(samples, outputs)
         return samples
-
-
-def _build_loss(name: str, cfg: dict, hidden: int) -> nn.Module:
-    """The loss of option ``name`` from its config: the score-function loss
-    gets the hidden state's size, ``loss_aux`` (a classification loss) is
-    wrapped to score ``outputs.aux_scores``."""
-    if name == 'loss_aux':
-        return ClassScoresLoss(MODELS.build(cfg), 'aux_scores')
-    default_args = dict(
-        in_features=hidden) if name == 'loss_score_function' else None
-    return MODELS.build(cfg, default_args=default_args)

@@ -19,6 +19,8 @@ option = key in the log  component
                          :class:`ClassScoresLoss`)
 =======================  ================================================
 """
+from mmaction.registry import MODELS
+
 from .attention_coverage import AttentionCoverageLoss
 from .attention_entropy import AttentionEntropyLoss
 from .base import HeadLoss
@@ -32,5 +34,16 @@ __all__ = [
     'AttentionCoverageLoss', 'AttentionEntropyLoss',
     'AttentionScoreFunctionLoss', 'BoundaryRateLoss',
     'BoundarySupervisionLoss', 'ClassScoresLoss', 'HeadLoss',
-    'NextStepPredictionLoss'
+    'NextStepPredictionLoss', 'build_loss'
 ]
+
+
+def build_loss(name: str, cfg: dict, hidden: int):
+    """The loss of the head's option ``name`` from its config: the
+    score-function loss gets the size ``hidden`` of the hidden state,
+    ``loss_aux`` (a classification loss) scores ``outputs.aux_scores``."""
+    if name == 'loss_aux':
+        return ClassScoresLoss(MODELS.build(cfg), 'aux_scores')
+    default_args = dict(
+        in_features=hidden) if name == 'loss_score_function' else None
+    return MODELS.build(cfg, default_args=default_args)
