@@ -148,7 +148,8 @@ def test_config_model_runs_one_training_iteration(path):
     cfg.model.backbone.pretrained = None  # no download in tests
     model = MODELS.build(cfg.model)
     model.init_weights()
-    rate_loss = getattr(model.cls_head, 'loss_boundary', None)
+    losses = getattr(model.cls_head, 'losses', {})
+    rate_loss = losses['loss_boundary'] if 'loss_boundary' in losses else None
     if getattr(rate_loss, 'auto', False):  # what BoundaryRateFromDataHook
         rate_loss.set_target_rate(0.125)  # sets before training
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -55,13 +55,14 @@ def test_hook_sets_auto_rate_from_wrapped_training_dataset():
     segments = [[0, 24, 'up'], [24, 48, 'left']]
     runner, head = _runner('auto', [dict(gt_segments=segments)] * 3)
     BoundaryRateFromDataHook().before_train(runner)
-    assert head.loss_boundary.target_rate.tolist() == [1 / 16]
+    assert head.losses['loss_boundary'].target_rate.tolist() == [1 / 16]
 
 
 def test_hook_leaves_numeric_rates_and_refuses_data_without_segments():
     runner, head = _runner(0.3, [dict()])
     BoundaryRateFromDataHook().before_train(runner)
-    assert head.loss_boundary.target_rate.tolist() == pytest.approx([0.3])
+    assert head.losses['loss_boundary'].target_rate.tolist() == \
+        pytest.approx([0.3])
     runner, head = _runner('auto', [dict()])
     with pytest.raises(ValueError, match='segments.json'):
         BoundaryRateFromDataHook().before_train(runner)
