@@ -29,14 +29,34 @@ model = dict(
             type='HMLSTM',
             hidden_size=64,
             num_layers=2,
+            # causal boundaries (docs/boundaries.md): layer 1 decides at step
+            # t, before its cell update, from [x_t ; delta_t ; h_{t-1}]
+            # through an MLP, and z_t = 1 acts in the same step (layer 1
+            # starts a new segment with x_t, layer 2 takes the finished one)
+            timing='pre',
+            readout=dict(type='BoundaryReadout', hidden_size=64),
             boundary=dict(
                 type='GumbelBoundary',
                 temperature=dict(type='AdaptiveTemperature'))),
         attention=dict(type='SoftAttention', hidden_channels=64),
         dropout_ratio=0.2,
-        # keeps layer 1's boundary detector alive (rate ~0.25, train = test)
+        # delta_t: the maps' change (mean_k |a_t,k - a_t-1,k| per channel,
+        # its squared norm) and the next-step predictor's error
+        change_features=['map_diff', 'map_change', 'pred_error'],
+        # layer 1 predicts the next step's mean frame feature
+        loss_predict=dict(
+            type='NextStepPredictionLoss', loss_weight=1.0, target='frame'),
+        # unsupervised alignment: layer 1 learns to fire at the peaks of the
+        # predictor's error (self-made targets, no label read) ...
+        loss_segment=dict(
+            type='BoundarySupervisionLoss',
+            targets='change_peaks',
+            score='pred_error',
+            rate=0.15,
+            loss_weight=1.0),
+        # ... at the rate the rate loss keeps it alive at (train = test)
         loss_boundary=dict(
-            type='BoundaryRateLoss', loss_weight=2.0, target_rate=0.25),
+            type='BoundaryRateLoss', loss_weight=2.0, target_rate=0.15),
         average_clips='prob'),
     data_preprocessor=dict(
         type='ActionDataPreprocessor',

@@ -1,6 +1,8 @@
-# Ablation: 3-layer HM-LSTM instead of 2 layers.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/three_layer.py.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/three_layer.py'
 ]
 
-model = dict(cls_head=dict(rnn=dict(num_layers=3)))
+model = dict(cls_head=_base_.three_layer)

@@ -1,7 +1,9 @@
-# Ablation: annealed Gumbel temperature tau = max(0.1, exp(-1e-4 * iter))
-# (stepped and logged by GumbelTemperatureHook) instead of the adaptive one.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/annealed_tau.py, annealed at the per-iteration
+# rate of this schedule (tau reaches 0.1 after ~23k iterations).
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/annealed_tau.py'
 ]
 
 model = dict(
@@ -9,8 +11,5 @@ model = dict(
         rnn=dict(
             boundary=dict(
                 temperature=dict(
-                    _delete_=True,
-                    type='AnnealedTemperature',
-                    tau_0=1.0,
-                    tau_min=0.1,
+                    _base_.annealed_tau.rnn.boundary.temperature,
                     rate=1e-4)))))

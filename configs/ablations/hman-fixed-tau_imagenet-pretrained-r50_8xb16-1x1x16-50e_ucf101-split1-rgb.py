@@ -1,11 +1,8 @@
-# Ablation: fixed Gumbel temperature tau = 1 instead of the adaptive one.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/fixed_tau.py.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/fixed_tau.py'
 ]
 
-model = dict(
-    cls_head=dict(
-        rnn=dict(
-            boundary=dict(
-                temperature=dict(
-                    _delete_=True, type='FixedTemperature', tau=1.0)))))
+model = dict(cls_head=_base_.fixed_tau)

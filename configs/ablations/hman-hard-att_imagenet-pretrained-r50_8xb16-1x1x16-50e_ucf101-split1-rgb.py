@@ -1,12 +1,8 @@
-# Ablation: Gumbel hard attention (one location per step, adaptive tau)
-# instead of soft attention.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/hard_attention.py.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/hard_attention.py'
 ]
 
-model = dict(
-    cls_head=dict(
-        attention=dict(
-            type='GumbelHardAttention',
-            temperature=dict(type='AdaptiveTemperature'),
-            eval_mode='argmax')))
+model = dict(cls_head=_base_.hard_attention)

@@ -1,15 +1,13 @@
-# Ablation: Chung et al.'s straight-through hard-sigmoid boundary (slope
-# annealed 1 -> 5 by GumbelTemperatureHook) instead of the Gumbel boundary.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/hardsigmoid_boundaries.py, its slope annealed at
+# the per-iteration rate of this schedule.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/hardsigmoid_boundaries.py'
 ]
 
 model = dict(
     cls_head=dict(
         rnn=dict(
             boundary=dict(
-                _delete_=True,
-                type='HardSigmoidBoundary',
-                slope=1.0,
-                slope_max=5.0,
-                slope_rate=1e-4))))
+                _base_.hardsigmoid_boundaries.rnn.boundary, slope_rate=1e-4))))

@@ -1,8 +1,8 @@
-# Ablation: no boundary detector (every layer updates every step). This is
-# exactly the Att-LSTM baseline, reached from the main config.
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/no_boundaries.py.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/no_boundaries.py'
 ]
 
-model = dict(
-    cls_head=dict(rnn=dict(boundary=dict(_delete_=True, type='NoBoundary'))))
+model = dict(cls_head=_base_.no_boundaries)

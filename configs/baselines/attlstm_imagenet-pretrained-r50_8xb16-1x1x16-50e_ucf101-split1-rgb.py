@@ -2,8 +2,8 @@
 # It is HM-AN with the boundary detectors switched off (NoBoundary: every
 # layer updates at every step = a stacked LSTM), everything else identical.
 _base_ = [
-    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py'
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/no_boundaries.py'
 ]
 
-model = dict(
-    cls_head=dict(rnn=dict(boundary=dict(_delete_=True, type='NoBoundary'))))
+model = dict(cls_head=_base_.no_boundaries)

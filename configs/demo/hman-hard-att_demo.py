@@ -1,9 +1,5 @@
-# HM-AN with Gumbel hard attention + adaptive temperature on the demo data.
-_base_ = ['../hman_demo.py']
+# HM-AN with stochastic hard attention (one location per step, Gumbel
+# straight-through in training, argmax at test) on the demo data.
+_base_ = ['../hman_demo.py', '../_base_/ablations/hard_attention.py']
 
-model = dict(
-    cls_head=dict(
-        attention=dict(
-            type='GumbelHardAttention',
-            temperature=dict(type='AdaptiveTemperature'),
-            eval_mode='argmax')))
+model = dict(cls_head=_base_.hard_attention)

@@ -42,9 +42,9 @@ from .scores import (attention_summary, boundary_layers, latest_metrics,
 MODELS = {
     'hman_soft': ('HM-AN (soft attention)', 'hman_demo.py',
                   'demo/hman_scratch_demo.py'),
-    'hman_hard': ('HM-AN (Gumbel-hard attention)',
-                  'demo/hman-hard-att_demo.py',
-                  'demo/hman-hard-att_scratch_demo.py'),
+    'hman_hard':
+    ('HM-AN (Gumbel-hard attention)', 'demo/hman-hard-att_demo.py',
+     'demo/hman-hard-att_scratch_demo.py'),
     'attlstm': ('Att-LSTM (NoBoundary)', 'demo/attlstm_demo.py',
                 'demo/attlstm_scratch_demo.py'),
     'tsn': ('TSN', 'demo/tsn_demo.py', 'demo/tsn_demo.py'),
@@ -87,9 +87,10 @@ MODELS = {
     'hman_causal_segsup': ('HM-AN, causal boundary + segment supervision '
                            '(SUPERVISED)',
                            'demo/ablations/hman-causal-seg-sup_demo.py', None),
-    'hman_causal_surprise':
-    ('HM-AN, causal boundary, targets at the peaks of a next-step '
-     "predictor's error", 'demo/ablations/hman-causal-surprise_demo.py', None),
+    # the paper's detector (the default config before the causal one)
+    'hman_post': ("HM-AN, the paper's boundary detector (post timing, "
+                  'linear readout)', 'demo/ablations/hman-post-bnd_demo.py',
+                  None),
     'hman_causal_det': ('HM-AN, causal boundary, deterministic in training',
                         'demo/ablations/hman-causal-det_demo.py', None),
     'hman_causal_det_segsup':
@@ -105,7 +106,7 @@ MODELS = {
 }
 CAUSAL = ('hman_causal', 'hman_causal_linear', 'hman_causal_no_targets',
           'hman_causal_oracle', 'hman_change_peak', 'hman_causal_segsup',
-          'hman_causal_det', 'hman_causal_det_segsup', 'hman_causal_surprise')
+          'hman_causal_det', 'hman_causal_det_segsup', 'hman_post')
 LEVERS = ('hman_change', 'hman_auto_rate', 'hman_predict', 'hman_pred_error',
           'hman_levers', 'hman_segsup', 'hman_att_penalty',
           'hman_hard_sf') + CAUSAL

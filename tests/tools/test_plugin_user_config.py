@@ -1,6 +1,6 @@
 """A plugin user's own config gets every guarantee (issue 34).
 
-The README's minimal config (its fenced block after
+The minimal config of docs/get_started.md (its fenced block after
 ``<!-- minimal-plugin-config -->``, extracted here so the two cannot drift)
 is written into a temporary folder outside the repository and run with
 mmaction2's own ``tools/train.py`` / ``tools/test.py`` from the wheel, in
@@ -36,21 +36,21 @@ HOOKS_LINE = ("custom_hooks = [dict(type='ExactResumeHook'), "
               "dict(type='RunChecksHook')]\n")
 
 
-def readme_config() -> str:
-    text = open(osp.join(REPO, 'README.md')).read()
+def documented_config() -> str:
+    text = open(osp.join(REPO, 'docs', 'get_started.md')).read()
     block = re.search(re.escape(MARK) + r'\n```python\n(.*?)```', text, re.S)
-    assert block, f'README.md has no ```python block after {MARK}'
+    assert block, (f'docs/get_started.md has no ```python block after {MARK}')
     return block.group(1)
 
 
 @pytest.fixture(scope='module')
 def user(tmp_path_factory):
-    """A folder outside the repository: the README's config as
+    """A folder outside the repository: the documented config as
     ``my_hman.py`` and ``data/synthetic_actions`` (tiny generated
-    videos), as a user following the README has them."""
+    videos), as a user following docs/get_started.md has them."""
     folder = tmp_path_factory.mktemp('plugin_user')
     assert not str(folder).startswith(REPO)
-    (folder / 'my_hman.py').write_text(readme_config())
+    (folder / 'my_hman.py').write_text(documented_config())
     make_tiny_dataset(folder / 'data' / 'synthetic_actions')
     return folder
 
@@ -235,7 +235,8 @@ def test_an_unwritable_work_dir_fails_before_the_checkpoint_loads(
     assert LOADS not in result.stdout and 'acc/top1' not in result.stdout
 
 
-def test_the_readme_config_tests_its_own_checkpoint(user, reference, tmp_path):
+def test_the_documented_config_tests_its_own_checkpoint(
+        user, reference, tmp_path):
     checkpoint = osp.join(reference[1], f'iter_{2 * ITERS_PER_EPOCH}.pth')
     result = upstream('test.py', [
         'my_hman.py', checkpoint, '--work-dir',
@@ -248,7 +249,7 @@ def test_the_readme_config_tests_its_own_checkpoint(user, reference, tmp_path):
 
 
 def test_without_the_hooks_one_line_says_what_to_add(user, tmp_path):
-    text = readme_config()
+    text = documented_config()
     assert HOOKS_LINE in text
     (tmp_path / 'my_hman.py').write_text(text.replace(HOOKS_LINE, ''))
     os.symlink(user / 'data', tmp_path / 'data')

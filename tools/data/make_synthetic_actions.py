@@ -4,7 +4,7 @@
         [--train 960] [--val 192] [--test 384] [--seed 0] [--size 64]
         [--num-frames 32] [--lengths 2 3] [--distractors 2] ...
 
-    # the hierarchical variant (docs/boundaries.md): 3 motions per action,
+    # the hierarchical variant (docs/boundaries.md): 2-4 motions per action,
     # 48 frames of 32 px; sample it with 16 segments
     python tools/data/make_synthetic_actions.py data/synthetic_hier \
         --preset hierarchical [--max-classes 24] [--stroke 4] ...

@@ -15,6 +15,11 @@ num_classes = 12
 frame_size = 64
 
 file_client_args = dict(io_backend='disk')
+# The data samples carry the sampled frame indices and the motion segments
+# (read from each video's sidecar by CheckedVideoDataset): the diagnostic
+# boundaries (OracleBoundary, RandomBoundary), segment supervision and the
+# boundary metric read them; nothing else does.
+pack_meta_keys = ('img_shape', 'frame_inds', 'gt_segments')
 train_pipeline = [
     dict(type='DecordInit', **file_client_args),
     dict(
@@ -25,7 +30,7 @@ train_pipeline = [
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs', meta_keys=pack_meta_keys)
 ]
 val_pipeline = [
     dict(type='DecordInit', **file_client_args),
@@ -38,7 +43,7 @@ val_pipeline = [
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs', meta_keys=pack_meta_keys)
 ]
 # mmaction2's multi-view protocol: two interleaved samplings of the whole
 # video (twice_sample) -> 2 views of num_segments frames, scores averaged.
@@ -54,7 +59,7 @@ test_pipeline = [
     dict(type='DecordDecode'),
     dict(type='FitFrameSize', size=frame_size),
     dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs')
+    dict(type='PackActionInputs', meta_keys=pack_meta_keys)
 ]
 
 # Training workers are started afresh every epoch, so that a resumed run

@@ -19,6 +19,11 @@ model = dict(
             hidden_size=512,
             num_layers=2,
             output='gated',
+            # causal boundaries (docs/boundaries.md): layer 1 decides at step
+            # t, before its cell update, from [x_t ; delta_t ; h_{t-1}]
+            # through an MLP; z_t = 1 acts in the same step
+            timing='pre',
+            readout=dict(type='BoundaryReadout', hidden_size=64),
             boundary=dict(
                 type='GumbelBoundary',
                 temperature=dict(type='AdaptiveTemperature', tau_max=1.0))),
@@ -30,6 +35,20 @@ model = dict(
         attention_query='all',
         init_state='mean',
         dropout_ratio=0.5,
+        # delta_t: the maps' change and the next-step predictor's error
+        change_features=['map_diff', 'map_change', 'pred_error'],
+        loss_predict=dict(
+            type='NextStepPredictionLoss', loss_weight=1.0, target='frame'),
+        # unsupervised alignment: layer 1 learns to fire at the peaks of the
+        # predictor's error (self-made targets), at the rate loss's rate
+        loss_segment=dict(
+            type='BoundarySupervisionLoss',
+            targets='change_peaks',
+            score='pred_error',
+            rate=0.15,
+            loss_weight=1.0),
+        loss_boundary=dict(
+            type='BoundaryRateLoss', loss_weight=2.0, target_rate=0.15),
         # Sharma et al.'s doubly stochastic penalty, their lambda = 1
         loss_attention=dict(type='AttentionCoverageLoss', loss_weight=1.0),
         temporal_pool='mean',

@@ -1,4 +1,5 @@
-# Demo ablation: 1-layer HM-LSTM instead of 2 layers.
-_base_ = ['../../hman_demo.py']
+# Ablation of the demo config: one recurrent layer
+# (configs/_base_/ablations/one_layer.py).
+_base_ = ['../../hman_demo.py', '../../_base_/ablations/one_layer.py']
 
-model = dict(cls_head=dict(rnn=dict(num_layers=1)))
+model = dict(cls_head=_base_.one_layer)

@@ -1,4 +1,5 @@
-# Demo ablation: 3-layer HM-LSTM instead of 2 layers.
-_base_ = ['../../hman_demo.py']
+# Ablation of the demo config: three recurrent layers
+# (configs/_base_/ablations/three_layer.py).
+_base_ = ['../../hman_demo.py', '../../_base_/ablations/three_layer.py']
 
-model = dict(cls_head=dict(rnn=dict(num_layers=3)))
+model = dict(cls_head=_base_.three_layer)

@@ -1,7 +1,7 @@
-# Boundary lever: the rate target from the training data (the ground-truth
+# Boundary lever of the paper detector: the rate target from the training data (the ground-truth
 # change rate per sampled step, set by BoundaryRateFromDataHook) and a
 # test-time decision that keeps the training rate (docs/boundaries.md).
-_base_ = ['../../hman_demo.py']
+_base_ = ['./hman-post-bnd_demo.py']
 
 model = dict(
     cls_head=dict(

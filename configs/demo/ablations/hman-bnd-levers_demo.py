@@ -1,7 +1,7 @@
 # The unsupervised boundary levers together: change features, the rate
 # target from the data with a calibrated test-time decision, and the dense
 # predictive loss (docs/boundaries.md).
-_base_ = ['../../hman_demo.py']
+_base_ = ['./hman-post-bnd_demo.py']
 
 model = dict(
     cls_head=dict(
@@ -9,4 +9,7 @@ model = dict(
         rnn=dict(boundary=dict(eval_decision='calibrated')),
         loss_boundary=dict(target_rate='auto'),
         loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame')))
+            _delete_=True,
+            type='NextStepPredictionLoss',
+            loss_weight=1.0,
+            target='frame')))

@@ -1,7 +1,11 @@
-# HM-AN with the causal boundary (configs/_base_/models/causal_boundaries.py,
-# docs/boundaries.md "Causal boundaries"): decided before the cell update
-# from the glimpse, its change and h_{t-1}, acting in the same step; an MLP
-# readout; self-made targets at the peaks of the frames' change (no label).
-_base_ = ['../../hman_demo.py', '../../_base_/models/causal_boundaries.py']
+# Lever of the default detector: the causal boundary without the next-step
+# predictor. Layer 1's change signal is the maps' change alone, and its
+# self-made targets sit at the peaks of that change (score='map') instead of
+# the predictor's error (docs/boundaries.md, "Causal boundaries").
+_base_ = ['../../hman_demo.py']
 
-model = dict(cls_head=_base_.causal_boundaries)
+model = dict(
+    cls_head=dict(
+        change_features=['map_diff', 'map_change'],
+        loss_predict=None,
+        loss_segment=dict(score='map')))

@@ -1,12 +1,13 @@
-# Training-free reference detector: layer 1 fires where the mean frame
-# features change most (ChangePeakBoundary: their squared distance above
-# the running 0.85 quantile of training steps), in the step that shows the
-# change (timing='pre'). Reads no label; any learned detector must beat it.
-_base_ = ['../../hman_demo.py']
+# Reference row, training-free: layer 1's boundaries at the peaks of the
+# maps' change, fired at a fixed rate (ChangePeakBoundary), in the causal
+# timing. A learned detector has to beat it.
+_base_ = ['../../hman_demo.py', '../../_base_/ablations/paper_boundaries.py']
 
 model = dict(
     cls_head=dict(
+        _base_.paper_boundaries,
         rnn=dict(
+            _base_.paper_boundaries.rnn,
             timing='pre',
             boundary=dict(_delete_=True, type='ChangePeakBoundary',
                           rate=0.15))))

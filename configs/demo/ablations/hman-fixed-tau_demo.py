@@ -1,9 +1,5 @@
-# Demo ablation: fixed boundary temperature tau = 1.
-_base_ = ['../../hman_demo.py']
+# Ablation of the demo config: boundaries at a fixed temperature
+# (configs/_base_/ablations/fixed_tau.py).
+_base_ = ['../../hman_demo.py', '../../_base_/ablations/fixed_tau.py']
 
-model = dict(
-    cls_head=dict(
-        rnn=dict(
-            boundary=dict(
-                temperature=dict(
-                    _delete_=True, type='FixedTemperature', tau=1.0)))))
+model = dict(cls_head=_base_.fixed_tau)

@@ -1,12 +1,7 @@
-# Demo ablation: hard-sigmoid boundary (slope 1 -> 5) instead of Gumbel.
-_base_ = ['../../hman_demo.py']
+# Ablation of the demo config: deterministic (hard-sigmoid) boundaries
+# (configs/_base_/ablations/hardsigmoid_boundaries.py).
+_base_ = [
+    '../../hman_demo.py', '../../_base_/ablations/hardsigmoid_boundaries.py'
+]
 
-model = dict(
-    cls_head=dict(
-        rnn=dict(
-            boundary=dict(
-                _delete_=True,
-                type='HardSigmoidBoundary',
-                slope=1.0,
-                slope_max=5.0,
-                slope_rate=5e-3))))
+model = dict(cls_head=_base_.hardsigmoid_boundaries)

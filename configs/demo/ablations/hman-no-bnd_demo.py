@@ -1,5 +1,3 @@
-# Demo ablation: no boundary detector (= the Att-LSTM baseline).
-_base_ = ['../../hman_demo.py']
-
-model = dict(
-    cls_head=dict(rnn=dict(boundary=dict(_delete_=True, type='NoBoundary'))))
+# Ablation of the demo config: no boundaries, i.e. the Att-LSTM baseline
+# (configs/demo/attlstm_demo.py).
+_base_ = ['../attlstm_demo.py']

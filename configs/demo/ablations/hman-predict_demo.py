@@ -1,8 +1,11 @@
-# Boundary lever: a dense predictive loss, layer 1 predicts the next step's
+# Boundary lever of the paper detector: a dense predictive loss, layer 1 predicts the next step's
 # mean frame feature (NextStepPredictionLoss, docs/boundaries.md).
-_base_ = ['../../hman_demo.py']
+_base_ = ['./hman-post-bnd_demo.py']
 
 model = dict(
     cls_head=dict(
         loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame')))
+            _delete_=True,
+            type='NextStepPredictionLoss',
+            loss_weight=1.0,
+            target='frame')))

@@ -16,5 +16,9 @@ model = dict(
         change_features=['map_diff'],
         loss_boundary=dict(target_rate='auto'),
         loss_predict=dict(
-            type='NextStepPredictionLoss', loss_weight=1.0, target='frame'),
-        loss_segment=dict(type='BoundarySupervisionLoss', loss_weight=1.0)))
+            _delete_=True,
+            type='NextStepPredictionLoss',
+            loss_weight=1.0,
+            target='frame'),
+        loss_segment=dict(
+            _delete_=True, type='BoundarySupervisionLoss', loss_weight=1.0)))

@@ -1,9 +1,9 @@
-# Cached-feature form of configs/demo/ablations/hman-causal-surprise_demo.py:
+# Cached-feature form of configs/demo/ablations/hman-post-bnd_demo.py:
 # the same head, schedule and evaluation, trained and tested on the stored
 # features of the trained demo backbone (model = head only; data = the
 # feature store of configs/cached/_base_/demo_feature_store.py).
 _base_ = [
-    '../../../demo/ablations/hman-causal-surprise_demo.py',
+    '../../../demo/ablations/hman-post-bnd_demo.py',
     '../../_base_/demo_feature_store.py'
 ]
 

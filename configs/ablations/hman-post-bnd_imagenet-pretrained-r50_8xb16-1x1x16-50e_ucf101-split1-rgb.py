@@ -1,0 +1,8 @@
+# HM-AN ablation on UCF101 split 1: the head delta of
+# configs/_base_/ablations/paper_boundaries.py.
+_base_ = [
+    '../hman/hman_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-rgb.py',
+    '../_base_/ablations/paper_boundaries.py'
+]
+
+model = dict(cls_head=_base_.paper_boundaries)
