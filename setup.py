@@ -78,7 +78,11 @@ setup(
     long_description_content_type='text/markdown',
     license='Apache-2.0',
     python_requires='>=3.10',
-    packages=find_packages(include=['hman_mmaction', 'hman_mmaction.*']),
+    # hman_mmaction: the plugin; hman_lab: the benchmarks and programs that
+    # tools/ runs (imports the plugin, never imported by it)
+    packages=find_packages(
+        include=['hman_mmaction', 'hman_mmaction.*', 'hman_lab',
+                 'hman_lab.*']),
     py_modules=['_hman_mmaction_imports'],
     cmdclass={'build_py': BuildPyWithImportHook},
     install_requires=[

@@ -9,9 +9,9 @@ import pytest
 
 from tests.helpers import REPO
 
-PATHS = ['hman_mmaction', 'tools', 'tests', 'configs']
-FIX = ('isort hman_mmaction tools tests configs && '
-       'yapf -i -r hman_mmaction tools tests configs')
+PATHS = ['hman_mmaction', 'hman_lab', 'tools', 'tests', 'configs']
+FIX = ('isort hman_mmaction hman_lab tools tests configs && '
+       'yapf -i -r hman_mmaction hman_lab tools tests configs')
 
 
 def run_linter(module, *args):

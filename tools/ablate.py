@@ -14,29 +14,19 @@ head parameters, head time per clip) as markdown plus a json.
 trained demo backbone (``--checkpoint``, default the newest
 ``work_dirs/hman_demo/best_*.pth``) into ``--feature-store`` (default
 ``work_dirs/feature_cache/hman_demo``) and runs every config of
-configs/cached/ (HM-AN, Att-LSTM, TSN and the demo ablations).
+configs/cached/ (HM-AN, Att-LSTM, TSN and the demo ablations). The
+program: :func:`hman_lab.accuracy.ablation.run_ablation`.
 """
 import argparse
-import glob
-import os
 import os.path as osp
+import sys
 
-import torch
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
 from mmengine.config import DictAction
 
 import hman_mmaction  # noqa: F401  (compat fixes, registers HM-AN)
-from hman_mmaction.features import extract_features
-from hman_mmaction.features.ablation import ablate
-
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = 'configs/hman_demo.py'
-DEMO_STORE = 'work_dirs/feature_cache/hman_demo'
-# configs/cached/demo/hman-hard-att_demo.py is the same model as
-# ablations/hman-hard-att_demo.py, so the grid runs it once.
-GRID = [
-    'configs/cached/hman_demo.py', 'configs/cached/demo/attlstm_demo.py',
-    'configs/cached/demo/tsn_demo.py'
-] + sorted(glob.glob(osp.join(REPO, 'configs/cached/demo/ablations/*.py')))
+from hman_lab.accuracy.ablation import DEMO_STORE, run_ablation
 
 
 def parse_args(argv=None):
@@ -93,48 +83,9 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def demo_checkpoint(path=None):
-    if path is not None:
-        return path
-    found = sorted(
-        glob.glob('work_dirs/hman_demo/best_*.pth'), key=osp.getmtime)
-    if not found:
-        raise SystemExit(
-            'no trained demo backbone (work_dirs/hman_demo/best_*.pth): run '
-            '`python tools/demo.py` first, or pass --checkpoint')
-    return found[-1]
-
-
 def main(argv=None):
-    args = parse_args(argv)
-    if args.out:  # before the extraction and the runs, not after them
-        from hman_mmaction.engine.launch import check_output_file
-        check_output_file(args.out, '--out')
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    configs = list(args.configs)
-    store = args.feature_store
-    if args.cached_grid:
-        store = store or DEMO_STORE
-        extract_features(
-            DEMO_CONFIG,
-            demo_checkpoint(args.checkpoint),
-            store,
-            views=args.views)
-        configs += [osp.relpath(c, REPO) if osp.isabs(c) else c for c in GRID]
-    if not configs:
-        raise SystemExit('give config files or --cached-grid')
-    return ablate(
-        configs,
-        args.seeds,
-        args.out,
-        work_dir=args.work_dir,
-        cfg_options=args.cfg_options,
-        feature_store=store,
-        rerun=args.rerun,
-        timing_repeats=args.timing_repeats)
+    return run_ablation(parse_args(argv))
 
 
 if __name__ == '__main__':
-    os.chdir(REPO)
     main()

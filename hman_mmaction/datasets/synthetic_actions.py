@@ -15,7 +15,7 @@ position) then has the same distribution in ``up-left`` and ``left-up``
 the trail is drawn along the *current* motion only (a turn does not show
 the previous one). A model that scores frames one by one and averages
 (TSN) can only guess within a pair; ``order_acc`` of
-:mod:`hman_mmaction.benchmark.accuracy` measures exactly that.
+:mod:`hman_lab.accuracy.scores` measures exactly that.
 
 The output is mmaction2's ``VideoDataset`` layout::
 

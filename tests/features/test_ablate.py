@@ -1,9 +1,10 @@
-"""tools/ablate.py trains and tests every config for every seed and writes
-one table row per config (plus the json with every run)."""
+"""tools/ablate.py (:mod:`hman_lab.accuracy.ablation`) trains and tests
+every config for every seed and writes one table row per config (plus the
+json with every run); a rerun reuses the finished runs."""
 import json
 import os.path as osp
 
-from hman_mmaction.benchmark.tables import format_mean_std
+from hman_lab.tables import format_mean_std
 from tests.helpers import load_tool
 
 CONFIGS = ['configs/cached/hman_demo.py', 'configs/cached/demo/tsn_demo.py']
@@ -57,7 +58,7 @@ def test_ablate_two_cached_configs_one_seed_writes_one_row_each(
 
 
 def test_boundaries_are_scored_only_where_they_exist(demo_store):
-    from hman_mmaction.features.ablation import scores_boundaries
+    from hman_lab.accuracy.ablation import scores_boundaries
     store = {'test_dataloader.dataset.store': demo_store}
     assert scores_boundaries('configs/cached/hman_demo.py', store)
     assert not scores_boundaries('configs/cached/demo/attlstm_demo.py',
@@ -67,7 +68,7 @@ def test_boundaries_are_scored_only_where_they_exist(demo_store):
 
 def test_attention_is_scored_only_where_boxes_and_maps_exist(
         demo_store, tmp_path):
-    from hman_mmaction.features.ablation import scores_attention
+    from hman_lab.accuracy.ablation import scores_attention
     store = {'test_dataloader.dataset.store': demo_store}
     assert scores_attention('configs/cached/hman_demo.py', store)
     assert scores_attention('configs/cached/demo/attlstm_demo.py', store)
@@ -81,7 +82,7 @@ def test_head_costs_use_the_synchronised_round_robin_timer(monkeypatch):
     around every call), divided by the clips of the batch."""
     import torch
 
-    from hman_mmaction.features import ablation
+    from hman_lab.accuracy import ablation
 
     class Model(torch.nn.Module):
 

@@ -2,8 +2,10 @@
 timing asserts), and the memory probe returns a figure."""
 import json
 
-from hman_mmaction.benchmark.speed import E2E_VARIANTS, HEAD_VARIANTS, MODES
-from hman_mmaction.benchmark.timing import probe_memory
+from hman_lab.speed import benchmark as speed
+from hman_lab.speed import cache
+from hman_lab.speed.cases import E2E_VARIANTS, HEAD_VARIANTS, MODES
+from hman_lab.speed.timing import probe_memory
 from tests.helpers import call_tool, load_tool
 
 STATS = {
@@ -82,7 +84,7 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
 
 def test_memory_probe_measures_one_variant_in_a_subprocess():
     tool = load_tool('benchmark')
-    settings = tool.settings_from(
+    settings = speed.settings_from(
         tool.parse_args(['--tiny', '--threads', '1']))
     # 'hman_soft' of the head group, training step: a float >= 0 MiB
     peak = probe_memory('head', 'hman_soft', 'train', settings, timeout=300)
@@ -98,11 +100,11 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
     from mmaction.registry import MODELS
     from mmengine.registry import init_default_scope
 
-    from hman_mmaction.benchmark.speed import head_config, recognizer_config
+    from hman_lab.speed.cases import head_config, recognizer_config
     init_default_scope('mmaction')
     tool = load_tool('benchmark')
     for score in ('content', 'bilinear', 'location'):
-        s = tool.settings_from(
+        s = speed.settings_from(
             tool.parse_args(['--tiny', '--head-score', score]))
         for variant in ('hman_soft', 'hman_hard', 'attlstm'):
             cfg = head_config(s['head_cfg'], variant, s)
@@ -111,7 +113,7 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
             x = torch.randn(s['head_batch'] * s['head_segments'],
                             s['head_channels'], s['head_map'], s['head_map'])
             assert head(x).shape == (s['head_batch'], s['num_classes'])
-        e2e = recognizer_config('hman', tool.e2e_settings(s, 32))
+        e2e = recognizer_config('hman', speed.e2e_settings(s, 32))
         assert e2e['cls_head']['attention']['score'] == score
         MODELS.build(e2e)
 
@@ -119,15 +121,15 @@ def test_head_score_flag_reaches_every_hman_variant_and_builds():
 def test_reference_flag_times_the_default_head_on_its_reference_loop():
     """``--reference`` adds the default head with ``fused_sequence=False``;
     it has the floor of the fast head (same arithmetic)."""
-    from hman_mmaction.benchmark.speed import REFERENCE_VARIANT, build_cases
+    from hman_lab.speed.cases import REFERENCE_VARIANT, build_cases
     tool = load_tool('benchmark')
-    s = tool.settings_from(tool.parse_args(['--tiny', '--reference']))
+    s = speed.settings_from(tool.parse_args(['--tiny', '--reference']))
     cases = build_cases('head', s)
     assert REFERENCE_VARIANT in cases['train']
     assert cases['work'][REFERENCE_VARIANT] == cases['work']['hman_soft']
     cases['train'][REFERENCE_VARIANT]()
     default = build_cases('head',
-                          tool.settings_from(tool.parse_args(['--tiny'])))
+                          speed.settings_from(tool.parse_args(['--tiny'])))
     assert REFERENCE_VARIANT not in default['train']
 
 
@@ -138,7 +140,6 @@ def test_speed_summary_table_has_the_tool_summary_columns_and_rows():
     import re
 
     from tests.helpers import REPO
-    benchmark = load_tool('benchmark')
     with open(os.path.join(REPO, 'docs', 'performance.md')) as f:
         text = f.read()
     marker = '<!-- speed: tools/benchmark.py'
@@ -146,7 +147,7 @@ def test_speed_summary_table_has_the_tool_summary_columns_and_rows():
     lines = text.split(marker, 1)[1].splitlines()
     table = [line for line in lines[1:12] if line.startswith('|')]
     header = [cell.strip() for cell in table[0].strip('|').split('|')]
-    assert header == list(benchmark.SUMMARY_HEADERS)
+    assert header == list(speed.SUMMARY_HEADERS)
     measures = [row.strip('|').split('|')[0].strip() for row in table[2:]]
     assert measures == [
         'head, train (fwd+bwd)', 'head, inference',
@@ -177,8 +178,7 @@ def test_cache_benchmark_measures_every_size_in_one_run(tmp_path):
         assert r['ratio_min'] == min(r['end_to_end']) / min(r['cached'])
         assert 'target' not in r  # targets are for 224 and 112 px
     assert '| 64 px |' in result.stdout and '| 32 px |' in result.stdout
-    tool = load_tool('benchmark_cache')
-    assert tool.TARGETS == {224: 50.0, 112: 20.0}
+    assert cache.TARGETS == {224: 50.0, 112: 20.0}
 
 
 def test_execution_rows_are_timed_or_reported_and_tabled(tmp_path):
@@ -188,7 +188,7 @@ def test_execution_rows_are_timed_or_reported_and_tabled(tmp_path):
     traceback, not timed, and the run goes on to the execution table."""
     import torch
 
-    from hman_mmaction.benchmark.speed import _head_variants
+    from hman_lab.speed.cases import _head_variants
     names = _head_variants(
         dict(
             head_executions=['eager', 'cudagraph', 'compiled'],

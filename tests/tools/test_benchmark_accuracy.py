@@ -9,10 +9,10 @@ import os.path as osp
 import pytest
 import torch
 
-from hman_mmaction.benchmark.accuracy import (attention_cells,
-                                              attention_summary,
-                                              boundary_layers, pair_accuracy,
-                                              plateau_exit, results_table)
+from hman_lab.accuracy import benchmark as bench
+from hman_lab.accuracy.scores import (attention_cells, attention_summary,
+                                      boundary_layers, pair_accuracy,
+                                      plateau_exit, results_table)
 from hman_mmaction.datasets.synthetic_actions import order_swapped_pairs
 from tests.helpers import call_tool, load_tool
 
@@ -150,7 +150,8 @@ def test_attention_summary_reads_the_metric_keys():
 
 
 def run_in_process(command, log_path):
-    """The tool's ``run`` (``python tools/<tool>.py ...`` in a subprocess),
+    """The benchmark's ``run`` (``python tools/<tool>.py ...`` in a
+    subprocess),
     but the tool's ``main(argv)`` in this process: ten runs without ten
     interpreter start-ups (tests/tools/test_train_entry_points.py starts
     the tools as commands). One run at a time (``--jobs 1``): mmengine's
@@ -169,7 +170,7 @@ def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
         tmp_path, monkeypatch, capsys):
     out, js = tmp_path / 'results.md', tmp_path / 'results.json'
     tool = load_tool('benchmark_accuracy')
-    monkeypatch.setattr(tool, 'run', run_in_process)
+    monkeypatch.setattr(bench, 'run', run_in_process)
     monkeypatch.chdir(tmp_path)  # the tool changes to the repository
     tool.main([
         '--tasks', 'flat', '--models', 'hman_soft', 'tsn', '--seeds', '0',
@@ -204,17 +205,15 @@ def test_tiny_benchmark_runs_both_recipes_and_writes_table_and_json(
 
 
 def test_a_finished_run_is_reused_only_for_the_same_config_text(tmp_path):
-    from tests.helpers import load_tool
-    tool = load_tool('benchmark_accuracy')
     config = tmp_path / 'model.py'
     config.write_text('model = dict(type="A", depth=18)\n')
     job = dict(config=str(config), epochs=4, options=['a=1'])
-    first = tool.run_command(job)
-    assert tool.run_command(job) == first
+    first = bench.run_command(job)
+    assert bench.run_command(job) == first
     config.write_text('model = dict(type="A", depth=34)\n')  # edited
-    assert tool.run_command(job) != first
-    assert tool.run_command(dict(job,
-                                 options=['a=2'])) != tool.run_command(job)
+    assert bench.run_command(job) != first
+    assert bench.run_command(dict(job,
+                                  options=['a=2'])) != bench.run_command(job)
 
 
 @pytest.mark.parametrize('option, named', [
@@ -240,15 +239,15 @@ def test_bad_head_options_fail_before_any_data_or_training(
 def test_every_default_run_and_diagnostic_passes_the_option_check(tmp_path):
     tool = load_tool('benchmark_accuracy')
     args = tool.parse_args([
-        '--models', *sorted(tool.MODELS), '--head-options',
+        '--models', *sorted(bench.MODELS), '--head-options',
         'model.cls_head.attention.score=bilinear', '--out',
         str(tmp_path / 'results.md')
     ])
-    tool.check_options(args)  # builds every head; raises on a bad one
+    bench.check_options(args)  # builds every head; raises on a bad one
 
 
 def test_boundary_cells_show_diagnostic_detectors_but_not_silent_layers():
-    from hman_mmaction.benchmark.accuracy import boundary_cells
+    from hman_lab.accuracy.scores import boundary_cells
     oracle = dict(
         train_rates={},
         boundaries=dict(layers=[
@@ -285,17 +284,16 @@ def test_a_saved_run_without_attention_scores_is_tested_again(
     """A recurrent head's result saved before the attention metric existed
     is tested again from its checkpoint (not retrained); TSN's and complete
     results are reused."""
-    tool = load_tool('benchmark_accuracy')
     config = tmp_path / 'model.py'
     config.write_text('model = dict(type="A")\n')
     calls = []
     monkeypatch.setattr(
-        tool, 'train_and_test',
+        bench, 'train_and_test',
         lambda *args: calls.append('train') or str(tmp_path / 'dump.pkl'))
     monkeypatch.setattr(
-        tool, 'test_checkpoint', lambda *args: calls.append(
+        bench, 'test_checkpoint', lambda *args: calls.append(
             ('test', args[4])) or 'dump.pkl')
-    monkeypatch.setattr(tool, 'score_run',
+    monkeypatch.setattr(bench, 'score_run',
                         lambda *args: dict(top1=1.0, attention=dict(a=1)))
     for model in ('hman_soft', 'tsn'):
         work_dir = tmp_path / model
@@ -307,14 +305,14 @@ def test_a_saved_run_without_attention_scores_is_tested_again(
             options=[],
             model=model,
             work_dir=str(work_dir))
-        old = dict(top1=0.5, attention=None, command=tool.run_command(job))
+        old = dict(top1=0.5, attention=None, command=bench.run_command(job))
         (work_dir / 'result.json').write_text(json.dumps(old))
-        result = tool.execute(job, [], 12)
+        [result] = bench.run_jobs([job], [], 12)
         assert bool(result.get('reused')) == (model == 'tsn')
     assert calls == [('test', ['--boundaries', '--attention'])]
-    again = tool.execute(
-        dict(job, model='hman_soft', work_dir=str(tmp_path / 'hman_soft')), [],
-        12)
+    [again] = bench.run_jobs(
+        [dict(job, model='hman_soft', work_dir=str(tmp_path / 'hman_soft'))],
+        [], 12)
     assert again['reused'] and calls == [
         ('test', ['--boundaries', '--attention'])
     ]
@@ -322,15 +320,14 @@ def test_a_saved_run_without_attention_scores_is_tested_again(
 
 def test_a_saved_run_without_exact_boundary_scores_is_tested_again(
         tmp_path, monkeypatch):
-    tool = load_tool('benchmark_accuracy')
     config = tmp_path / 'model.py'
     config.write_text('model = dict(type="A")\n')
     calls = []
-    monkeypatch.setattr(tool, 'train_and_test',
+    monkeypatch.setattr(bench, 'train_and_test',
                         lambda *args: calls.append('train'))
-    monkeypatch.setattr(tool, 'test_checkpoint',
+    monkeypatch.setattr(bench, 'test_checkpoint',
                         lambda *args: calls.append('test') or 'dump.pkl')
-    monkeypatch.setattr(tool, 'score_run',
+    monkeypatch.setattr(bench, 'score_run',
                         lambda *args: dict(top1=1.0, attention=dict(a=1)))
     work_dir = tmp_path / 'hman_soft'
     work_dir.mkdir()
@@ -346,7 +343,7 @@ def test_a_saved_run_without_exact_boundary_scores_is_tested_again(
         top1=0.5,
         attention=dict(a=1),
         boundaries=dict(layers=layers),
-        command=tool.run_command(job))
+        command=bench.run_command(job))
     (work_dir / 'result.json').write_text(json.dumps(old))
-    tool.execute(job, [], 12)
+    bench.run_jobs([job], [], 12)
     assert calls == ['test']

@@ -1,7 +1,8 @@
-"""``make demo`` (``tools/demo.py``) reuses demo data only if they are the
-data it expects, and an interrupted demo resumes its stages (issue 21,
-item 5); every stage saves every epoch and Ctrl-C prints one line (issue
-34). The stages' commands are recorded, not run."""
+"""``make demo`` (``tools/demo.py``, :mod:`hman_lab.demo`) reuses demo
+data only if they are the data it expects, and an interrupted demo resumes
+its stages (issue 21, item 5); every stage saves every epoch and Ctrl-C
+prints one line (issue 34). The stages' commands are recorded, not
+run."""
 import json
 import os
 import os.path as osp
@@ -13,6 +14,8 @@ from dataclasses import asdict
 
 import pytest
 
+from hman_lab import demo as lab_demo
+from hman_lab.demo import BACKBONE_CONFIG
 from hman_mmaction.datasets.synthetic_actions import (BOXES_SUFFIX,
                                                       DEMO_COUNTS, DEMO_SEED,
                                                       GENERATOR_VERSION,
@@ -27,17 +30,17 @@ class Stop(Exception):
 
 @pytest.fixture
 def demo(monkeypatch, tmp_path):
-    """The demo tool with ``run`` recording its commands; paths in
-    ``tmp_path`` (absolute, so REPO is not touched)."""
+    """The demo tool with the lab's ``run`` recording its commands; paths
+    in ``tmp_path`` (absolute, so REPO is not touched)."""
     tool = load_tool('demo')
     commands = []
 
     def record(command):
         commands.append(command)
-        if 'train.py' in command[1] and tool.BACKBONE_CONFIG not in command:
+        if 'train.py' in command[1] and BACKBONE_CONFIG not in command:
             raise Stop
 
-    monkeypatch.setattr(tool, 'run', record)
+    monkeypatch.setattr(lab_demo, 'run', record)
     tool.commands = commands
     tool.argv = [
         '--data-root',
@@ -126,11 +129,11 @@ def test_every_training_stage_saves_every_epoch(demo, tmp_path):
     fake_data(str(tmp_path / 'data'))
     with pytest.raises(Stop):
         demo.main(demo.argv)
-    [tsn_train] = [c for c in demo.commands if demo.BACKBONE_CONFIG in c]
+    [tsn_train] = [c for c in demo.commands if BACKBONE_CONFIG in c]
     intervals = [a for a in tsn_train if 'checkpoint.interval=' in a]
     assert intervals[-1] == 'default_hooks.checkpoint.interval=1'  # last wins
     from mmengine.config import Config
-    cfg = Config.fromfile(osp.join(REPO, demo.DEMO_CONFIG))
+    cfg = Config.fromfile(osp.join(REPO, lab_demo.DEMO_CONFIG))
     assert cfg.default_hooks.checkpoint.interval == 1  # the HM-AN stage
     assert cfg.default_hooks.checkpoint.get('by_epoch', True)
 
@@ -141,13 +144,11 @@ CTRL_C = """
 import signal
 import sys
 signal.signal(signal.SIGINT, signal.default_int_handler)
-sys.path.insert(0, 'tools')
-sys.argv = ['demo.py']
-import demo
+from hman_lab import demo
 stage = [sys.executable, '-c',
          'import time; print("stage running", flush=True); time.sleep(120)']
-demo.main = lambda argv=None: demo.run(stage)
-demo.cli()
+demo.demo_stages = lambda args: demo.run(stage)
+demo.run_demo(None)
 """
 
 
@@ -171,4 +172,4 @@ def test_ctrl_c_stops_the_stage_and_says_in_one_line_how_to_continue():
             process.kill()
     assert process.returncode == 1
     lines = [line for line in err.splitlines() if line.strip()]
-    assert lines == [load_tool('demo').INTERRUPTED]
+    assert lines == [lab_demo.INTERRUPTED]

@@ -67,23 +67,50 @@ def test_without_cuda_the_check_exits_with_a_clear_message(tmp_path):
 def test_a_failing_part_is_reported_with_its_traceback(tmp_path):
     """A part whose process dies leaves a failure with its output; the
     report is written all the same, the other parts still run."""
+    from hman_lab.device_check.check import run_part
+    from hman_lab.device_check.parts import worker
+    from hman_lab.device_check.report import write_report
     tool = load_tool('device_check')
     out = tmp_path / 'check'
     args = tool.parse_args(['--dry-run', '--out', str(out)])
     (out / 'parts').mkdir(parents=True)
     (out / 'logs').mkdir()
     args.worker = 'nope'  # not a part: the worker raises a KeyError
-    tool.worker(args)
+    worker(args)
     failed = json.loads((out / 'parts' / 'nope.json').read_text())
     assert failed['status'] == 'failed'
     assert 'KeyError' in failed['errors'][0]['traceback']
     # the parent side: a part that runs out of time
-    result = tool.run_part('b', args, limit=0.5)
+    result = run_part('b', args, limit=0.5)
     assert result['status'] == 'failed'
     assert 'ran out of its' in result['errors'][-1]['traceback']
     report = dict(dry_run=True, parts=dict(b=result, a=dict(status='x')))
-    tool.write_report(report, str(out))
+    write_report(report, str(out))
     text = (out / 'report.md').read_text()
     assert '## e. Failures' in text and 'ran out of its' in text
     assert json.loads(
         (out / 'report.json').read_text())['parts']['b']['status'] == 'failed'
+
+
+def test_the_check_starts_without_the_stack():
+    """Before ``--install-wheels`` has run, the check imports nothing but
+    the standard library: its help and its module load with torch, the
+    OpenMMLab stack and the plugin unimportable."""
+    from tests.helpers import run_python
+    result = run_python(
+        """
+import sys
+sys.argv = ['device_check.py', '--help']
+sys.path.insert(0, 'tools')
+import runpy
+try:
+    runpy.run_path('tools/device_check.py', run_name='__main__')
+except SystemExit as exit:
+    assert exit.code in (0, None), exit.code
+import hman_lab.device_check.check
+print('loaded')
+""",
+        block=('torch', 'mmengine', 'mmcv', 'mmaction', 'numpy',
+               'hman_mmaction'))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert '--install-wheels' in result.stdout and 'loaded' in result.stdout

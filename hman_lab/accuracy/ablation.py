@@ -1,4 +1,5 @@
-"""Run a set of configs for several seeds and write one ablation table.
+"""Run a set of configs for several seeds and write one ablation table
+(``tools/ablate.py``: :func:`run_ablation`).
 
 Each (config, seed) is trained with :func:`hman_mmaction.engine.launch.train`
 (what ``tools/train.py`` runs, in this process), its best checkpoint
@@ -17,6 +18,10 @@ the head's forward
 time per clip (eval mode, no grad, on the features of one test batch),
 measured for all configs in one interleaved pass so that they share the
 machine's load.
+
+``--cached-grid`` (:func:`run_ablation`) first extracts (or resumes, or
+reuses) the feature store of the trained demo backbone and runs every
+config of configs/cached/ (:data:`GRID`).
 """
 import copy
 import functools
@@ -34,13 +39,25 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from ..benchmark.accuracy import (ATTENTION_HEADERS, attention_cells,
-                                  attention_summary)
-from ..benchmark.tables import NA, format_mean_std, markdown_table
-from ..benchmark.timing import time_round_robin
-from ..engine.launch import test, train
+from hman_mmaction.datasets.synthetic_actions import boxes_path, segments_path
+from hman_mmaction.engine.launch import check_output_file, test, train
+from hman_mmaction.features import FeatureStore, extract_features
+from ..runs import REPO, best_checkpoint, run_grid
+from ..speed.timing import time_round_robin
+from ..tables import NA, format_mean_std, markdown_table
+from .scores import ATTENTION_HEADERS, attention_cells, attention_summary
 
 RESULT = 'ablate_result.json'
+DEMO_CONFIG = 'configs/hman_demo.py'
+DEMO_STORE = 'work_dirs/feature_cache/hman_demo'
+# configs/cached/demo/hman-hard-att_demo.py is the same model as
+# ablations/hman-hard-att_demo.py, so the grid runs it once.
+GRID = [
+    'configs/cached/hman_demo.py', 'configs/cached/demo/attlstm_demo.py',
+    'configs/cached/demo/tsn_demo.py'
+] + sorted(
+    osp.relpath(c, REPO)
+    for c in glob.glob(osp.join(REPO, 'configs/cached/demo/ablations/*.py')))
 
 
 def config_key(config: str) -> str:
@@ -70,59 +87,31 @@ def with_store(config: str, cfg_options: Optional[dict],
     return options
 
 
-def _as_json(value):
-    """``value`` as it reads back from JSON (tuples become lists ...)."""
-    return json.loads(json.dumps(value))
-
-
-def best_checkpoint(work_dir: str) -> str:
-    found = sorted(
-        glob.glob(osp.join(work_dir, 'best_*.pth')), key=osp.getmtime)
-    found = found or sorted(
-        glob.glob(osp.join(work_dir, 'epoch_*.pth')), key=osp.getmtime)
-    if not found:
-        raise FileNotFoundError(f'no checkpoint in {work_dir}: did training '
-                                'finish? See the log there.')
-    return found[-1]
-
-
-def train_and_test(config: str,
-                   seed: int,
-                   work_dir: str,
-                   cfg_options: Optional[dict] = None,
-                   rerun: bool = False) -> dict:
-    """Train ``config`` with ``seed`` into ``work_dir``, test its best
-    checkpoint; returns (and stores) the test metrics. ``cfg_options``:
-    ``{'dotted.key': value}`` overrides for both."""
-    cfg_options = copy.deepcopy(dict(cfg_options or {}))
-    result_file = osp.join(work_dir, RESULT)
-    if osp.isfile(result_file) and not rerun:
-        with open(result_file) as f:
-            result = json.load(f)
-        if result.get('cfg_options') == _as_json(cfg_options):
-            result['reused'] = True
-            return result
-    start = time.time()
-    train(config, work_dir=work_dir, seed=seed, cfg_options=cfg_options)
+def _train_and_test(run: dict, previous: Optional[dict] = None) -> dict:
+    """Train ``run['config']`` with ``run['seed']`` into ``run['work_dir']``
+    and test its best checkpoint (:func:`run_grid`'s ``execute``);
+    ``run['cfg_options']``: ``{'dotted.key': value}`` overrides for
+    both."""
+    config, work_dir = run['config'], run['work_dir']
+    train(
+        config,
+        work_dir=work_dir,
+        seed=run['seed'],
+        cfg_options=copy.deepcopy(run['cfg_options']))
     checkpoint = best_checkpoint(work_dir)
+    options = copy.deepcopy(run['cfg_options'])
     metrics = test(
         config,
         checkpoint,
         work_dir=osp.join(work_dir, 'test'),
-        boundaries=scores_boundaries(config, cfg_options),
-        attention=scores_attention(config, cfg_options),
-        cfg_options=cfg_options)
-    result = dict(
+        boundaries=scores_boundaries(config, options),
+        attention=scores_attention(config, options),
+        cfg_options=options)
+    return dict(
         config=config,
-        seed=seed,
+        seed=run['seed'],
         checkpoint=checkpoint,
-        cfg_options=_as_json(cfg_options),
-        metrics=metrics,
-        seconds=time.time() - start)
-    os.makedirs(work_dir, exist_ok=True)
-    with open(result_file, 'w') as f:
-        json.dump(result, f, indent=1)
-    return result
+        metrics=metrics)
 
 
 def _test_config(config: str, cfg_options: Optional[dict]) -> Config:
@@ -137,8 +126,6 @@ def scores_attention(config: str, cfg_options: Optional[dict]) -> bool:
     (``AttentionMetric``): an ``HMANHead`` and the generator's boxes for the
     test split (the list's ``<split>_boxes.json``, or a feature store
     extracted from a list that had one)."""
-    from ..datasets.synthetic_actions import boxes_path
-    from .store import FeatureStore
     cfg = _test_config(config, cfg_options)
     if cfg.model.get('cls_head', {}).get('type') != 'HMANHead':
         return False
@@ -157,8 +144,6 @@ def scores_boundaries(config: str, cfg_options: Optional[dict]) -> bool:
     (``BoundaryMetric``): an ``HMANHead`` whose stack has a learned
     detector, and ground-truth segments for the test split (the list's
     sidecar, or a feature store extracted from a list that had one)."""
-    from ..datasets.synthetic_actions import segments_path
-    from .store import FeatureStore
     cfg = Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(copy.deepcopy(cfg_options))
@@ -200,7 +185,7 @@ def head_costs(configs: Sequence[str],
                threads: int = 1) -> Dict[str, dict]:
     """Per config: head parameters and the median head forward time per
     clip (ms) over ``repeats`` interleaved rounds with ``threads`` torch
-    threads (:func:`~hman_mmaction.benchmark.timing.time_round_robin`, the
+    threads (:func:`~hman_lab.speed.timing.time_round_robin`, the
     device synchronised around every call); ``cfg_options`` maps a config to
     its overrides."""
     setups = {c: _head_input(c, cfg_options.get(c)) for c in configs}
@@ -303,26 +288,44 @@ def ablate(configs: Sequence[str],
     if missing:
         raise FileNotFoundError(f'config(s) not found: {missing}')
     options = {c: with_store(c, cfg_options, feature_store) for c in configs}
+    grid = [
+        dict(
+            config=config,
+            seed=seed,
+            cfg_options=copy.deepcopy(options[config]),
+            work_dir=osp.join(work_dir, config_key(config), f'seed{seed}'))
+        for config in configs for seed in range(seeds)
+    ]
+    start = time.time()
+
+    def started(number, run):
+        print_log(
+            f'[ablate {number}/{len(grid)}] {run["config"]} seed '
+            f'{run["seed"]} -> {run["work_dir"]}',
+            logger='current')
+
+    def finished(number, run, result):
+        took = (' (reused)'
+                if result.get('reused') else f' in {result["seconds"]:.0f}s')
+        print_log(
+            f'[ablate {number}/{len(grid)}] {config_key(run["config"])} '
+            f'seed {run["seed"]}: top-1 '
+            f'{100 * result["metrics"]["acc/top1"]:.1f}%{took}, elapsed '
+            f'{(time.time() - start) / 60:.1f} min',
+            logger='current')
+
+    results = run_grid(
+        grid,
+        _train_and_test,
+        identity=lambda run: run['cfg_options'],
+        result_file=RESULT,
+        identity_key='cfg_options',
+        rerun=rerun,
+        started=started,
+        finished=finished)
     runs: Dict[str, List[dict]] = {c: [] for c in configs}
-    total, done, start = len(configs) * seeds, 0, time.time()
-    for config in configs:
-        for seed in range(seeds):
-            done += 1
-            run_dir = osp.join(work_dir, config_key(config), f'seed{seed}')
-            print_log(
-                f'[ablate {done}/{total}] {config} seed {seed} -> '
-                f'{run_dir}',
-                logger='current')
-            result = train_and_test(config, seed, run_dir, options[config],
-                                    rerun)
-            runs[config].append(result)
-            took = (' (reused)' if result.get('reused') else
-                    f' in {result["seconds"]:.0f}s')
-            print_log(
-                f'[ablate {done}/{total}] {config_key(config)} seed {seed}: '
-                f'top-1 {100 * result["metrics"]["acc/top1"]:.1f}%{took}, '
-                f'elapsed {(time.time() - start) / 60:.1f} min',
-                logger='current')
+    for run, result in zip(grid, results):
+        runs[run['config']].append(result)
     print_log('[ablate] timing the heads side by side', logger='current')
     costs = head_costs(configs, options, timing_repeats)
     rows = summarize(runs, costs)
@@ -337,3 +340,47 @@ def ablate(configs: Sequence[str],
             indent=1)
     print_log(f'[ablate] wrote {out}:\n{table}', logger='current')
     return rows
+
+
+def demo_checkpoint(path: Optional[str] = None) -> str:
+    """``path``, else the newest ``best_*.pth`` of the demo's work dir."""
+    if path is not None:
+        return path
+    try:
+        return best_checkpoint('work_dirs/hman_demo', last_epoch=False)
+    except FileNotFoundError:
+        raise SystemExit(
+            'no trained demo backbone (work_dirs/hman_demo/best_*.pth): run '
+            '`python tools/demo.py` first, or pass --checkpoint')
+
+
+def run_ablation(args) -> list:
+    """``tools/ablate.py``: check ``--out``, extract the demo store for
+    ``--cached-grid``, then :func:`ablate` (relative paths from the
+    repository root). Returns the table's rows."""
+    os.chdir(REPO)
+    if args.out:  # before the extraction and the runs, not after them
+        check_output_file(args.out, '--out')
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    configs = list(args.configs)
+    store = args.feature_store
+    if args.cached_grid:
+        store = store or DEMO_STORE
+        extract_features(
+            DEMO_CONFIG,
+            demo_checkpoint(args.checkpoint),
+            store,
+            views=args.views)
+        configs += GRID
+    if not configs:
+        raise SystemExit('give config files or --cached-grid')
+    return ablate(
+        configs,
+        args.seeds,
+        args.out,
+        work_dir=args.work_dir,
+        cfg_options=args.cfg_options,
+        feature_store=store,
+        rerun=args.rerun,
+        timing_repeats=args.timing_repeats)

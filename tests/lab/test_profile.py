@@ -2,8 +2,7 @@
 profiled total."""
 import torch
 
-from hman_mmaction.benchmark.profile import (CATEGORIES, categorise,
-                                             profile_step)
+from hman_lab.speed.profile import CATEGORIES, categorise, profile_step
 
 V, T, C, K = 8, 16, 2048, 49
 ARGS = dict(views=V, steps=T, map_numel=V * T * C * K, map_rows=V * T * K)

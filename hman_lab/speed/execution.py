@@ -1,7 +1,7 @@
 """How a benchmark call runs: eagerly, compiled, or replayed from a CUDA
 graph.
 
-A timed variant of :mod:`hman_mmaction.benchmark.speed` is a base variant
+A timed variant of :mod:`hman_lab.speed.cases` is a base variant
 (``hman_soft``, ``hman_soft_reference``, ``lstm`` ...) and an execution:
 
 * ``eager``: the call as written (the variant's name is the base's);
@@ -11,7 +11,12 @@ A timed variant of :mod:`hman_mmaction.benchmark.speed` is a base variant
 * ``cudagraph`` (``<base>+cudagraph``, CUDA only): the whole call, forward,
   loss and backward, captured once in a ``torch.cuda.CUDAGraph`` after a
   warm-up on a side stream, then replayed (no Python, no kernel launches
-  per call).
+  per call). The replay is a :class:`CapturedGraph`: it holds the
+  captured call, and with it the model, the static inputs and the outputs
+  whose memory the graph's kernels read and write, for as long as the
+  replay lives (issue 33: a replay that held only ``graph.replay`` let
+  them go, and the next capture's ``empty_cache()`` could unmap memory the
+  first graph still pointed at: an illegal memory access at replay).
 
 :func:`prepare` makes the first call of a compiled or captured variant (the
 compilation, or the warm-up and the capture) and returns how long it took;
@@ -19,7 +24,7 @@ a variant that cannot be prepared raises there, and the benchmark reports
 it instead of timing it.
 """
 import time
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 
@@ -57,11 +62,42 @@ def compile_fn(fn: Callable) -> Callable:
     return torch.compile(fn)
 
 
-def capture_cuda_graph(call: Callable[[], None],
-                       warmup: int = 3) -> Callable[[], None]:
-    """Capture ``call`` (a whole step: it must set the gradients it
-    produces to ``None`` first, as ``zero_grad(set_to_none=True)`` does)
-    after ``warmup`` calls on a side stream; returns the replay."""
+class CapturedGraph:
+    """A captured CUDA graph and its owners: calling it replays the graph.
+
+    ``graph`` (``torch.cuda.CUDAGraph``) points at the memory of what the
+    captured call used: ``owner`` (the call; its closure holds the model
+    and the static inputs), ``keep`` (more owners, e.g. the model and the
+    inputs, named so the lifetime does not rest on a closure) and
+    ``outputs`` (what the captured call returned, the static outputs that
+    every replay rewrites). This object holds all of them, so none of that
+    memory is freed, let alone unmapped by ``torch.cuda.empty_cache()``,
+    while the replay can still be called.
+    """
+
+    def __init__(self, graph, owner: Callable, outputs=None, keep=()):
+        self.graph = graph
+        self.owner = owner
+        self.outputs = outputs
+        self.keep = tuple(keep)
+
+    def __call__(self):
+        self.graph.replay()
+        return self.outputs
+
+
+def clear_cublas_workspaces() -> None:
+    """Free cuBLAS's per-stream workspaces (a capture must not record
+    pointers into a workspace that the caching allocator hands out again);
+    a no-op where this torch has no such call."""
+    clear = getattr(torch._C, '_cuda_clearCublasWorkspaces', None)
+    if clear is not None and torch.cuda.is_available():
+        clear()
+
+
+def _capture_on_cuda(call: Callable, warmup: int):
+    """``(graph, outputs)``: ``call`` run ``warmup`` times on a side
+    stream, then captured once (the cuBLAS workspaces cleared first)."""
     if not torch.cuda.is_available():
         raise RuntimeError('CUDA graphs need a CUDA device; run the '
                            'benchmark with --device cuda')
@@ -71,10 +107,26 @@ def capture_cuda_graph(call: Callable[[], None],
         for _ in range(warmup):
             call()
     torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    clear_cublas_workspaces()
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
-        call()
-    return graph.replay
+        outputs = call()
+    return graph, outputs
+
+
+def capture_cuda_graph(call: Callable,
+                       warmup: int = 3,
+                       keep=(),
+                       capture: Optional[Callable] = None) -> CapturedGraph:
+    """Capture ``call`` (a whole step: it must set the gradients it
+    produces to ``None`` first, as ``zero_grad(set_to_none=True)`` does)
+    after ``warmup`` calls on a side stream; returns the replay, a
+    :class:`CapturedGraph` that owns ``call``, ``keep`` and the outputs.
+    ``capture(call, warmup) -> (graph, outputs)`` replaces the CUDA
+    capture (tests)."""
+    graph, outputs = (capture or _capture_on_cuda)(call, warmup)
+    return CapturedGraph(graph, call, outputs, keep)
 
 
 def prepare(call: Callable[[], None], device: str) -> float:

@@ -16,12 +16,12 @@ w]`` that require grad (as behind a backbone):
 * with ``head_executions`` (``--compiled``, ``--cuda-graphs``): the default
   head on both paths (and for CUDA graphs the LSTM) again, compiled with
   Inductor (``<base>+compiled``) or captured in a CUDA graph
-  (``<base>+cudagraph``), see :mod:`hman_mmaction.benchmark.execution`; a
+  (``<base>+cudagraph``), see :mod:`hman_lab.speed.execution`; a
   variant that fails to compile or capture is left out, its traceback in
   ``errors``, its first call's seconds in ``prepare_s``.
 
 Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
-forward and training, from the shapes: :mod:`hman_mmaction.benchmark.floor`).
+forward and training, from the shapes: :mod:`hman_lab.speed.floor`).
 
 ``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_attention`` +
 diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
@@ -192,11 +192,12 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
             else:
                 loss = loss_fn(model, x, target)
             loss.backward()
+            return loss
 
         def infer(model=model, forward_fn=forward_fn):
             model.eval()
             with torch.no_grad():
-                forward_fn(model, x)
+                return forward_fn(model, x)
 
         calls = dict(train=train, infer=infer)
         try:
@@ -205,7 +206,9 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
             for mode, call in list(calls.items()):
                 if execution == 'cudagraph':
                     start = time.perf_counter()
-                    call = capture_cuda_graph(call)
+                    # the replay owns what the graph points at
+                    call = capture_cuda_graph(
+                        call, keep=(model, x, target, samples))
                     cases['prepare_s'][name][mode] = (
                         time.perf_counter() - start)
                 elif execution == 'compiled':

@@ -1,11 +1,11 @@
 """Peak memory of one benchmark call in a fresh process (CPU maxrss needs a
 process per measurement).
 
-    python -m hman_mmaction.benchmark.probe {head,e2e} VARIANT {train,infer} \
+    python -m hman_lab.speed.probe {head,e2e} VARIANT {train,infer} \
         SETTINGS_JSON OUT_JSON
 
 Writes ``{"peak_mib": <float>}`` to ``OUT_JSON``
-(:func:`hman_mmaction.benchmark.timing.probe_memory` reads it).
+(:func:`hman_lab.speed.timing.probe_memory` reads it).
 """
 import json
 import sys
@@ -17,8 +17,8 @@ def main(argv=None):
     import torch
 
     import hman_mmaction  # noqa: F401
-    from hman_mmaction.benchmark.speed import build_cases
-    from hman_mmaction.benchmark.timing import peak_memory_mib
+    from hman_lab.speed.cases import build_cases
+    from hman_lab.speed.timing import peak_memory_mib
     if settings.get('threads'):
         torch.set_num_threads(settings['threads'])
     cases = build_cases(group, settings, only=variant)

@@ -7,9 +7,9 @@ import torch
 from mmaction.registry import MODELS
 from torch.utils.flop_counter import FlopCounterMode
 
-from hman_mmaction.benchmark.floor import (floor_ms, head_work,
-                                           hman_head_flops, lstm_flops)
-from hman_mmaction.benchmark.speed import MeanPoolLSTM
+from hman_lab.speed.cases import MeanPoolLSTM
+from hman_lab.speed.floor import (floor_ms, head_work, hman_head_flops,
+                                  lstm_flops)
 
 C, T, V, SIDE = 12, 4, 3, 3
 

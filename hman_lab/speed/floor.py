@@ -12,7 +12,7 @@ from a run):
   or it is memory traffic, which the second term covers. Backward: twice
   the forward (a gradient for each operand of every product; all of them
   require grad here), so training = 3x forward.
-  ``tests/benchmark/test_floor.py`` checks the forward count against
+  ``tests/lab/test_floor.py`` checks the forward count against
   ``torch.utils.flop_counter.FlopCounterMode`` on the head itself.
 * ``bytes``: compulsory traffic. Forward reads the input feature map and
   the parameters once; training also writes the gradient of the input and

@@ -3,9 +3,8 @@ import math
 
 import pytest
 
-from hman_mmaction.benchmark import accuracy
-from hman_mmaction.benchmark.tables import (format_mean_std, markdown_table,
-                                            mean_std)
+from hman_lab.accuracy import scores as accuracy
+from hman_lab.tables import format_mean_std, markdown_table, mean_std
 
 
 def test_mean_std_is_the_sample_std_and_ignores_nan():

@@ -10,7 +10,7 @@ Peak memory:
 * CUDA: ``torch.cuda.max_memory_allocated`` during one call, minus the
   allocation before it (tensors the call creates, activations included);
 * CPU: each variant runs in its own subprocess (see
-  :mod:`hman_mmaction.benchmark.probe`); the figure is the growth of the
+  :mod:`hman_lab.speed.probe`); the figure is the growth of the
   process's resident-set high-water mark (Linux ``VmHWM``, elsewhere
   ``resource.getrusage`` maxrss)
   during the first call after set-up (model and inputs built), i.e. the
@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,8 @@ from typing import Callable, Dict, List, Optional
 
 import torch
 from mmengine.logging import print_log
+
+from ..runs import python, run_process
 
 
 def synchronize(device: str) -> None:
@@ -100,24 +101,23 @@ def probe_memory(group: str,
                  mode: str,
                  settings: dict,
                  timeout: Optional[float] = 1800) -> Optional[float]:
-    """Run :mod:`hman_mmaction.benchmark.probe` in a subprocess and return
-    its figure in MiB (``None`` if it failed; the error is logged)."""
+    """Run :mod:`hman_lab.speed.probe` in a subprocess and return its
+    figure in MiB (``None`` if it failed; the error is logged)."""
     with tempfile.TemporaryDirectory() as folder:
         out = os.path.join(folder, 'peak.json')
-        command = [
-            sys.executable, '-m', 'hman_mmaction.benchmark.probe', group,
-            variant, mode,
-            json.dumps(settings), out
-        ]
-        env = dict(os.environ, PYTHONWARNINGS='ignore')
-        result = subprocess.run(
-            command, capture_output=True, text=True, env=env, timeout=timeout)
-        if result.returncode == 0 and os.path.isfile(out):
+        run = run_process(
+            python('-m', 'hman_lab.speed.probe', group, variant, mode,
+                   json.dumps(settings), out),
+            capture=True,
+            timeout=timeout,
+            env=dict(PYTHONWARNINGS='ignore'))
+        if run.ok and os.path.isfile(out):
             with open(out) as f:
                 return float(json.load(f)['peak_mib'])
     print_log(
         f'memory probe {group}/{variant}/{mode} failed '
-        f'(exit {result.returncode}):\n{result.stderr[-2000:]}',
+        f'({"out of time" if run.timed_out else f"exit {run.code}"}):\n'
+        f'{run.tail(2000)}',
         logger='current',
         level=logging.WARNING)
     return None

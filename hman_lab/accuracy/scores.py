@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 
-from .tables import format_mean_std as percent_mean_std
-from .tables import mean_std
+from ..tables import format_mean_std as percent_mean_std
+from ..tables import mean_std
 
 Pairs = Sequence[Tuple[int, int]]
 

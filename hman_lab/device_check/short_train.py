@@ -31,8 +31,9 @@ import numpy as np
 import torch
 from mmengine.hooks import Hook
 
-from ..datasets.synthetic_actions import (SyntheticActionSpec, class_names,
-                                          render_action, write_mp4)
+from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
+                                                      class_names,
+                                                      render_action, write_mp4)
 
 
 def _camel(name: str) -> str:
@@ -139,7 +140,7 @@ def short_run(config: str,
     from mmaction.registry import RUNNERS
     from mmengine.runner import Runner
 
-    from ..engine.launch import train_config
+    from hman_mmaction.engine.launch import train_config
     root = data['root']
     cfg = train_config(
         config, work_dir=work_dir, amp=amp, no_validate=True, seed=0)

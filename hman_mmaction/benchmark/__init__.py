@@ -1,2 +1,0 @@
-"""Speed and accuracy benchmarks (used by ``tools/benchmark.py`` and
-``tools/benchmark_accuracy.py``)."""
