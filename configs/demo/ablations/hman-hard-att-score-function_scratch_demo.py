@@ -3,8 +3,8 @@
 # with the attention's scores learning by the score-function (REINFORCE)
 # estimator with a learned baseline, as Xu et al.'s hard attention ("Show,
 # Attend and Tell"), instead of the straight-through Gumbel-softmax
-# gradient: the sample carries no gradient, and loss_sf = -(R - b_t) log
-# p(s_t) + (b_t - R)^2 with R = log p(y | glimpses) and b_t a linear
+# gradient: the sample carries no gradient, and loss_score_function = -(R -
+# b_t) log p(s_t) + (b_t - R)^2 with R = log p(y | glimpses) and b_t a linear
 # function of the previous hidden state.
 _base_ = ['../hman-hard-att_scratch_demo.py']
 
