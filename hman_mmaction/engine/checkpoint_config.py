@@ -12,7 +12,7 @@ lists what matters for the scores, saved vs running:
   difference); options that act only in training (losses and their
   weights, dropout, init, target rates, ``test_cfg``, ``average_clips``,
   ``topk``) and execution choices with the same values (``fused_sequence``,
-  ``gemm``) are not compared (:data:`TRAINING_ONLY`);
+  ``cuda_graphs``, ``gemm``) are not compared (:data:`TRAINING_ONLY`);
 * the input the head's features come from: for a recognizer with a
   backbone, the backbone's and the data preprocessor's config (minus
   training-only keys such as ``frozen_stages``); for the cached-feature
@@ -52,7 +52,8 @@ TRAINING_ONLY = (r'^loss', r'_weight$', r'_target_rate$', r'^dropout',
                  r'^init_std$', r'^init_cfg$', r'^test_cfg$',
                  r'^average_clips$', r'^topk$', r'^pretrained$',
                  r'^frozen_stages$', r'^norm_eval$', r'^with_cp$',
-                 r'^partial_bn$', r'^fused_sequence$', r'^gemm$')
+                 r'^partial_bn$', r'^fused_sequence$', r'^gemm$',
+                 r'^cuda_graphs$')
 CACHED = 'CachedFeatureRecognizer'
 META_STORE = 'hman_feature_store'  # checkpoint['meta'] key of the hook
 FEATURE_PREFIXES = ('backbone.', 'data_preprocessor.')

@@ -230,11 +230,20 @@ def check_head_options(head_cls, options: dict) -> None:
                   head_cls.POOLS)
     for kind in options.get('change_features') or ():
         _check_choice('change_features', kind, CHANGE_FEATURES)
-    fused = options.get('fused_sequence', True)
-    if not isinstance(fused, bool):
+    fused = options.get('fused_sequence', 'auto')
+    if not (isinstance(fused, bool) or fused == 'auto'):
         raise ValueError(
-            'HMANHead fused_sequence must be True (the fast path) or False '
-            f'(the reference loop), got {fused!r}')
+            "HMANHead fused_sequence must be 'auto' (the faster loop of the "
+            'device: the fast path on a CPU, the reference loop on CUDA), '
+            f'True (the fast path) or False (the reference loop), got '
+            f'{fused!r}')
+    graphs = options.get('cuda_graphs', 'auto')
+    if not (isinstance(graphs, bool) or graphs in ('auto', 'compile')):
+        raise ValueError(
+            "HMANHead cuda_graphs must be 'auto' or True (CUDA training "
+            "steps replay a captured CUDA graph), 'compile' (torch.compile("
+            "mode='reduce-overhead') instead) or False (always eager), got "
+            f'{graphs!r} (docs/performance.md)')
     segments = options.get('num_segments')
     if isinstance(segments, int) and segments < 1:
         raise ValueError(f'num_segments must be >= 1, got {segments}')

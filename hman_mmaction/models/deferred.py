@@ -167,10 +167,15 @@ class SequenceLinear:
         if self.deferred:
             self.token, self.stash = sink_token(_WeightGradSink, linear.weight,
                                                 linear.bias)
+            # the steps' weights, cast once per sequence under autocast (the
+            # gradient reaches the parameters through the sink)
+            self.weight, self.bias = (
+                t if t is None or self.autocast is None else
+                t.detach().to(self.autocast)
+                for t in (linear.weight, linear.bias))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.deferred:
             return F.linear(x, self.linear.weight, self.linear.bias)
-        return _DeferredLinear.apply(x, self.token, self.linear.weight,
-                                     self.linear.bias, self.stash,
-                                     self.autocast)
+        return _DeferredLinear.apply(x, self.token, self.weight, self.bias,
+                                     self.stash, self.autocast)

@@ -254,17 +254,21 @@ class HMLSTM(nn.Module):
 
     def _cell(self, layer: int, cells, parts, flush, z_below, h_prev, c_prev):
         """Layer ``layer``'s cell on ``cat(parts)`` with the FLUSH /
-        UPDATE / COPY masks (``z_below`` None: ``z^0 = 1``, never COPY);
-        returns ``h, c`` and the cell's output ``s``."""
+        UPDATE / COPY masks (``z_below`` None: ``z^0 = 1``, never COPY;
+        ``flush`` None: ``z^l = 0``, never FLUSH); returns ``h, c`` and the
+        cell's output ``s``. A mask that is a known constant costs no op
+        (the same values: ``1 * a`` and ``a + 0`` are exact)."""
         H = self.hidden_size
         s = cells[layer](torch.cat(parts, dim=-1))
         f, i, o = torch.sigmoid(s[:, :3 * H]).chunk(3, dim=-1)
         g = torch.tanh(s[:, 3 * H:4 * H])
-        if z_below is None:
-            update, copy = 1.0 - flush, 0.0
-        else:
-            update = (1.0 - flush) * z_below
-            copy = (1.0 - flush) * (1.0 - z_below)
+        keep = 1.0 if flush is None else 1.0 - flush
+        if z_below is None:  # FLUSH or UPDATE: c = i*g + (1 - flush) f c
+            update = f if flush is None else keep * f
+            c = i * g + update * c_prev
+            return o * torch.tanh(c), c, s
+        update = z_below if flush is None else keep * z_below
+        copy = 1.0 - z_below if flush is None else keep * (1.0 - z_below)
         c = (1.0 - copy) * (i * g) + (update * f + copy) * c_prev
         h = (1.0 - copy) * (o * torch.tanh(c)) + copy * h_prev
         return h, c, s
@@ -340,10 +344,9 @@ class HMLSTM(nn.Module):
             logits.append(z_hat)
         new_h, new_c = [None] * L, [None] * L
         silent = state.h[0].new_zeros(x.shape[0], 1)  # z^L = 0
-        zs = zs + [silent] * (L - D)
         for layer in reversed(range(L)):
             h_prev, c_prev = state.h[layer], state.c[layer]
-            flush = zs[layer]
+            flush = zs[layer] if layer < D else None  # None: z = 0
             z_below = None if layer == 0 else ups[layer - 1]
             parts = [h_prev]
             if layer < L - 1:
@@ -352,8 +355,8 @@ class HMLSTM(nn.Module):
             new_h[layer], new_c[layer], _ = self._cell(layer, cells, parts,
                                                        flush, z_below, h_prev,
                                                        c_prev)
-        return self._result(x, new_h, new_c, zs, taus + [None] * (L - D),
-                            logits)
+        return self._result(x, new_h, new_c, zs + [silent] * (L - D),
+                            taus + [None] * (L - D), logits)
 
     def _result(self, x, new_h, new_c, new_z, taus, logits):
         logits = (

@@ -25,7 +25,10 @@ projection folded into the keys and applied to the ``[V, C]`` glimpse, the
 map read through a ``FeatureMap`` and per-sequence layers and cells that
 write the map's and the weights' gradients once per sequence. No host sync
 and no data-dependent branch in the step: the training step traces with
-``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``).
+``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``)
+and, in CUDA training, replays as a CUDA graph (``cuda_graphs``,
+:mod:`~hman_mmaction.models.cuda_graphs`: :meth:`HMANHead._tensors` is the
+captured function).
 """
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
@@ -42,6 +45,7 @@ from .checkpoint_keys import upgrade_hook
 from .classification import classification_losses
 from .config_checks import (LOSS_SLOTS, check_components, check_frames,
                             check_head_options)
+from .cuda_graphs import HeadGraphs
 from .deferred import SequenceLinear
 from .diagnostics import (attach_extras, learned_layers, temperature_layers,
                           training_diagnostics)
@@ -120,8 +124,15 @@ class HMANHead(BaseHead):
             scores.
         init_std (float, optional): std of the classifier init; None:
             ``nn.Linear``'s fan-in init (suits the small gated output).
-        fused_sequence (bool): the fast path (``True``) or the reference
-            loop (``False``): the same values and gradients.
+        fused_sequence (bool | str): the fast path (``True``) or the
+            reference loop (``False``): the same values and gradients;
+            ``'auto'``: the faster of the device (fast on a CPU, reference
+            on CUDA).
+        cuda_graphs (bool | str): ``'auto'`` or ``True``: CUDA training
+            steps replay the head's run from a CUDA graph captured once per
+            shape; ``'compile'``: ``torch.compile(mode='reduce-overhead')``
+            of the same function; ``False``: eager
+            (:mod:`~hman_mmaction.models.cuda_graphs`).
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -159,7 +170,8 @@ class HMANHead(BaseHead):
                  temporal_pool: str = 'mean',
                  glimpse_residual: bool = False,
                  init_std: Optional[float] = None,
-                 fused_sequence: bool = True,
+                 fused_sequence='auto',
+                 cuda_graphs='auto',
                  test_cfg: Optional[dict] = None,
                  **kwargs) -> None:
         options = locals()
@@ -172,6 +184,8 @@ class HMANHead(BaseHead):
         self.change_features = tuple(change_features or ())
         self.init_std = init_std
         self.fused_sequence = fused_sequence
+        self.cuda_graphs = cuda_graphs
+        self._graphs = HeadGraphs()  # the captured graphs, by shape
         self.test_cfg = dict(test_cfg or {})
 
         D = feat_channels or in_channels
@@ -240,6 +254,19 @@ class HMANHead(BaseHead):
         ``data_samples`` for the diagnostic detectors; ``for_loss``: the
         training step's pass (``backbone_warmup``, ``aux_scores``)."""
         check_frames(x, self.in_channels, self.num_segments)
+        fields = self._graphs.tensors(self, x, data_samples, for_loss)
+        return HMANOutputs(
+            maps=frame_maps(x, self.num_segments),
+            learned_layers=tuple(
+                learned_layers(self.rnn, fields['boundaries'].shape[1])),
+            boundary_offset=self.boundary_offset(None),
+            **fields)
+
+    def _tensors(self, x: torch.Tensor, data_samples,
+                 for_loss: bool) -> dict:
+        """The tensor fields of :class:`HMANOutputs` but ``maps`` (None
+        where off): what a CUDA graph captures and replays
+        (:mod:`~hman_mmaction.models.cuda_graphs`)."""
         feats = self._withheld(x) if for_loss else x
         trace = self._loop(feats, self.plan(feats), data_samples)
         steps = trace.stacked(*x.shape[-2:])
@@ -254,17 +281,13 @@ class HMANHead(BaseHead):
         cls_scores = (
             step_scores.mean(
                 dim=1) if self.temporal_pool == 'mean' else step_scores[:, -1])
-        return HMANOutputs(
+        return dict(
             cls_scores=cls_scores,
             step_scores=step_scores,
-            maps=frame_maps(feats, self.num_segments),
             prediction_error=None if self.predictor is None else
             self.predictor(steps['hidden'], steps['glimpses'], trace.frames),
             aux_scores=self._aux_scores(x, trace.frames)
             if for_loss and self.fc_aux is not None else None,
-            learned_layers=tuple(
-                learned_layers(self.rnn, steps['boundaries'].shape[1])),
-            boundary_offset=self.boundary_offset(None),
             **steps)
 
     def _sequence(self, x: torch.Tensor, plan: Plan) -> _Sequence:

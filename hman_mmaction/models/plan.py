@@ -2,7 +2,10 @@
 once, by :func:`decide_plan`, and handed to every component.
 
 ``HMANHead.run`` calls :func:`decide_plan` with the head's option
-``fused_sequence`` (its config's) and the state of the call, and passes the
+``fused_sequence`` (its config's: ``'auto'``, the default, is the fast
+path on a CPU and the reference loop on CUDA, where the fast path's savings
+are host time and its Python-side Functions cost more than they save;
+issue 33) and the state of the call, and passes the
 :class:`Plan` to its loop, which picks what the recurrence reads by it
 (``HMANHead._sequence``), and to the feature map, the attention's and the
 HM-LSTM's per-sequence layers; none of them looks at the grad mode,
@@ -12,20 +15,23 @@ Paths:
 
 * ``'reference'``: the recurrence as written (every location projected,
   the attention's and the cells' own ``nn.Linear`` layers, plain autograd).
-  Taken for ``fused_sequence=False``, for an attention whose weights need
+  Taken for ``fused_sequence=False`` (and ``'auto'`` on CUDA, outside
+  ``torch.compile``), for an attention whose weights need
   not sum to one (the fast path's algebra needs it), and as the fallback
   when an eager training step would need private torch APIs that are
   missing or outside their checked versions
   (:func:`hman_mmaction.models.deferred.private_api_problem`; one warning
   per process).
-* ``'fast'``: in eager mode, the projection folded into the keys, the
+* ``'fast'``: in eager mode (``fused_sequence=True``, or ``'auto'`` on a
+  CPU), the projection folded into the keys, the
   glimpse on the raw channels; with grad, the weight gradients of the
   per-step layers once per sequence (``SequenceLinear``) and, without
   autocast, the map's products as Functions that write the map's gradient
   once (``FeatureMap``).
 * ``'compile'``: the fast path's algebra as plain autograd ops, what
   ``torch.compile`` traces (the compiler builds its own backward): taken
-  when the head runs inside ``torch.compile`` with ``fused_sequence=True``.
+  when the head runs inside ``torch.compile`` with ``fused_sequence=True``
+  or ``'auto'``.
 """
 import logging
 from typing import NamedTuple, Optional
@@ -58,7 +64,7 @@ class Plan(NamedTuple):
         return self.path == 'fast' and self.grad and self.autocast is None
 
 
-def decide_plan(fused_sequence: bool,
+def decide_plan(fused_sequence,
                 x: torch.Tensor,
                 fast_supported: bool = True) -> Plan:
     """The plan of a forward pass on features ``x`` (see the module doc):
@@ -71,6 +77,8 @@ def decide_plan(fused_sequence: bool,
     autocast = (
         torch.get_autocast_dtype(device)
         if torch.is_autocast_enabled(device) else None)
+    if fused_sequence == 'auto':  # the faster loop of the device
+        fused_sequence = device != 'cuda' or torch.compiler.is_compiling()
     if not (fused_sequence and fast_supported):
         path = 'reference'
     elif torch.compiler.is_compiling():
