@@ -2,26 +2,38 @@
 work and how fast they are, on one GPU in a few minutes.
 
     python tools/device_check.py [--out work_dirs/device_check]
-        [--parts a b c d] [--budget 420] [--dry-run]
+        [--parts a b g d k] [--budget 480] [--dry-run]
         [--install-wheels DIR]
 
-Writes ``<out>/report.md`` and ``<out>/report.json`` (also when parts fail):
+Writes ``<out>/report.md`` and ``<out>/report.json`` (also when parts
+fail), with the ``acceptance`` block first: every figure of issue 33's
+targets T1-T6 next to its target, all measured in the same run
+(:mod:`hman_lab.device_check.acceptance`). Parts:
 
 a. the CUDA-only tests (no host sync in the training step, CUDA-graph
-   capture on both paths, float16 autocast numerics): pytest on
-   :data:`hman_lab.device_check.parts.CUDA_TESTS`, one row per test;
+   capture on both paths, the ``cuda_graphs`` option against eager,
+   replays that survive ``empty_cache()``, float16 autocast numerics):
+   pytest on :data:`hman_lab.device_check.parts.CUDA_TESTS`;
 b. the head's fast path against its reference loop on CUDA, values and
    gradients, float32 and under float16 and bfloat16 autocast
    (:mod:`hman_lab.device_check.parity`);
-c. the head tables of ``tools/benchmark.py --device cuda --reference``:
-   time, x floor (the GPU's own GEMM rate and copy bandwidth, measured in
-   the same run), x cuDNN ``nn.LSTM``; eager and CUDA graphs first, then
-   again with the compiled (Inductor) rows, so that a compile that runs out
-   of time leaves the eager table;
-d. 30 training iterations of ``configs/hman_ucf101.py`` at 224 px with
-   ``--amp`` on generated videos laid out as UCF101, and of the TSN config
-   on the same data: loss finite and falling, peak GPU memory, iterations
-   per second (:mod:`hman_lab.device_check.short_train`);
+g. the head's ``cuda_graphs`` option: 8 views fp32 and 16 views fp16
+   autocast, graphed and eager head against the eager and graphed cuDNN
+   ``nn.LSTM``, ops per step, peak memory, capture seconds,
+   graphed-vs-eager parity, 50 replays with ``empty_cache()`` between
+   (:mod:`hman_lab.device_check.graphs`);
+d. one epoch (30 full batches of 16, then a smaller one) of
+   ``configs/hman_ucf101.py`` at 224 px with ``--amp`` through
+   ``tools/train.py``'s code path, with the option (the default) and
+   without, and of the TSN config, on generated videos laid out as UCF101:
+   median time per iteration, peak GPU memory read by the check itself,
+   the head's graph keys and capture seconds
+   (:mod:`hman_lab.device_check.short_train`);
+k. ``cuda_graphs='compile'``: the first training step (the compile) and
+   the median step after it;
+c. only when named in ``--parts``: the head tables of ``tools/benchmark.py
+   --device cuda --reference``, eager and CUDA graphs, then with the
+   compiled (Inductor) rows;
 e. every failure with its traceback; one part failing does not stop the
    others.
 
@@ -34,10 +46,10 @@ device the check exits with status 2 and says so. ``--dry-run`` runs every
 part on the CPU at tiny sizes (what CI runs,
 ``tests/tools/test_device_check.py``): part a then collects the CUDA
 tests and reports them skipped, part b compares float32 and bfloat16 /
-float16 autocast on the CPU, part c runs
-the tiny benchmark without the compiled rows (Inductor compiles for
-minutes on a small CPU; ``tests/models/test_inductor.py`` covers it) and
-part d trains a few iterations at 64 px in float32.
+float16 autocast on the CPU, part g times the rows eagerly at tiny sizes
+(the option says why it runs eagerly), part d trains a few iterations at
+32 px in float32, part k is skipped, and the acceptance block holds no
+verdict (``met`` null: no GPU).
 
 A machine without the OpenMMLab stack (mmengine, mmcv-lite, mmaction2,
 decord and their pure-Python dependencies): put their wheels in a folder
@@ -52,7 +64,7 @@ import sys
 # runs (the stack may be installed by --install-wheels first)
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from hman_lab.device_check.check import ORDER, run_device_check
+from hman_lab.device_check.check import DEFAULT_PARTS, ORDER, run_device_check
 
 
 def parse_args(argv=None):
@@ -61,14 +73,14 @@ def parse_args(argv=None):
     p.add_argument(
         '--parts',
         nargs='+',
-        default=list(ORDER),
+        default=list(DEFAULT_PARTS),
         choices=list(ORDER),
-        help='parts to run (default all)')
+        help='parts to run (default: all but c)')
     p.add_argument(
         '--budget',
         type=float,
-        default=420,
-        help='seconds for the whole check (default 420)')
+        default=480,
+        help='seconds for the whole check (default 480)')
     p.add_argument(
         '--dry-run',
         action='store_true',

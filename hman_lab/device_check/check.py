@@ -7,7 +7,8 @@ a few minutes.
 status 2 without a CUDA device (unless ``--dry-run``), runs every part of
 :mod:`hman_lab.device_check.parts` in its own process with a time limit
 (:func:`run_part`: a crash, a hung compile or a CUDA error ends that part
-only) and writes the report (:mod:`hman_lab.device_check.report`).
+only) and writes the report (:mod:`hman_lab.device_check.report`) with
+its ``acceptance`` block (:mod:`hman_lab.device_check.acceptance`).
 """
 import datetime
 import glob
@@ -20,8 +21,12 @@ import time
 from typing import Dict, List
 
 from ..runs import REPO, python, run_process
-from .parts import DRY_LIMIT, ORDER, PARTS, PYTEST_MODULES, STACK, worker
+from .acceptance import acceptance
+from .parts import (DEFAULT_PARTS, DRY_LIMIT, ORDER, PARTS, PYTEST_MODULES,
+                    STACK, worker)
 from .report import write_report
+
+__all__ = ['DEFAULT_PARTS', 'ORDER', 'run_device_check']
 
 
 def install_wheels(folder: str) -> Dict:
@@ -158,6 +163,7 @@ def run_device_check(args) -> int:
             f'{report["parts"][part]["status"]} in '
             f'{report["parts"][part]["seconds"]} s',
             flush=True)
+    report['acceptance'] = acceptance(report)
     write_report(report, out)
     failed = [p for p, r in report['parts'].items() if r['status'] == 'failed']
     print(f'[device_check] report: {osp.join(out, "report.md")}' +

@@ -114,6 +114,8 @@ def check_head(cfg: dict,
     head.init_weights()
     nn.init.normal_(head.fc_cls.weight)  # not ~0: sizeable gradients
     head.to(x.device).train()
+    head.cuda_graphs = False  # the two eager paths (graphs: part g)
+    head.fused_sequence = True
     with torch.enable_grad():
         path = head.plan(x).path
     if path != 'fast':

@@ -4,14 +4,27 @@ started by :func:`hman_lab.device_check.check.run_part`), each writing
 ``<out>/parts/<part>.json``:
 
 a. pytest on the CUDA-only tests (:data:`CUDA_TESTS`, ``-k cuda``), one
-   row per test;
+   row per test (the replay stress test of issue 33's harness fix among
+   them);
 b. the head's fast path against its reference loop
    (:mod:`hman_lab.device_check.parity`);
-c. the head tables of ``tools/benchmark.py --device cuda --reference``,
-   eager and CUDA graphs, then with the compiled rows;
-d. 30 training iterations of ``configs/hman_ucf101.py`` and of TSN on
+g. the head's ``cuda_graphs`` option: head rows at 8 views fp32 and 16
+   views fp16 autocast against the eager head and the eager and graphed
+   cuDNN LSTM, ops per step, graphed-vs-eager parity and 50 replays with
+   ``empty_cache()`` between (:mod:`hman_lab.device_check.graphs`);
+d. one epoch of 30 full batches and a smaller last one of
+   ``configs/hman_ucf101.py`` at 224 px with AMP through ``tools/train.py``'s
+   code path, with the option (the default), without it, and of TSN, on
    generated videos laid out as UCF101
-   (:mod:`hman_lab.device_check.short_train`).
+   (:mod:`hman_lab.device_check.short_train`);
+k. ``cuda_graphs='compile'``: the first training step (the compile) and
+   the step after it, 16 views fp16 autocast;
+c. (on request: ``--parts ... c``) the head tables of
+   ``tools/benchmark.py --device cuda --reference``, eager and CUDA graphs,
+   then with the compiled rows.
+
+The report's ``acceptance`` block (:mod:`hman_lab.device_check.acceptance`)
+puts each figure of issue 33's targets next to its target.
 
 The standard library only at import; a part imports what it needs.
 """
@@ -27,6 +40,7 @@ from typing import Dict, List
 from ..runs import REPO, python, run_process
 
 CUDA_TESTS = ('tests/models/test_graph_breaks.py',
+              'tests/models/test_cuda_graph_option.py',
               'tests/robustness/test_numerics.py',
               'tests/lab/test_execution.py')
 CUDA_TEST_FILTER = 'cuda'  # pytest -k: the tests that need CUDA
@@ -35,33 +49,42 @@ HMAN_CONFIG = 'configs/hman_ucf101.py'
 TSN_CONFIG = ('configs/baselines/'
               'tsn_imagenet-pretrained-r50_8xb16-1x1x16-50e_ucf101-split1-'
               'rgb.py')
-# part: (title, limit in seconds on a GPU); run in this order (the compile
-# of part c last: it gets what the budget leaves)
+# part: (title, limit in seconds on a GPU); run in this order; the default
+# parts fit the default --budget of 480 s (8 minutes) on one H100
 PARTS = dict(
-    a=('CUDA-only tests', 120),
-    b=('fast path vs reference loop, fp32 / fp16 / bf16 autocast', 90),
-    d=('30 iterations of hman_ucf101 vs TSN, 224 px, --amp', 200),
+    a=('CUDA-only tests', 60),
+    b=('fast path vs reference loop, fp32 / fp16 / bf16 autocast', 35),
+    g=('cuda_graphs: head rows, ops per step, parity, replay stress', 100),
+    d=('hman_ucf101 with / without cuda_graphs vs TSN, 224 px, --amp', 140),
+    k=("cuda_graphs='compile': compile time and step", 140),
     c=('head benchmark: eager, CUDA graphs, compiled', 300))
-ORDER = ('a', 'b', 'd', 'c')
+ORDER = ('a', 'b', 'g', 'd', 'k', 'c')
+DEFAULT_PARTS = ('a', 'b', 'g', 'd', 'k')
 DRY_LIMIT = 240  # seconds per part in a dry run
-# part d on a GPU: the configs' own per-GPU batch and workers
+# part d on a GPU: the configs' own per-GPU batch and workers; 30 full
+# batches and a smaller last one (its own graph key)
 TRAIN = dict(
     iterations=30,
     batch_size=16,
+    last_batch=8,
     workers=8,
     size=128,
     frames=32,
     warmup=5,
     amp=True)
 DRY_TRAIN = dict(
-    iterations=3,
-    batch_size=1,
+    iterations=2,
+    batch_size=2,
+    last_batch=1,
     workers=0,
     size=64,
     frames=16,
     warmup=1,
     amp=False,
     shrink=dict(size=32, segments=2))
+# part d's runs: (name, config, the head's cuda_graphs: None = the config's)
+TRAIN_RUNS = (('hman', HMAN_CONFIG, None), ('hman_eager', HMAN_CONFIG, False),
+              ('tsn', TSN_CONFIG, None))
 PYTEST_MODULES = ('pytest', )
 STACK = ('mmengine', 'mmcv', 'mmaction', 'decord', 'cv2')
 
@@ -74,8 +97,8 @@ def worker(args) -> int:
     result = dict(status='failed', errors=[])
     try:
         result.update(
-            dict(a=part_a, b=part_b, c=part_c, d=part_d)[args.worker](args,
-                                                                      out))
+            dict(a=part_a, b=part_b, c=part_c, d=part_d, g=part_g,
+                 k=part_k)[args.worker](args, out))
     except Exception:
         result['errors'].append(
             dict(
@@ -238,6 +261,76 @@ def part_c(args, out) -> Dict:
     return result
 
 
+def _head_config() -> dict:
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(REPO,
+                                    HEAD_CONFIG)).model.cls_head.to_dict()
+
+
+def part_g(args, out) -> Dict:
+    """The ``cuda_graphs`` option's head rows and checks
+    (:mod:`hman_lab.device_check.graphs`)."""
+    import torch
+
+    from .graphs import run_graph_rows
+    _register()
+    device = 'cpu' if args.dry_run else 'cuda'
+    if args.dry_run:
+        torch.set_num_threads(1)
+    result = run_graph_rows(_head_config(), device, tiny=args.dry_run)
+    if device == 'cuda':
+        for row in result['rows'].values():
+            if not row['variants']['option']['graphed']:
+                result['errors'].append(
+                    dict(
+                        where=f'{row["dtype"]}, {row["views"]} views',
+                        traceback='the option ran eagerly (see the log)'))
+        parity, stress = result.get('parity', {}), result.get('stress', {})
+        if parity.get('flips') or stress.get('cuda_errors'):
+            result['errors'].append(
+                dict(
+                    where='parity / stress',
+                    traceback=f'parity {parity}; stress {stress}'))
+    result['status'] = 'failed' if result['errors'] else 'passed'
+    return result
+
+
+def part_k(args, out) -> Dict:
+    """``cuda_graphs='compile'`` on the 16-view fp16 row: the first step
+    (compile included) and the median of the steps after it."""
+    import torch
+
+    from ..speed.timing import time_round_robin
+    from .graphs import ROWS, _samples, build, head_config, head_step
+    if args.dry_run:
+        return dict(
+            status='skipped',
+            why='CUDA only (the option runs eagerly on a CPU; an Inductor '
+            'compile of the head takes minutes there)')
+    _register()
+    _, dtype, views = ROWS[1]
+    head = build(
+        head_config(_head_config(), False, cuda_graphs='compile'), 'cuda')
+    T, C = head.num_segments, head.in_channels
+    x = torch.randn(views * T, C, 7, 7, device='cuda', requires_grad=True)
+    samples = _samples(views, head.num_classes, 'cuda')
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    head_step(head, x, samples, dtype)
+    torch.cuda.synchronize()
+    first = time.perf_counter() - start
+    times = time_round_robin(
+        dict(compiled=lambda: head_step(head, x, samples, dtype)), 'cuda', 20,
+        3)['compiled']
+    return dict(
+        status='passed',
+        views=views,
+        dtype=str(dtype).split('.')[-1],
+        first_step_s=first,
+        forward_compile_s=list(head._graphs.compile_seconds.values()),
+        step=times)
+
+
 def part_d(args, out) -> Dict:
     import shutil
 
@@ -251,11 +344,12 @@ def part_d(args, out) -> Dict:
         root,
         settings['iterations'],
         settings['batch_size'],
+        last_batch=settings['last_batch'],
         size=settings['size'],
         num_frames=settings['frames'])
     data['seconds'] = round(time.perf_counter() - start, 1)
     runs, errors = {}, []
-    for name, config in (('hman', HMAN_CONFIG), ('tsn', TSN_CONFIG)):
+    for name, config, graphs in TRAIN_RUNS:
         try:
             runs[name] = short_run(
                 osp.join(REPO, config),
@@ -266,7 +360,8 @@ def part_d(args, out) -> Dict:
                 workers=settings['workers'],
                 warmup=settings['warmup'],
                 shrink=settings.get('shrink'),
-                name=f'device_check_{name}')
+                name=f'device_check_{name}',
+                cuda_graphs=graphs)
             runs[name]['config'] = config
         except Exception:
             errors.append(
@@ -275,7 +370,7 @@ def part_d(args, out) -> Dict:
                     traceback=traceback.format_exc()))
         finally:
             _free_cuda()
-    for name, run in runs.items():
+    for name, run in list(runs.items()):
         need = [('finite', run['finite'])]
         if not args.dry_run:  # a few CPU iterations need not fall
             need.append(('falling', run['falling']))
@@ -285,13 +380,18 @@ def part_d(args, out) -> Dict:
                     dict(
                         where=f'training {run["config"]}',
                         traceback=f'loss not {what}: {run["losses"]}'))
-    if 'hman' in runs and 'tsn' in runs and runs['tsn']['iters_per_s']:
-        hman, tsn = runs['hman'], runs['tsn']
-        runs['ratio'] = dict(
-            time_per_iter_vs_tsn=tsn['iters_per_s'] / hman['iters_per_s'],
-            peak_memory_vs_tsn=(hman['peak_gpu_mib'] / tsn['peak_gpu_mib']
+    tsn = runs.get('tsn') or {}
+    ratios = {}
+    for name in ('hman', 'hman_eager'):
+        run = runs.get(name)
+        if run is None or not run['median_ms'] or not tsn.get('median_ms'):
+            continue
+        ratios[name] = dict(
+            time_per_iter_vs_tsn=run['median_ms'] / tsn['median_ms'],
+            peak_memory_vs_tsn=(run['peak_gpu_mib'] / tsn['peak_gpu_mib']
                                 if tsn['peak_gpu_mib'] else None))
     return dict(
+        ratios=ratios,
         status='failed' if errors else 'passed',
         data=data,
         settings=settings,

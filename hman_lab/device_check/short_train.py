@@ -9,16 +9,24 @@ ffmpeg binary needed) into mmaction2's UCF101 layout::
     <root>/ucf101_{train,val}_split_1_videos.txt   ("<Class>/<file> <label>")
 
 The train list repeats the videos so that one epoch is exactly the number
-of iterations asked for. :func:`short_run` trains a config on it for one
-epoch through mmaction2's runner as ``tools/train.py`` builds it
+of full batches asked for, then one smaller batch (``last_batch`` videos):
+the last batch of an epoch, which a CUDA-graph key must not pad.
+:func:`short_run` trains a config on it for one epoch through mmaction2's
+runner as ``tools/train.py`` builds it
 (:func:`hman_mmaction.engine.launch.train_config`; ``--amp``: float16
 with dynamic loss scaling on CUDA, bfloat16 on CPU), without validation
 or checkpoints and with the backbone's ImageNet download off
-(``pretrained=None``), and records per iteration the loss and the time.
-It returns the losses, whether they are finite and falling (mean of the
-last third below the mean of the first third), iterations per second
-after the first ``warmup`` iterations, and the peak GPU memory
-(``torch.cuda.max_memory_allocated``; None on CPU).
+(``pretrained=None``), and records per iteration the loss, the batch size
+and the time. It returns the losses, whether they are finite and falling
+(mean of the last third below the mean of the first third), the median
+time per iteration of the full batches after the first ``warmup``
+iterations, the peak GPU memory and, for the HM-AN head, its CUDA graphs
+(keys, capture seconds).
+
+Peak memory: mmengine's log processor resets CUDA's peak counter at every
+log line, so the recorder reads ``torch.cuda.max_memory_allocated`` itself
+after every iteration, before the logger (priority ``HIGHEST``), and keeps
+the largest, from its own reset before the first iteration.
 """
 import math
 import os
@@ -36,6 +44,23 @@ from hman_mmaction.datasets.synthetic_actions import (SyntheticActionSpec,
                                                       render_action, write_mp4)
 
 
+def head_graphs(model) -> Optional[Dict]:
+    """The HM-AN head's CUDA graphs after training: the option, the shape
+    keys captured (views each) and the capture seconds (None for another
+    head)."""
+    head = getattr(getattr(model, 'module', model), 'cls_head', None)
+    graphs = getattr(head, '_graphs', None)
+    if graphs is None:
+        return None
+    seconds = graphs.capture_seconds
+    return dict(
+        option=head.cuda_graphs,
+        keys=[key.shape[0] // head.num_segments for key in seconds],
+        capture_s=[round(s, 3) for s in seconds.values()],
+        capture_total_s=sum(seconds.values()),
+        compile_s=sum(graphs.compile_seconds.values()) or None)
+
+
 def _camel(name: str) -> str:
     """``'up-left'`` -> ``'UpLeft'`` (UCF101's class folder style)."""
     return ''.join(part.capitalize() for part in name.split('-'))
@@ -44,13 +69,15 @@ def _camel(name: str) -> str:
 def write_ucf101_layout(root: str,
                         iterations: int,
                         batch_size: int,
+                        last_batch: int = 0,
                         num_classes: int = 4,
                         per_class: int = 4,
                         size: int = 128,
                         num_frames: int = 32,
                         seed: int = 0) -> Dict:
     """Write the videos and split-1 lists (see the module doc); the train
-    list has ``iterations * batch_size`` lines. Returns what was written."""
+    list has ``iterations * batch_size + last_batch`` lines. Returns what
+    was written."""
     spec = SyntheticActionSpec(
         size=size, num_frames=num_frames, object_size=max(8, size // 8))
     names = class_names(spec)[:num_classes]
@@ -64,7 +91,8 @@ def write_ucf101_layout(root: str,
             frames = render_action(rng, name.split('-'), spec)[0]
             write_mp4(osp.join(root, 'videos', relative), frames, spec.fps)
             videos.append((relative, label))
-    train = [videos[i % len(videos)] for i in range(iterations * batch_size)]
+    lines = iterations * batch_size + last_batch
+    train = [videos[i % len(videos)] for i in range(lines)]
     for split, rows in (('train', train), ('val', videos)):
         with open(osp.join(root, f'ucf101_{split}_split_1_videos.txt'),
                   'w') as f:
@@ -79,19 +107,23 @@ def write_ucf101_layout(root: str,
 
 
 class IterationRecorder(Hook):
-    """Loss and wall time after every training iteration (the device
-    synchronised first), peak GPU memory from the start of training."""
+    """Loss, batch size and wall time after every training iteration (the
+    device synchronised first) and the peak GPU memory from the start of
+    training, read before the logger resets the counter (module doc)."""
 
-    priority = 'LOWEST'
+    priority = 'HIGHEST'
 
     def __init__(self):
         self.losses: List[float] = []
         self.times: List[float] = []
+        self.batches: List[int] = []
+        self.peak = None
 
     def before_train(self, runner) -> None:
         if torch.cuda.is_available():
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
+            self.peak = 0
         self.start = time.perf_counter()
 
     def after_train_iter(self,
@@ -101,8 +133,11 @@ class IterationRecorder(Hook):
                          outputs=None) -> None:
         if torch.cuda.is_available():
             torch.cuda.synchronize()
+            self.peak = max(self.peak, torch.cuda.max_memory_allocated())
         self.times.append(time.perf_counter())
         self.losses.append(float(outputs['loss']))
+        inputs = (data_batch or {}).get('inputs', ())
+        self.batches.append(len(inputs))
 
 
 def _shrink(cfg, size: int, segments: int) -> None:
@@ -133,10 +168,13 @@ def short_run(config: str,
               workers: int = 4,
               warmup: int = 5,
               shrink: Optional[Dict] = None,
-              name: Optional[str] = None) -> Dict:
-    """One epoch (``data['train_lines'] / batch_size`` iterations) of
-    ``config`` on the layout of :func:`write_ucf101_layout` (see the module
-    doc). ``shrink``: ``dict(size=, segments=)`` for a CPU dry run."""
+              name: Optional[str] = None,
+              cuda_graphs=None) -> Dict:
+    """One epoch (``data['train_lines'] / batch_size`` iterations, the
+    last one smaller) of ``config`` on the layout of
+    :func:`write_ucf101_layout` (see the module doc). ``shrink``:
+    ``dict(size=, segments=)`` for a CPU dry run; ``cuda_graphs``: the HM-AN
+    head's option (None: the config's)."""
     from mmaction.registry import RUNNERS
     from mmengine.runner import Runner
 
@@ -155,6 +193,8 @@ def short_run(config: str,
         cfg[loader].persistent_workers = False
     if shrink:
         _shrink(cfg, **shrink)
+    if cuda_graphs is not None:
+        cfg.model.cls_head.cuda_graphs = cuda_graphs
     cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1)
     cfg.default_hooks.checkpoint = None
     cfg.default_hooks.logger.interval = 10
@@ -171,26 +211,31 @@ def short_run(config: str,
     finite = all(math.isfinite(v) for v in losses)
     falling = finite and (statistics.fmean(losses[-third:]) < statistics.fmean(
         losses[:third]))
-    timed = times[min(warmup, len(times) - 2):] if len(times) > 1 else []
-    its = ((len(timed) - 1) / (timed[-1] - timed[0])
-           if len(timed) > 1 and timed[-1] > timed[0] else None)
-    peak = (
-        torch.cuda.max_memory_allocated() /
-        2**20 if torch.cuda.is_available() else None)
+    steps = [(b - a, size)
+             for a, b, size in zip([recorder.start] +
+                                   times, times, recorder.batches)]
+    # full batches after the warm-up (the smaller last one has its own key)
+    timed = [s for s, size in steps[warmup:] if size == batch_size]
+    median = statistics.median(timed) if timed else None
     optim = cfg.optim_wrapper.get('type', 'OptimWrapper')
     return dict(
         config=config,
         iterations=len(losses),
         batch_size=batch_size,
+        batch_sizes=recorder.batches,
         losses=losses,
         finite=finite,
         falling=falling,
         first_loss=losses[0] if losses else None,
         last_loss=losses[-1] if losses else None,
-        iters_per_s=its,
-        timed_iterations=max(len(timed) - 1, 0),
-        peak_gpu_mib=peak,
+        iteration_s=[s for s, _ in steps],
+        median_ms=None if median is None else 1e3 * median,
+        iters_per_s=None if not median else 1.0 / median,
+        timed_iterations=len(timed),
+        peak_gpu_mib=(None if recorder.peak is None else recorder.peak /
+                      2**20),
         wall_s=wall,
+        graphs=head_graphs(runner.model),
         optim_wrapper=optim,
         frame_size=(shrink or {}).get('size', 224),
         segments=next(step['num_clips']

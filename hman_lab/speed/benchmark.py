@@ -24,6 +24,7 @@ from .cases import MODES, build_cases
 from .execution import (EXECUTION_LABELS, EXECUTIONS, split_variant,
                         variant_name)
 from .floor import floor_ms, machine_probes, machine_rates
+from .ops import count_ops
 from .profile import CATEGORIES, profile_step
 from .timing import probe_memory, time_round_robin
 
@@ -161,6 +162,12 @@ def run_group(group, reference, s, memory, machine=None, errors=None):
             r.update(work[variant][mode])
             r.update(floor_ms(work[variant][mode], rates))
             r['floor_ratio'] = r['median_ms'] / r['floor_ms']
+    if work is not None:  # the head group: ops per step of the eager calls
+        for variant in variants:
+            for mode in MODES:
+                results[variant][mode]['ops'] = (
+                    count_ops(cases[mode][variant])['ops']
+                    if split_variant(variant)[1] == 'eager' else None)
     del cases
     for variant in variants:
         for mode in MODES:
@@ -183,15 +190,20 @@ def _fmt(value, spec):
 
 
 def table(title, results, reference, ratio_label):
+    """Times, ratios, peak memory and, for the head, ``ops/step``: the
+    aten ops (views left out) of one training step (:mod:`.ops`)."""
+    ops = any('ops' in r['train'] for r in results.values())
     headers = ('variant', 'train (fwd+bwd) ms', ratio_label, 'forward ms',
-               ratio_label, 'peak MiB train', 'peak MiB forward')
+               ratio_label, 'peak MiB train', 'peak MiB forward') + (
+                   ('ops/step', ) if ops else ())
     rows = [[
         label(variant), f'{r["train"]["median_ms"]:.1f}',
         f'{r["train"]["ratio"]:.2f}', f'{r["infer"]["median_ms"]:.1f}',
         f'{r["infer"]["ratio"]:.2f}',
         _fmt(r['train']['peak_mib'], '.1f'),
         _fmt(r['infer']['peak_mib'], '.1f')
-    ] for variant, r in results.items()]
+    ] + ([_fmt(r['train'].get('ops'), 'd')] if ops else [])
+            for variant, r in results.items()]
     align = ['left'] + ['right'] * (len(headers) - 1)
     return f'### {title}\n\n' + markdown_table(headers, rows, align)
 

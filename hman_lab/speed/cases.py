@@ -21,7 +21,11 @@ w]`` that require grad (as behind a backbone):
   ``errors``, its first call's seconds in ``prepare_s``.
 
 Each head variant also carries its ``work`` (FLOPs and compulsory bytes,
-forward and training, from the shapes: :mod:`hman_lab.speed.floor`).
+forward and training, from the shapes: :mod:`hman_lab.speed.floor`) and,
+timed eagerly, its aten ops per call (:mod:`hman_lab.speed.ops`). The
+HM-AN heads run with ``cuda_graphs=False`` here (the rows are eager; the
+option's own rows are ``tools/device_check.py``'s part g); the end-to-end
+recognizer keeps the config's option.
 
 ``train`` = loss (the head's ``loss()``: ``loss_cls`` + ``loss_attention`` +
 diagnostics) and backward; ``infer`` = eval-mode forward under ``no_grad``.
@@ -172,8 +176,10 @@ def _head_cases(s: dict, only: Optional[str]) -> Dict[str, dict]:
         else:
             model = MODELS.build(head_config(s['head_cfg'], variant, s))
             model.init_weights()
-            model.fused_sequence = (
-                model.fused_sequence and variant != REFERENCE_VARIANT)
+            if variant == REFERENCE_VARIANT:
+                model.fused_sequence = False
+            # eager: the head's own CUDA graphs are the device check's rows
+            model.cuda_graphs = False
         model.to(device)
         cases['work'][name] = head_work(variant, model, x, B)
         loss_fn, forward_fn = _head_loss, _head_forward

@@ -58,14 +58,15 @@ import torch
 from mmengine.logging import print_log
 from torch.autograd.function import once_differentiable
 
+from .plan import call_state
+
 OPTIONS = ('auto', True, False, 'compile')
 MAX_KEYS = 4  # shapes captured per head; more run eagerly
 WARMUP = 2  # eager steps on a side stream before a capture
 #: the tensor fields of HMANOutputs that the captured function returns
 FIELDS = ('cls_scores', 'step_scores', 'attention', 'attention_probs',
-          'boundaries', 'boundary_logits', 'hidden', 'glimpses',
-          'frame_means', 'tau_attention', 'tau_boundary', 'prediction_error',
-          'aux_scores')
+          'boundaries', 'boundary_logits', 'hidden', 'glimpses', 'frame_means',
+          'tau_attention', 'tau_boundary', 'prediction_error', 'aux_scores')
 DISABLED = 'cuda_graphs=False'
 _LOGGED = set()  # reasons already logged in this process
 
@@ -83,13 +84,10 @@ class ShapeKey(NamedTuple):
 
 
 def shape_key(head, x: torch.Tensor, for_loss: bool) -> ShapeKey:
-    device = x.device.type
-    autocast = (
-        torch.get_autocast_dtype(device)
-        if torch.is_autocast_enabled(device) else None)
+    state = call_state(x.device.type)
     return ShapeKey(
-        tuple(x.shape), x.dtype, str(x.device), x.requires_grad, autocast,
-        torch.is_grad_enabled(), bool(for_loss),
+        tuple(x.shape), x.dtype, str(x.device), x.requires_grad,
+        state.autocast, state.grad, bool(for_loss),
         tuple(p.requires_grad for p in head.parameters()))
 
 
@@ -111,7 +109,7 @@ def eager_reason(head, x: torch.Tensor, device_type: str = 'cuda'):
         return f'the features are on {x.device.type}, not CUDA'
     if not head.training:
         return 'eval mode (graphs serve training steps)'
-    if not torch.is_grad_enabled():
+    if not call_state(x.device.type).grad:
         return 'grad mode is off (graphs serve training steps)'
     if device_type == 'cuda' and torch.cuda.is_current_stream_capturing():
         return 'an outer CUDA graph capture records the step'
@@ -340,7 +338,7 @@ class HeadGraphs:
                 for_loss: bool) -> Dict:
         """The fields of :data:`FIELDS` for ``head.run``: replayed from a
         graph where :func:`eager_reason` allows, else eagerly."""
-        if torch.compiler.is_compiling():  # a graph of its own
+        if call_state(x.device.type).compiling:  # a graph of its own
             return head._tensors(x, data_samples, for_loss)
         reason = eager_reason(head, x, self.recorder.device_type)
         if reason is None:
@@ -384,7 +382,8 @@ class HeadGraphs:
             step = GraphedStep(head, x, key, self.recorder)
         except Exception as error:  # an op that cannot be captured
             last = (str(error).strip().splitlines() or [''])[-1][:200]
-            return f'capturing the step failed ({type(error).__name__}: {last})'
+            return (f"capturing the step failed ({type(error).__name__}: "
+                    f"{last})")
         self.capture_seconds[key] = time.perf_counter() - start
         print_log(
             f'HMANHead: captured the training step '

@@ -170,9 +170,8 @@ class SequenceLinear:
             # the steps' weights, cast once per sequence under autocast (the
             # gradient reaches the parameters through the sink)
             self.weight, self.bias = (
-                t if t is None or self.autocast is None else
-                t.detach().to(self.autocast)
-                for t in (linear.weight, linear.bias))
+                t if t is None or self.autocast is None else t.detach().to(
+                    self.autocast) for t in (linear.weight, linear.bias))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if not self.deferred:

@@ -262,8 +262,7 @@ class HMANHead(BaseHead):
             boundary_offset=self.boundary_offset(None),
             **fields)
 
-    def _tensors(self, x: torch.Tensor, data_samples,
-                 for_loss: bool) -> dict:
+    def _tensors(self, x: torch.Tensor, data_samples, for_loss: bool) -> dict:
         """The tensor fields of :class:`HMANOutputs` but ``maps`` (None
         where off): what a CUDA graph captures and replays
         (:mod:`~hman_mmaction.models.cuda_graphs`)."""

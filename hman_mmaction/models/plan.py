@@ -64,6 +64,24 @@ class Plan(NamedTuple):
         return self.path == 'fast' and self.grad and self.autocast is None
 
 
+class CallState(NamedTuple):
+    """The state of a call that the head's decisions read (this module's
+    plan; the CUDA-graph key and eligibility of
+    :mod:`~hman_mmaction.models.cuda_graphs`)."""
+    grad: bool  # grad mode
+    autocast: Optional[torch.dtype]  # autocast's dtype on the device
+    compiling: bool  # torch.compile is tracing
+
+
+def call_state(device: str) -> CallState:
+    """The :class:`CallState` now, for tensors on ``device`` (a type)."""
+    return CallState(
+        torch.is_grad_enabled(),
+        torch.get_autocast_dtype(device)
+        if torch.is_autocast_enabled(device) else None,
+        torch.compiler.is_compiling())
+
+
 def decide_plan(fused_sequence,
                 x: torch.Tensor,
                 fast_supported: bool = True) -> Plan:
@@ -73,15 +91,12 @@ def decide_plan(fused_sequence,
     ``torch.compile`` tracing, and in an eager training step the private
     torch APIs the deferred gradients need."""
     device = x.device.type
-    grad = torch.is_grad_enabled()
-    autocast = (
-        torch.get_autocast_dtype(device)
-        if torch.is_autocast_enabled(device) else None)
+    grad, autocast, compiling = call_state(device)
     if fused_sequence == 'auto':  # the faster loop of the device
-        fused_sequence = device != 'cuda' or torch.compiler.is_compiling()
+        fused_sequence = device != 'cuda' or compiling
     if not (fused_sequence and fast_supported):
         path = 'reference'
-    elif torch.compiler.is_compiling():
+    elif compiling:
         path = 'compile'
     else:
         path = 'fast'

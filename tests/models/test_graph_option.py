@@ -16,8 +16,8 @@ from mmaction.structures import ActionDataSample
 
 from hman_mmaction.models import cuda_graphs, hm_lstm
 from hman_mmaction.models.cuda_graphs import (DISABLED, FIELDS, HeadGraphs,
-                                              eager_reason, flatten,
-                                              shape_key, unflatten)
+                                              eager_reason, flatten, shape_key,
+                                              unflatten)
 from hman_mmaction.models.plan import decide_plan
 
 C, T, HW, V = 12, 4, 3, 2
@@ -116,13 +116,15 @@ def train_step(head, x, seed=7, autocast=None):
     x.grad = None
     torch.manual_seed(seed)
     with torch.autocast(
-            'cpu', dtype=autocast or torch.bfloat16,
-            enabled=autocast is not None):
+            'cpu', dtype=autocast or torch.bfloat16, enabled=autocast
+            is not None):
         losses = head.loss(x, samples(x.shape[0] // T))
         loss = sum(v for k, v in losses.items() if 'loss' in k)
     loss.backward()
-    grads = {n: p.grad.clone() for n, p in head.named_parameters()
-             if p.grad is not None}
+    grads = {
+        n: p.grad.clone()
+        for n, p in head.named_parameters() if p.grad is not None
+    }
     grads['input'] = x.grad.clone()
     return {k: v.detach() for k, v in losses.items()}, grads
 
@@ -151,8 +153,8 @@ def test_the_decision_table():
     assert eager_reason(head, x, device_type='cpu').startswith('eval mode')
     head.train()
     with torch.no_grad():
-        assert eager_reason(head, x,
-                            device_type='cpu').startswith('grad mode is off')
+        assert eager_reason(
+            head, x, device_type='cpu').startswith('grad mode is off')
     head.cuda_graphs = False
     assert eager_reason(head, x, device_type='cpu') == DISABLED
     oracle = build_head(
@@ -186,8 +188,8 @@ def test_on_the_cpu_the_head_runs_eagerly_and_says_why_once(
     monkeypatch.setattr(cuda_graphs, '_LOGGED', set())
     levels = []
     monkeypatch.setattr(
-        cuda_graphs, 'print_log',
-        lambda msg, logger, level: (levels.append(level), logged.append(msg)))
+        cuda_graphs, 'print_log', lambda msg, logger, level:
+        (levels.append(level), logged.append(msg)))
     head = build_head(cuda_graphs=option)
     reference = build_head(cuda_graphs=False)
     x = features()
@@ -229,8 +231,8 @@ def test_flatten_and_unflatten_round_trip_keeps_the_nones():
 
 
 def test_the_eager_default_plan_is_the_reference_loop_on_cuda_only():
-    cuda, cpu = (SimpleNamespace(device=torch.device(d))
-                 for d in ('cuda', 'cpu'))
+    cuda, cpu = (
+        SimpleNamespace(device=torch.device(d)) for d in ('cuda', 'cpu'))
     with torch.enable_grad():
         assert decide_plan('auto', cuda).path == 'reference'
         assert decide_plan('auto', cpu).path == 'fast'
@@ -288,10 +290,12 @@ def test_a_replayed_step_gives_the_eager_values_gradients_and_noise():
     eager = build_head(cuda_graphs=False)
     x = features()
     for seed in (7, 8, 9):
-        assert_same(train_step(graphed, x, seed)[0],
-                    train_step(eager, x, seed)[0])
-        assert_same(train_step(graphed, x, seed)[1],
-                    train_step(eager, x, seed)[1])
+        assert_same(
+            train_step(graphed, x, seed)[0],
+            train_step(eager, x, seed)[0])
+        assert_same(
+            train_step(graphed, x, seed)[1],
+            train_step(eager, x, seed)[1])
     assert len(graphed._graphs.steps) == 1
     assert recorder.records == 2  # forward and backward, once
     assert recorder.replays == 2 * 6
@@ -411,8 +415,9 @@ def test_checkpoints_and_copies_carry_no_graph():
     assert twin._graphs.steps == {} and head._graphs.steps != {}
     eager = build_head(cuda_graphs=False)
     eager.load_state_dict(head.state_dict())
-    assert_same(train_step(twin, features())[0],
-                train_step(eager, features())[0])
+    assert_same(
+        train_step(twin, features())[0],
+        train_step(eager, features())[0])
 
 
 def test_multi_view_testing_runs_eagerly_and_averages_views():

@@ -83,12 +83,13 @@ def test_the_ucf101_config_selects_the_reference_loop(monkeypatch):
     default = MODELS.build(
         Config.fromfile(os.path.join(REPO, 'configs',
                                      'hman_ucf101.py')).model.cls_head)
-    assert default.fused_sequence is True
+    assert default.fused_sequence == 'auto'
 
 
 @pytest.mark.parametrize('options,error', [
     (dict(fused_sequence='yes'), ValueError),
     (dict(fused_sequence=1), ValueError),
+    (dict(cuda_graphs='always'), ValueError),
     (dict(fused_sequences=False), TypeError),
     (dict(gemm='onednn'), TypeError),
 ])
@@ -174,7 +175,8 @@ def test_components_take_the_plan_they_are_given():
 
 
 def test_no_other_module_reads_the_grad_autocast_or_compile_state():
-    """The plan is the one place that decides (hman_mmaction/models)."""
+    """The plan is the one place that decides (hman_mmaction/models); the
+    CUDA-graph option reads the same state through ``plan.call_state``."""
     state = re.compile(r'is_grad_enabled|is_compiling|is_autocast_enabled|'
                        r'get_autocast_dtype')
     folder = os.path.join(REPO, 'hman_mmaction', 'models')
@@ -201,7 +203,7 @@ def test_the_path_is_set_by_the_config_alone():
         ''',
         env=dict(HMAN_FUSED_SEQUENCE='0'))
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ['True', 'False']
+    assert result.stdout.split() == ['auto', 'False']
     import hman_mmaction.models as models
     assert not hasattr(models, 'set_fused_sequence')
 

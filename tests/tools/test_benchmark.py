@@ -30,7 +30,8 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     assert report['errors'] == {}
     assert set(report['end_to_end']) == {'32'}  # --tiny: one size
     for group, variants, reference, stats in ((report['head'], HEAD_VARIANTS,
-                                               'lstm', STATS | FLOOR),
+                                               'lstm', STATS | FLOOR
+                                               | {'ops'}),
                                               (report['end_to_end']['32'],
                                                E2E_VARIANTS, 'tsn', STATS)):
         assert set(group) == set(variants)
@@ -62,6 +63,7 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     for variant in HEAD_VARIANTS:  # backward = 2 x forward GEMMs
         head = report['head'][variant]
         assert head['train']['flops'] == 3 * head['infer']['flops']
+        assert head['train']['ops'] > head['infer']['ops'] > 0  # ops/step
     assert set(report['targets']) == {
         'head_train_vs_floor', 'head_train_vs_lstm', 'e2e_train_vs_tsn',
         'e2e_infer_vs_tsn'
@@ -78,7 +80,7 @@ def test_tiny_benchmark_writes_every_figure(tmp_path):
     assert summary['rows'][0][3] == f'{head["ratio"]:.2f}'
     # the printed tables carry every variant
     for label in ('HM-AN soft', 'Att-LSTM', 'fused nn.LSTM', 'TSN head',
-                  'x floor', 'GFLOP', 'GEMM'):
+                  'x floor', 'GFLOP', 'GEMM', 'ops/step'):
         assert label in result.stdout
 
 

@@ -24,13 +24,15 @@ def test_dry_run_writes_the_reports_and_the_cpu_parts_pass(tmp_path):
     report = json.loads((out / 'report.json').read_text())
     text = (out / 'report.md').read_text()
     parts = report['parts']
-    assert list(parts) == ['a', 'b', 'd', 'c']
+    assert list(parts) == ['a', 'b', 'g', 'd', 'k']
     # a: the CUDA tests are collected and, without CUDA, all skipped
     assert parts['a']['status'] == 'skipped'
     assert parts['a']['counts'] == {'skipped': len(parts['a']['tests'])}
     names = ' '.join(t['name'] for t in parts['a']['tests'])
     for test in ('no_host_sync', 'cuda_graph_capturable[fast]',
-                 'cuda_graph_capturable[reference]', 'gumbel_softmax'):
+                 'cuda_graph_capturable[reference]', 'gumbel_softmax',
+                 'cuda_graphed_step_matches_the_eager_one_in_float32',
+                 'cuda_replays_survive_empty_cache'):
         assert test in names
     # b: three heads x fp32 / fp16 / bf16 autocast, each compared
     assert parts['b']['status'] == 'passed'
@@ -38,21 +40,80 @@ def test_dry_run_writes_the_reports_and_the_cpu_parts_pass(tmp_path):
     assert len(rows) == 9 and {r['status'] for r in rows} == {'passed'}
     assert {r['precision']
             for r in rows} == {'fp32', 'fp16 autocast', 'bf16 autocast'}
-    # c: the head table of the benchmark, every head variant timed
-    assert parts['c']['status'] == 'passed'
-    head = parts['c']['runs']['eager']['head']
-    assert {'hman_soft', 'hman_soft_reference', 'lstm'} <= set(head)
-    assert head['hman_soft']['train']['floor_ratio'] > 0
-    # d: both configs trained their iterations with finite losses
+    # g: both rows, every variant timed with its ops; on a CPU the option
+    # runs eagerly (and says so), parity and stress need CUDA
+    assert parts['g']['status'] == 'passed'
+    for row in parts['g']['rows'].values():
+        variants = row['variants']
+        assert set(variants) == {
+            'option', 'option_fast', 'eager', 'reference', 'fast', 'lstm'
+        }
+        assert all(v['ops'] > 0 and v['median_ms'] > 0
+                   for v in variants.values())
+        assert variants['option']['graphed'] is False
+    assert 'parity' not in parts['g'] and 'stress' not in parts['g']
+    # d: the option on and off and TSN, full batches then a smaller one
     assert parts['d']['status'] == 'passed'
-    for name in ('hman', 'tsn'):
+    for name in ('hman', 'hman_eager', 'tsn'):
         run = parts['d']['runs'][name]
         assert run['iterations'] == 3 and run['finite']
-    assert parts['d']['runs']['ratio']['time_per_iter_vs_tsn'] > 0
-    for title in ('## a. ', '## b. ', '## c. ', '## d. ', '## e. Failures',
-                  'x floor', 'HM-AN step time x TSN'):
+        assert run['batch_sizes'] == [2, 2, 1]
+        assert run['median_ms'] > 0 and run['timed_iterations'] == 1
+    assert parts['d']['runs']['hman']['graphs']['option'] == 'auto'
+    assert parts['d']['runs']['hman_eager']['graphs']['option'] is False
+    assert parts['d']['ratios']['hman']['time_per_iter_vs_tsn'] > 0
+    # k: CUDA only
+    assert parts['k']['status'] == 'skipped'
+    # the acceptance block: every target, no verdict without a GPU
+    block = report['acceptance']
+    assert not block['measured'] and block['all_met'] is None
+    assert {c['id'] for c in block['checks']} == {f'T{i}' for i in range(1, 7)}
+    assert all(c['met'] is None for c in block['checks'])
+    assert block['unmeasured'] == [f'T{i}' for i in range(1, 7)]
+    for title in ('## Acceptance (issue 33)', '## a. ', '## b. ', '## g. ',
+                  '## d. ', '## k. ', '## e. Failures', 'ops/step',
+                  'hman time per iteration x TSN', 'not measured'):
         assert title in text
     assert report['environment']['torch'] == torch.__version__
+
+
+def test_the_acceptance_block_puts_each_figure_next_to_its_target():
+    """Figures from the parts of one run, each against its target; a
+    figure whose part did not run is not measured (``met`` None)."""
+    from hman_lab.device_check.acceptance import acceptance
+    variants = dict(
+        option=dict(median_ms=8.0, vs_lstm=1.3, capture_s=[1.5]),
+        eager=dict(median_ms=90.0),
+        reference=dict(median_ms=88.0))
+    parts = dict(
+        g=dict(
+            rows=dict(
+                fp32=dict(variants=variants),
+                fp16=dict(
+                    variants=dict(
+                        option=dict(median_ms=13.0, capture_s=[6.0])))),
+            parity=dict(values=2e-6, grads=3e-6, flips=0),
+            stress=dict(cuda_errors=0, extra_gib=0.01)),
+        d=dict(
+            runs=dict(
+                hman=dict(median_ms=120.0, graphs=dict(capture_total_s=4.0)),
+                tsn=dict(median_ms=115.0))))
+    block = acceptance(dict(dry_run=False, parts=parts))
+    checks = {c['key']: c for c in block['checks']}
+    assert checks['head_fp32_vs_lstm']['met'] is True
+    assert checks['head_fp16_ms']['value'] == 13.0
+    assert checks['head_fp16_ms']['met'] is False
+    assert abs(checks['e2e_vs_tsn']['value'] - 120 / 115) < 1e-12
+    assert checks['e2e_vs_tsn']['met'] is True
+    assert checks['e2e_vs_tsn']['moonshot_met'] is True
+    assert checks['capture_s_per_key']['value'] == 6.0
+    assert checks['capture_s_per_key']['met'] is False
+    assert checks['capture_s_first_epoch']['met'] is True
+    assert checks['compile_s']['met'] is None  # part k did not run
+    assert checks['parity_flips']['met'] is True
+    assert checks['fallback_vs_reference']['value'] == 90.0 / 88.0
+    assert checks['fallback_vs_reference']['met'] is True
+    assert block['unmeasured'] == ['T3'] and block['all_met'] is None
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason='a CUDA machine')
