@@ -154,7 +154,11 @@ def unflatten(names: Tuple[str, ...], tensors) -> Dict:
 
 
 def _pointers(head) -> Tuple[int, ...]:
-    return tuple(t.data_ptr() for t in (*head.parameters(), *head.buffers()))
+    """Where the graph reads the parameters and buffers (the losses' are
+    read outside it: a rate loss may replace its buffer)."""
+    named = (*head.named_parameters(), *head.named_buffers())
+    return tuple(t.data_ptr() for name, t in named
+                 if not name.startswith('losses.'))
 
 
 def _clear_cublas_workspaces() -> None:

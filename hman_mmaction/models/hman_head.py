@@ -25,10 +25,9 @@ projection folded into the keys and applied to the ``[V, C]`` glimpse, the
 map read through a ``FeatureMap`` and per-sequence layers and cells that
 write the map's and the weights' gradients once per sequence. No host sync
 and no data-dependent branch in the step: the training step traces with
-``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``)
-and, in CUDA training, replays as a CUDA graph (``cuda_graphs``,
-:mod:`~hman_mmaction.models.cuda_graphs`: :meth:`HMANHead._tensors` is the
-captured function).
+``torch.compile(fullgraph=True)`` (``tests/models/test_graph_breaks.py``);
+CUDA training replays :meth:`HMANHead._tensors` as a CUDA graph
+(``cuda_graphs``, :mod:`~hman_mmaction.models.cuda_graphs`).
 """
 from typing import Dict, List, NamedTuple, Optional, Sequence
 
@@ -120,19 +119,14 @@ class HMANHead(BaseHead):
         change_features (list[str]): change signals for layer 1's boundary
             detector (:mod:`hman_mmaction.models.step_inputs`).
         temporal_pool (str): ``'mean'`` or ``'last'``.
-        glimpse_residual (bool): add ``fc_glimpse(x_hat_t)`` to each step's
-            scores.
+        glimpse_residual (bool): add ``fc_glimpse(x_hat_t)`` to ``y_t``.
         init_std (float, optional): std of the classifier init; None:
             ``nn.Linear``'s fan-in init (suits the small gated output).
         fused_sequence (bool | str): the fast path (``True``) or the
-            reference loop (``False``): the same values and gradients;
-            ``'auto'``: the faster of the device (fast on a CPU, reference
-            on CUDA).
-        cuda_graphs (bool | str): ``'auto'`` or ``True``: CUDA training
-            steps replay the head's run from a CUDA graph captured once per
-            shape; ``'compile'``: ``torch.compile(mode='reduce-overhead')``
-            of the same function; ``False``: eager
-            (:mod:`~hman_mmaction.models.cuda_graphs`).
+            reference loop (``False``), same values and gradients;
+            ``'auto'``: fast on a CPU, reference on CUDA.
+        cuda_graphs (bool | str): ``'auto'``, ``True``, ``'compile'``,
+            ``False`` (:mod:`~hman_mmaction.models.cuda_graphs`).
         test_cfg (dict, optional): ``return_extras=True`` attaches attention
             maps, boundaries, temperatures and per-step scores to the
             predictions.
@@ -263,9 +257,8 @@ class HMANHead(BaseHead):
             **fields)
 
     def _tensors(self, x: torch.Tensor, data_samples, for_loss: bool) -> dict:
-        """The tensor fields of :class:`HMANOutputs` but ``maps`` (None
-        where off): what a CUDA graph captures and replays
-        (:mod:`~hman_mmaction.models.cuda_graphs`)."""
+        """:class:`HMANOutputs`' tensor fields but ``maps`` (None where off):
+        what a CUDA graph captures (:mod:`.cuda_graphs`)."""
         feats = self._withheld(x) if for_loss else x
         trace = self._loop(feats, self.plan(feats), data_samples)
         steps = trace.stacked(*x.shape[-2:])
@@ -277,11 +270,9 @@ class HMANHead(BaseHead):
             glimpses = steps['glimpses']
             step_scores = step_scores + self.fc_glimpse(
                 glimpses if self.dropout is None else self.dropout(glimpses))
-        cls_scores = (
-            step_scores.mean(
-                dim=1) if self.temporal_pool == 'mean' else step_scores[:, -1])
         return dict(
-            cls_scores=cls_scores,
+            cls_scores=step_scores.mean(
+                dim=1) if self.temporal_pool == 'mean' else step_scores[:, -1],
             step_scores=step_scores,
             prediction_error=None if self.predictor is None else
             self.predictor(steps['hidden'], steps['glimpses'], trace.frames),
