@@ -72,6 +72,7 @@ def figures(parts: Dict) -> Dict[str, Optional[float]]:
         s for row in (fp32, fp16)
         for s in (_get(row, 'option', 'capture_s') or [])
     ]
+    graphs = _get(d, 'runs', 'hman', 'graphs') or {}
     return dict(
         head_fp32_vs_lstm=_get(fp32, 'option', 'vs_lstm'),
         head_fp16_ms=_get(fp16, 'option', 'median_ms'),
@@ -79,8 +80,9 @@ def figures(parts: Dict) -> Dict[str, Optional[float]]:
             _get(d, 'runs', 'hman', 'median_ms'),
             _get(d, 'runs', 'tsn', 'median_ms')),
         capture_s_per_key=max(captures) if captures else None,
-        capture_s_first_epoch=_get(d, 'runs', 'hman', 'graphs',
-                                   'capture_total_s'),
+        # None when nothing was captured (the run fell back to eager)
+        capture_s_first_epoch=graphs.get('capture_total_s')
+        if graphs.get('keys') else None,
         compile_s=_get(k, 'first_step_s'),
         parity_values=_get(g, 'parity', 'values'),
         parity_grads=_get(g, 'parity', 'grads'),

@@ -428,3 +428,41 @@ def test_multi_view_testing_runs_eagerly_and_averages_views():
         predicted = head.predict(x, data)
     assert head._graphs.steps == {}
     assert predicted[0].pred_score.shape == (5, )
+
+
+def test_a_resumed_graphed_run_draws_what_the_uninterrupted_one_drew():
+    """Exact resume under graphs: a run stopped after two steps and resumed
+    in a fresh head (which captures again) from the weights, the optimizer
+    and the RNG state gives the uninterrupted run's losses."""
+
+    def steps(head, optim, seeds):
+        losses = []
+        for seed in seeds:
+            head.zero_grad(set_to_none=True)
+            out = head.loss(features(seed=seed), samples())
+            loss = sum(v for k, v in out.items() if 'loss' in k)
+            loss.backward()
+            optim.step()
+            losses.append(loss.detach())
+        return losses
+
+    head = build_head(ReplayRecorder())
+    optim = torch.optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+    torch.manual_seed(21)
+    straight = steps(head, optim, range(4))
+
+    head = build_head(ReplayRecorder())
+    optim = torch.optim.SGD(head.parameters(), lr=0.1, momentum=0.9)
+    torch.manual_seed(21)
+    first = steps(head, optim, range(2))
+    saved = (copy.deepcopy(head.state_dict()),
+             copy.deepcopy(optim.state_dict()), torch.get_rng_state())
+    resumed = build_head(ReplayRecorder())
+    resumed.load_state_dict(saved[0])
+    optim = torch.optim.SGD(resumed.parameters(), lr=0.1, momentum=0.9)
+    optim.load_state_dict(saved[1])
+    torch.manual_seed(99)  # whatever ran in between
+    torch.set_rng_state(saved[2])
+    second = steps(resumed, optim, range(2, 4))
+    assert resumed._graphs.steps  # captured again
+    assert all(torch.equal(a, b) for a, b in zip(straight, first + second))

@@ -96,7 +96,9 @@ def test_the_acceptance_block_puts_each_figure_next_to_its_target():
             stress=dict(cuda_errors=0, extra_gib=0.01)),
         d=dict(
             runs=dict(
-                hman=dict(median_ms=120.0, graphs=dict(capture_total_s=4.0)),
+                hman=dict(
+                    median_ms=120.0,
+                    graphs=dict(keys=[16, 8], capture_total_s=4.0)),
                 tsn=dict(median_ms=115.0))))
     block = acceptance(dict(dry_run=False, parts=parts))
     checks = {c['key']: c for c in block['checks']}
