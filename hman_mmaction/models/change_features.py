@@ -25,6 +25,7 @@ F1 0.87).
   training-free detector and the self-made targets).
 """
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 
 
@@ -94,7 +95,9 @@ class PeakThreshold(nn.Module):
     """``z_t = 1[d_t > theta]`` for ``t >= 1``; in training ``theta`` moves
     (EMA, ``momentum``; the first call sets it) towards the ``1 - rate``
     quantile of the batch's ``d_t``, ``t >= 1``, so that about ``rate`` of
-    the steps fire; evaluation keeps it.
+    the steps fire; evaluation keeps it. In distributed training the
+    quantile is taken over every rank's batch (as one process would over
+    the global batch), so all ranks hold the same threshold.
 
     Args:
         rate (float): the firing rate, in (0, 1).
@@ -114,14 +117,33 @@ class PeakThreshold(nn.Module):
         """``score`` ``d`` ``[V, T]`` -> ``z`` ``[V, T]`` in {0, 1}."""
         score = score.detach().float()
         if self.training and score.shape[1] > 1:
-            quantile = torch.quantile(score[:, 1:].reshape(-1),
-                                      1.0 - self.rate)
+            quantile = torch.quantile(
+                all_ranks(score[:, 1:].reshape(-1)), 1.0 - self.rate)
             step = torch.where(self.calibrated, self.momentum, 1.0)
             self.threshold.add_(step * (quantile - self.threshold))
             self.calibrated.fill_(True)
         fired = (score > self.threshold).float()
         fired[:, 0] = 0.0
         return fired
+
+
+def all_ranks(values: torch.Tensor) -> torch.Tensor:
+    """The ``values`` ``[n]`` of every rank, concatenated in rank order
+    (ranks may hold different ``n``: a last, smaller batch); ``values``
+    itself outside distributed training."""
+    if not (dist.is_available()
+            and dist.is_initialized()) or dist.get_world_size() == 1:
+        return values
+    world = dist.get_world_size()
+    count = torch.tensor([values.numel()], device=values.device)
+    counts = [torch.zeros_like(count) for _ in range(world)]
+    dist.all_gather(counts, count)
+    counts = [int(c) for c in counts]
+    padded = values.new_zeros(max(counts))
+    padded[:values.numel()] = values
+    gathered = [torch.zeros_like(padded) for _ in range(world)]
+    dist.all_gather(gathered, padded)
+    return torch.cat([g[:c] for g, c in zip(gathered, counts)])
 
 
 def shift_steps(z: torch.Tensor, offset: int) -> torch.Tensor:

@@ -103,9 +103,12 @@ def _check_loaded(head, state_dict, prefix, local_metadata, strict,
         state_dict[key] = getattr(head, BUFFER).detach().clone()
     head._checkpoint_sizes = saved
     missing, mismatched = [], []
+    resized = _sized_by_checkpoint(head)
     for name, value in head.state_dict().items():
         if prefix + name not in state_dict:
             missing.append(prefix + name)
+        elif name in resized:
+            continue
         elif tuple(state_dict[prefix + name].shape) != tuple(value.shape):
             mismatched.append(
                 f'{prefix}{name} (head {list(value.shape)}, checkpoint '
@@ -122,6 +125,17 @@ def _check_loaded(head, state_dict, prefix, local_metadata, strict,
         f'({prefix.rstrip(".") or "head"}) does not fill it: {what}' +
         _listing('missing keys', missing) +
         _listing('shape mismatches', mismatched))
+
+
+def _sized_by_checkpoint(head: nn.Module) -> set:
+    """State-dict names (relative to ``head``) of the buffers whose size
+    the loaded checkpoint sets: a module lists them in its
+    ``sized_by_checkpoint`` (e.g. ``BoundaryRateLoss(target_rate='auto')``)."""
+    return {
+        f'{name}.{buffer}' if name else buffer
+        for name, module in head.named_modules()
+        for buffer in getattr(module, 'sized_by_checkpoint', ())
+    }
 
 
 def accept_training(head: nn.Module) -> None:

@@ -139,3 +139,16 @@ def test_load_from_for_training_transfers_and_names_what_was_not_loaded(
 def _optim_wrapper(model):
     from mmengine.optim import OptimWrapper
     return OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.0))
+
+
+def test_a_checkpoint_of_an_auto_rate_run_loads_and_scores():
+    """``target_rate='auto'`` starts with no rate; the trained run's
+    checkpoint carries the one it used, and loading it is no mismatch."""
+    cfg = Config.fromfile('configs/demo/ablations/hman-auto-rate_demo.py')
+    trained = MODELS.build(cfg.model)
+    trained.cls_head.losses['loss_boundary'].set_target_rate(0.2)
+    fresh = MODELS.build(cfg.model)
+    fresh.load_state_dict(trained.state_dict())
+    assert fresh.cls_head.losses['loss_boundary'].target_rate.tolist(
+    ) == pytest.approx([0.2])
+    predict(fresh)  # would raise CheckpointMismatchError

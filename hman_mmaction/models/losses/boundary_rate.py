@@ -77,6 +77,12 @@ class BoundaryRateLoss(HeadLoss):
         self.target_rate = torch.tensor([float(rate)],
                                         device=self.target_rate.device)
 
+    @property
+    def sized_by_checkpoint(self) -> tuple:
+        """Buffers whose size a loaded checkpoint sets (``'auto'``: the
+        rate the run was trained with); the checkpoint guard accepts them."""
+        return ('target_rate', ) if self.auto else ()
+
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # the number of rates is the checkpoint's ('auto' starts with none)
         saved = state_dict.get(prefix + 'target_rate')
