@@ -45,9 +45,11 @@ ablate: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python tools/benchmark.py --json work_dirs/benchmark.json
 
-# the GPU check (tools/device_check.py): CUDA tests, fast-vs-reference
-# parity, head benchmark, 30 iterations of the UCF101 config; report in
-# work_dirs/device_check/. Runs in the Python that has the CUDA build of
+# the GPU check (tools/device_check.py, at most 8 minutes on one H100):
+# CUDA tests, fast-vs-reference parity, the cuda_graphs option's head rows,
+# parity and replay stress, the UCF101 config with and without it against
+# TSN, the compile option; report with the acceptance block (issue 33's
+# targets) in work_dirs/device_check/. Runs in the Python that has the CUDA build of
 # torch: .venv if there is one, else $(PYTHON) (no CPU torch is installed
 # over it). DEVICE_CHECK_ARGS: e.g. --install-wheels DIR, --parts a b,
 # --dry-run (on a CPU, what CI runs).

@@ -19,8 +19,9 @@ Everywhere else the head runs eagerly and says why once per process
 (mmengine's ``print_log``, :func:`eager_reason`): features not on CUDA, eval
 mode or no grad (graphs serve training steps), inside ``torch.compile`` or
 an outer capture, a diagnostic boundary detector (it decides from the data
-samples or a running threshold before the loop), a capture that failed (an
-op that cannot be captured), more than :data:`MAX_KEYS` shapes, or a second
+samples or a running threshold before the loop), a forward hook on one of
+its modules, a capture that failed (an op that cannot be captured), more
+than :data:`MAX_KEYS` shapes, or a second
 forward of one shape before the first one's backward (the graph's memory
 holds one step).
 
@@ -124,6 +125,13 @@ def eager_reason(head, x: torch.Tensor, device_type: str = 'cuda'):
     if not (x.requires_grad or any(p.requires_grad
                                    for p in head.parameters())):
         return 'nothing in the step needs a gradient'
+    hooked = [  # the head's own hooks run around the replay
+        name for name, m in head.named_modules()
+        if name and (m._forward_hooks or m._forward_pre_hooks)
+    ]
+    if hooked:
+        return (f'a forward hook on {hooked[0]} (a replay would not '
+                'call it)')
     return None
 
 

@@ -168,6 +168,9 @@ def test_the_decision_table():
         loss_predict=None,
         loss_segment=None)
     assert 'OracleBoundary' in eager_reason(oracle, x, device_type='cpu')
+    hooked = build_head()
+    hooked.rnn.register_forward_hook(lambda *args: None)
+    assert 'forward hook on rnn' in eager_reason(hooked, x, device_type='cpu')
     frozen = build_head()
     frozen.requires_grad_(False)
     assert eager_reason(
