@@ -151,3 +151,20 @@ def data_overrides(root, batch_size=4, workers=0):
     and keep the run small."""
     from hman_mmaction.datasets.synthetic_actions import config_overrides
     return config_overrides(root, batch_size=batch_size, workers=workers)
+
+
+def default_boundary_options() -> dict:
+    """The boundary pieces of the default config (``configs/hman_demo.py``)
+    as ``HMANHead`` options, for test heads of their own sizes: the change
+    features, the next-step predictor and its loss, the change-peak targets
+    at the predictor's error (rate 0.25), and the attention penalty."""
+    return dict(
+        change_features=['map_diff', 'map_change', 'pred_error'],
+        predictor=dict(type='NextStepPredictor', target='frame'),
+        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
+        loss_segment=dict(
+            type='BoundarySupervisionLoss',
+            targets='change_peaks',
+            score='pred_error',
+            rate=0.25),
+        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=1.0))

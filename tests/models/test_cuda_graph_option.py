@@ -12,6 +12,8 @@ import torch
 from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
 
+from tests.helpers import default_boundary_options
+
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='CUDA graphs need a CUDA device')
 
@@ -37,16 +39,8 @@ def build_head(**options):
                 temperature=dict(type='AdaptiveTemperature', tau_max=1.0))),
         attention=dict(type='SoftAttention', hidden_channels=8),
         dropout_ratio=0.5,
-        change_features=['map_diff', 'map_change', 'pred_error'],
-        predictor=dict(type='NextStepPredictor', target='frame'),
-        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
-        loss_segment=dict(
-            type='BoundarySupervisionLoss',
-            targets='change_peaks',
-            score='pred_error',
-            rate=0.25),
-        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=1.0),
-        average_clips='prob')
+        average_clips='prob',
+        **default_boundary_options())
     cfg.update(options)
     head = MODELS.build(cfg)
     head.init_weights()

@@ -19,6 +19,7 @@ from hman_mmaction.models.cuda_graphs import (DISABLED, FIELDS, HeadGraphs,
                                               eager_reason, flatten, shape_key,
                                               unflatten)
 from hman_mmaction.models.plan import decide_plan
+from tests.helpers import default_boundary_options
 
 C, T, HW, V = 12, 4, 3, 2
 
@@ -82,15 +83,7 @@ def build_head(recorder=None, **options):
             readout=dict(type='BoundaryReadout', hidden_size=5)),
         attention=dict(type='SoftAttention', hidden_channels=7),
         dropout_ratio=0.5,
-        change_features=['map_diff', 'map_change', 'pred_error'],
-        predictor=dict(type='NextStepPredictor', target='frame'),
-        loss_predict=dict(type='NextStepPredictionLoss', loss_weight=1.0),
-        loss_segment=dict(
-            type='BoundarySupervisionLoss',
-            targets='change_peaks',
-            score='pred_error',
-            rate=0.25),
-        loss_attention=dict(type='AttentionCoverageLoss', loss_weight=1.0))
+        **default_boundary_options())
     cfg.update(options)
     head = MODELS.build(cfg)
     head.init_weights()
