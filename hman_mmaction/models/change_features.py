@@ -13,7 +13,8 @@ then buries the change (on the hierarchical benchmark's features, peaks of
 the per-channel score matched changes at chance, F1 0.34; with one scale,
 F1 0.87).
 
-* :func:`map_changes`: ``mean_k |a_{t,k} - a_{t-1,k}| / s_C`` ``[V, T, C]``;
+* :func:`map_changes`: ``mean_k |a_{t,k} - a_{t-1,k}| / s_C`` ``[V, T, C]``
+  (with :func:`map_change_score`, one pass: :func:`map_signals`);
 * :func:`abs_frame_changes`: ``|a_bar_t - a_bar_{t-1}| / s`` ``[V, T, D]``;
 * :func:`frame_change_score`: ``d_t = mean_d (a_bar_t - a_bar_{t-1})^2 /
   sigma^2`` ``[V, T]``, one number per step;
@@ -24,9 +25,12 @@ F1 0.87).
   ``1 - r`` quantile of the training steps' ``d`` (the decision of the
   training-free detector and the self-made targets).
 """
+from typing import Dict, Sequence
+
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+from torch.autograd.function import once_differentiable
 
 
 def _scale(frames: torch.Tensor) -> torch.Tensor:
@@ -43,9 +47,74 @@ def _shifted_diff(frames: torch.Tensor) -> torch.Tensor:
 def map_changes(a: torch.Tensor) -> torch.Tensor:
     """``[V, T, K, C]`` -> ``mean_k |a_{t,k} - a_{t-1,k}| / s_C``
     ``[V, T, C]``."""
-    scale = a.detach().abs().mean(dim=(1, 2)).clamp_min(1e-6)  # [V, C]
-    diff = (a[:, 1:] - a[:, :-1]).abs().mean(dim=2)  # [V, T-1, C]
-    diff = diff / scale.unsqueeze(1)
+    return map_signals(a, ('map_diff', ))['map_diff']
+
+
+def map_signals(a: torch.Tensor, kinds: Sequence[str]) -> Dict:
+    """``'map_diff'`` (:func:`map_changes`, ``[V, T, C]``) and
+    ``'map_change'`` (:func:`map_change_score`, ``[V, T]``) of the maps
+    ``a`` ``[V, T, K, C]``, those of ``kinds``, from one difference ``a_t -
+    a_{t-1}`` taken in ``a``'s memory order (the head's maps are channels
+    first: ``[V, T, C, K]`` in memory), and one ``mean |a|`` per channel:
+    ``s_C``, and ``sigma`` its mean over the channels."""
+    if not {'map_diff', 'map_change'} & set(kinds):
+        return {}
+    maps = a.transpose(2, 3)  # [V, T, C, K]
+    level = maps.detach().abs().mean(dim=(1, 3))  # [V, C]
+    scale = level.clamp_min(1e-6).unsqueeze(1)  # s_C [V, 1, C]
+    sigma2 = level.mean(dim=1, keepdim=True).clamp_min(1e-6).pow(2)
+    map_diff, map_change = _MapSignals.apply(maps, scale, sigma2)
+    signals = {}
+    if 'map_diff' in kinds:
+        signals['map_diff'] = _zero_first(map_diff)
+    if 'map_change' in kinds:
+        signals['map_change'] = _zero_first(map_change)
+    return signals
+
+
+class _MapSignals(torch.autograd.Function):
+    """``d = a_t - a_{t-1}`` ``[V, T-1, C, K]`` of ``maps`` ``[V, T, C,
+    K]`` -> ``mean_k |d| / s`` ``[V, T-1, C]`` and ``mean_{c,k} d^2 /
+    sigma^2`` ``[V, T-1]`` (at least float32; ``s``, ``sigma`` constants).
+    Backward in place on one full-size buffer: ``dL/dd = sign(d) g_1 / (K
+    s) + 2 d g_2 / (C K sigma^2)`` (``sign(0) = 0``, as autograd's), added
+    to ``a_t`` and taken from ``a_{t-1}``. On a CPU every full-size tensor
+    costs its first touch; autograd's version made about 15 of them."""
+
+    @staticmethod
+    def forward(ctx, maps, scale, sigma2):
+        ctx.set_materialize_grads(False)
+        diff = maps[:, 1:] - maps[:, :-1]
+        C, K = maps.shape[2:]
+        dtype = torch.promote_types(diff.dtype, torch.float32)
+        map_diff = diff.abs().sum(dim=3, dtype=dtype) / (K * scale)
+        squares = torch.linalg.vector_norm(
+            diff, 2, dim=(2, 3), dtype=dtype).pow(2)
+        ctx.save_for_backward(diff, scale, sigma2)
+        return map_diff, squares / (C * K * sigma2)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_diff, grad_change):
+        diff, scale, sigma2 = ctx.saved_tensors
+        C, K = diff.shape[2:]
+        if grad_diff is None:
+            grad = torch.zeros_like(diff)
+        else:
+            grad = diff.sign().mul_((grad_diff / (K * scale)).unsqueeze(-1))
+        if grad_change is not None:
+            weight = 2 * grad_change / (C * K * sigma2)  # [V, T-1]
+            grad.addcmul_(diff, weight[..., None, None])
+        grad_maps = diff.new_empty(diff.shape[0], diff.shape[1] + 1,
+                                   *diff.shape[2:])
+        grad_maps[:, 0].zero_()
+        grad_maps[:, 1:].copy_(grad)
+        grad_maps[:, :-1].sub_(grad)
+        return grad_maps, None, None
+
+
+def _zero_first(diff: torch.Tensor) -> torch.Tensor:
+    """``[V, T-1, ...]`` -> ``[V, T, ...]`` with zeros at ``t = 0``."""
     return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
 
 
@@ -70,8 +139,7 @@ def frame_change_score(frames: torch.Tensor) -> torch.Tensor:
 def map_change_score(a: torch.Tensor) -> torch.Tensor:
     """``[V, T, K, C]`` -> ``d_t = mean_{k,c} (a_{t,k,c} - a_{t-1,k,c})^2
     / sigma^2`` ``[V, T]``."""
-    diff = ((a[:, 1:] - a[:, :-1]) / _sigma(a)).pow(2).mean(dim=(2, 3))
-    return torch.cat([torch.zeros_like(diff[:, :1]), diff], dim=1)
+    return map_signals(a, ('map_change', ))['map_change']
 
 
 #: the change scores a peak detector can threshold

@@ -212,14 +212,15 @@ class HMLSTM(nn.Module):
                       dtype=torch.float32) -> HMLSTMState:
         """State before step 1; ``h0``/``c0`` ``[N, L, H]`` or zeros;
         ``z_0 = 0``."""
-        zeros = torch.zeros(
-            batch_size,
-            self.num_layers,
-            self.hidden_size,
-            device=device,
-            dtype=dtype)
-        h0 = zeros if h0 is None else h0
-        c0 = zeros if c0 is None else c0
+        if h0 is None or c0 is None:
+            zeros = torch.zeros(
+                batch_size,
+                self.num_layers,
+                self.hidden_size,
+                device=device,
+                dtype=dtype)
+            h0 = zeros if h0 is None else h0
+            c0 = zeros if c0 is None else c0
         z0 = torch.zeros(batch_size, 1, device=h0.device, dtype=h0.dtype)
         return HMLSTMState(
             list(h0.unbind(1)), list(c0.unbind(1)), [z0] * self.num_layers)

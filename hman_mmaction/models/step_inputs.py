@@ -27,8 +27,7 @@ from typing import Callable, List, Optional, Sequence
 import torch
 
 from .change_features import (abs_frame_changes, change_score,
-                              frame_change_score, map_change_score,
-                              map_changes)
+                              frame_change_score, map_signals)
 from .segment_targets import change_targets
 
 CHANGE_FEATURES = ('frame_diff', 'glimpse_diff', 'map_diff', 'pred_error',
@@ -63,18 +62,15 @@ class StepInputs:
         self.frames = frames
         self.predictor = predictor
         self.schedules = schedules
-        self.precomputed = {}
-        if 'map_diff' in self.kinds:
-            self.precomputed['map_diff'] = map_changes(
-                frame_maps(x, num_segments))
+        self.precomputed = map_signals(frame_maps(x, num_segments), self.kinds)
+        if 'map_change' in self.precomputed:
+            self.precomputed['map_change'] = self.precomputed[
+                'map_change'].unsqueeze(-1)
         if 'frame_absdiff' in self.kinds:
             self.precomputed['frame_absdiff'] = abs_frame_changes(frames)
         if 'frame_change' in self.kinds:
             self.precomputed['frame_change'] = frame_change_score(
                 frames).unsqueeze(-1)
-        if 'map_change' in self.kinds:
-            self.precomputed['map_change'] = map_change_score(
-                frame_maps(x, num_segments)).unsqueeze(-1)
         self.scale = frames.detach().abs().mean(
             dim=1).clamp_min(1e-6) if self.kinds else None  # [V, D]
 

@@ -257,6 +257,46 @@ def test_map_change_score_sees_a_local_change_the_frame_mean_hides():
     assert map_change_score(moved)[0, 2] > 1e-3
 
 
+@pytest.mark.parametrize('kinds', [('map_diff', ), ('map_change', ),
+                                   ('map_diff', 'map_change')])
+def test_map_signals_are_the_formulas_with_their_autograd_gradient(kinds):
+    """One pass with a hand-written backward (``map_signals``) gives the
+    module doc's formulas and the gradient autograd takes of them, also
+    where frames repeat (``sign(0) = 0``), with ``s`` and ``sigma``
+    constants."""
+    from hman_mmaction.models.change_features import map_signals
+    torch.manual_seed(0)
+    x = torch.randn(3 * 5, 6, 4, 4, dtype=torch.float64)
+    x[5:8] = x[4]  # view 1 holds still for three steps
+    x.requires_grad_(True)
+
+    def maps():  # [V, T, K, C], a view of the head's features
+        return x.reshape(3, 5, 6, 16).transpose(2, 3)
+
+    def formulas(a):
+        d = a[:, 1:] - a[:, :-1]
+        s = a.detach().abs().mean(dim=(1, 2), keepdim=True)  # [V, 1, 1, C]
+        sigma = a.detach().abs().mean(dim=(1, 2, 3))[:, None]
+        out = dict(
+            map_diff=(d.abs() / s).mean(dim=2),
+            map_change=d.pow(2).mean(dim=(2, 3)) / sigma**2)
+        return {k: torch.cat([v[:, :1] * 0, v], dim=1) for k, v in out.items()}
+
+    weights = dict(
+        map_diff=torch.randn(3, 5, 6, dtype=torch.float64),
+        map_change=torch.randn(3, 5, dtype=torch.float64))
+    ours, expected = map_signals(maps(), kinds), formulas(maps())
+    assert set(ours) == set(kinds)
+    for kind in kinds:
+        torch.testing.assert_close(ours[kind], expected[kind])
+    grad, = torch.autograd.grad(
+        sum((ours[k] * weights[k]).sum() for k in kinds), x)
+    want, = torch.autograd.grad(
+        sum((expected[k] * weights[k]).sum() for k in kinds), x)
+    torch.testing.assert_close(grad, want)
+    assert map_signals(maps(), ('frame_diff', 'pred_error')) == {}
+
+
 def test_a_stack_without_detectors_builds_no_readout():
     """NoBoundary everywhere (the Att-LSTM baseline) with timing='pre':
     no parameter that would get no gradient (DDP refuses those)."""
