@@ -79,7 +79,7 @@ class _MapSignals(torch.autograd.Function):
     Backward in place on one full-size buffer: ``dL/dd = sign(d) g_1 / (K
     s) + 2 d g_2 / (C K sigma^2)`` (``sign(0) = 0``, as autograd's), added
     to ``a_t`` and taken from ``a_{t-1}``. On a CPU every full-size tensor
-    costs its first touch; autograd's version made about 15 of them."""
+    costs its first touch; autograd's version made more than a dozen."""
 
     @staticmethod
     def forward(ctx, maps, scale, sigma2):
