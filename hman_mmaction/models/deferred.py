@@ -36,6 +36,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 from torch.autograd.function import once_differentiable
 
+from .precision import autocast_off
+
 PRIVATE_APIS = ('_will_engine_execute_node', '_current_graph_task_id')
 PRIVATE_APIS_CHECKED = '>=2.11,<2.14'
 
@@ -128,7 +130,7 @@ class _DeferredLinear(torch.autograd.Function):
         dtype = x.dtype if autocast is None else autocast
         x_c, w_c = x.to(dtype), weight.to(dtype)
         b_c = None if bias is None else bias.to(dtype)
-        with torch.autocast(device_type=x.device.type, enabled=False):
+        with autocast_off(x.device.type):
             out = F.linear(x_c, w_c, b_c)
         ctx.save_for_backward(x_c, w_c)
         ctx.stash = stash

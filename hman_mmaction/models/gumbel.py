@@ -10,6 +10,8 @@ from typing import Union
 
 import torch
 
+from .precision import autocast_off
+
 TAU_MIN = 0.01
 GUMBEL_EPS = 1e-10
 UNIFORM_EPS = 1e-6
@@ -46,7 +48,7 @@ def gumbel_softmax(logits: torch.Tensor,
     float or a tensor broadcastable to ``logits`` (e.g. ``[N, 1]``).
     Returns float32.
     """
-    with torch.autocast(device_type=logits.device.type, enabled=False):
+    with autocast_off(logits.device.type):
         logits = logits.float()
         tau = _as_float32(tau, logits, tau_min)
         u = torch.rand_like(logits)
@@ -71,7 +73,7 @@ def binary_concrete(logits: torch.Tensor,
     saturation) and the gradient is that of ``z_soft``. ``P(z = 1) =
     sigmoid(logits)`` for every ``tau``. Returns float32.
     """
-    with torch.autocast(device_type=logits.device.type, enabled=False):
+    with autocast_off(logits.device.type):
         logits = logits.float()
         tau = _as_float32(tau, logits, tau_min)
         u = torch.rand_like(logits).clamp(UNIFORM_EPS, 1.0 - UNIFORM_EPS)

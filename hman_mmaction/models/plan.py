@@ -40,6 +40,7 @@ import torch
 from mmengine.logging import print_log
 
 from .deferred import private_api_problem
+from .precision import NO_AUTOCAST
 
 PATHS = ('reference', 'fast', 'compile')
 _WARNED = set()  # fallback reasons already logged in this process
@@ -75,11 +76,10 @@ class CallState(NamedTuple):
 
 def call_state(device: str) -> CallState:
     """The :class:`CallState` now, for tensors on ``device`` (a type)."""
-    return CallState(
-        torch.is_grad_enabled(),
-        torch.get_autocast_dtype(device)
-        if torch.is_autocast_enabled(device) else None,
-        torch.compiler.is_compiling())
+    autocast = None if device in NO_AUTOCAST or not torch.is_autocast_enabled(
+        device) else torch.get_autocast_dtype(device)
+    return CallState(torch.is_grad_enabled(), autocast,
+                     torch.compiler.is_compiling())
 
 
 def decide_plan(fused_sequence,

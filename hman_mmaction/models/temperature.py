@@ -13,6 +13,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmaction.registry import MODELS
 
+from .precision import autocast_off
+
 
 @MODELS.register_module()
 class FixedTemperature(nn.Module):
@@ -102,6 +104,6 @@ class AdaptiveTemperature(nn.Module):
 
     def forward(self, state: torch.Tensor) -> torch.Tensor:
         """``state`` ``[N, in_features]`` -> ``tau`` ``[N, 1]`` (float32)."""
-        with torch.autocast(device_type=state.device.type, enabled=False):
+        with autocast_off(state.device.type):
             inverse = F.softplus(self.proj(state.float()))
             return 1.0 / (inverse + 1.0 / self.tau_max)

@@ -10,8 +10,8 @@ For every graph-eligible HM-AN head of ``configs/``:
 1. **No host traffic.** On CUDA, a capture fails on a host sync
    (``.item()``, ``nonzero``, a data-dependent branch) and on a copy from
    the host (``torch.tensor(..., device=x.device)``). The step is traced on
-   the ``meta`` device, with the head told that it runs on CUDA (its plan
-   and autocast queries), under :func:`host_traffic`: a data-dependent op
+   the ``meta`` device (where the head runs CUDA's code; its plan is told
+   the autocast dtype), under :func:`host_traffic`: a data-dependent op
    raises on ``meta``, and every op that touches a host tensor or puts
    host data on the device is recorded. CUDA's loop in float32 and
    under fp16 autocast, and the fast loop.
@@ -36,6 +36,7 @@ from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
 from hman_mmaction.engine.hooks import scheduled_modules
+from hman_mmaction.models import plan
 from hman_mmaction.models.cuda_graphs import eager_reason, flatten
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
@@ -161,32 +162,20 @@ def host_traffic():
 
 @pytest.fixture
 def meta_as_cuda(monkeypatch):
-    """The head's plan and autocast queries answer for ``meta`` tensors as
-    they would for CUDA ones, with the autocast dtype the test sets in the
-    returned ``state['autocast']`` (None: off); an autocast region on
-    ``meta`` becomes a disabled CPU one."""
+    """The head's plan sees the autocast dtype the test sets in the
+    returned ``state['autocast']`` (None: off) for ``meta`` tensors, as it
+    would see CUDA's (autocast itself has no ``meta`` device: its ops stay
+    in their dtype)."""
     state = dict(autocast=None)
-    is_enabled, get_dtype = torch.is_autocast_enabled, torch.get_autocast_dtype
-    autocast = torch.autocast
+    real = plan.call_state
 
-    class MetaAutocast(autocast):  # a meta autocast region: a CPU one, off
+    def call_state(device):
+        found = real(device)
+        if device != 'meta':
+            return found
+        return found._replace(autocast=state['autocast'])
 
-        def __init__(self, device_type, *args, **kwargs):
-            if device_type == 'meta':
-                device_type, kwargs['enabled'] = 'cpu', False
-            super().__init__(device_type, *args, **kwargs)
-
-    def enabled(device=None):
-        if device == 'meta':
-            return state['autocast'] is not None
-        return is_enabled() if device is None else is_enabled(device)
-
-    def dtype(device):
-        return state['autocast'] if device == 'meta' else get_dtype(device)
-
-    monkeypatch.setattr(torch, 'is_autocast_enabled', enabled)
-    monkeypatch.setattr(torch, 'get_autocast_dtype', dtype)
-    monkeypatch.setattr(torch, 'autocast', MetaAutocast)
+    monkeypatch.setattr(plan, 'call_state', call_state)
     return state
 
 
