@@ -216,6 +216,29 @@ def test_captured_step_has_no_host_sync_or_copy(path, fused, autocast,
     assert found == []
 
 
+@pytest.mark.parametrize('path',
+                         ['configs/hman_ucf101.py', 'configs/hman_demo.py'])
+def test_default_training_step_has_no_host_sync_or_copy(path, meta_as_cuda):
+    """What stays eager around the replay (the losses, the change-peak
+    targets' threshold) and its backward: a host sync there would stall
+    every training step (issue 33, T2)."""
+    head = build_head(os.path.join(ROOT, path), device='meta')
+    head.fused_sequence = False
+    x = torch.randn(
+        2 * head.num_segments,
+        head.in_channels,
+        3,
+        3,
+        device='meta',
+        requires_grad=True)
+    labels = torch.zeros(2, dtype=torch.long, device='meta')
+    with host_traffic() as found:
+        losses = head.loss_by_labels(x, labels)
+        sum(v for k, v in losses.items() if 'loss' in k).backward()
+    assert {'loss_cls', 'loss_segment', 'loss_predict'} <= set(losses)
+    assert found == []
+
+
 def test_host_traffic_finds_copies_host_work_and_syncs():
     x, two = torch.ones(3, device='meta'), torch.tensor(2.0)
     with host_traffic() as found:
