@@ -63,35 +63,40 @@ def map_signals(a: torch.Tensor, kinds: Sequence[str]) -> Dict:
     level = maps.detach().abs().mean(dim=(1, 3))  # [V, C]
     scale = level.clamp_min(1e-6).unsqueeze(1)  # s_C [V, 1, C]
     sigma2 = level.mean(dim=1, keepdim=True).clamp_min(1e-6).pow(2)
-    map_diff, map_change = _MapSignals.apply(maps, scale, sigma2)
-    signals = {}
-    if 'map_diff' in kinds:
-        signals['map_diff'] = _zero_first(map_diff)
-    if 'map_change' in kinds:
-        signals['map_change'] = _zero_first(map_change)
-    return signals
+    outputs = _MapSignals.apply(maps, scale, sigma2, 'map_diff' in kinds,
+                                'map_change' in kinds)
+    return {
+        kind: _zero_first(signal)
+        for kind, signal in zip(('map_diff', 'map_change'), outputs)
+        if signal is not None
+    }
 
 
 class _MapSignals(torch.autograd.Function):
     """``d = a_t - a_{t-1}`` ``[V, T-1, C, K]`` of ``maps`` ``[V, T, C,
     K]`` -> ``mean_k |d| / s`` ``[V, T-1, C]`` and ``mean_{c,k} d^2 /
-    sigma^2`` ``[V, T-1]`` (at least float32; ``s``, ``sigma`` constants).
-    Backward in place on one full-size buffer: ``dL/dd = sign(d) g_1 / (K
-    s) + 2 d g_2 / (C K sigma^2)`` (``sign(0) = 0``, as autograd's), added
-    to ``a_t`` and taken from ``a_{t-1}``. On a CPU every full-size tensor
-    costs its first touch; autograd's version made more than a dozen."""
+    sigma^2`` ``[V, T-1]`` (at least float32; ``s``, ``sigma`` constants;
+    None where not asked for). Backward in place on one full-size buffer:
+    ``dL/dd = sign(d) g_1 / (K s) + 2 d g_2 / (C K sigma^2)`` (``sign(0) =
+    0``, as autograd's), added to ``a_t`` and taken from ``a_{t-1}``. On a
+    CPU every full-size tensor costs its first touch; autograd's version
+    made more than a dozen."""
 
     @staticmethod
-    def forward(ctx, maps, scale, sigma2):
+    def forward(ctx, maps, scale, sigma2, with_diff: bool, with_change: bool):
         ctx.set_materialize_grads(False)
         diff = maps[:, 1:] - maps[:, :-1]
         C, K = maps.shape[2:]
         dtype = torch.promote_types(diff.dtype, torch.float32)
-        map_diff = diff.abs().sum(dim=3, dtype=dtype) / (K * scale)
-        squares = torch.linalg.vector_norm(
-            diff, 2, dim=(2, 3), dtype=dtype).pow(2)
+        map_diff = map_change = None
+        if with_diff:
+            map_diff = diff.abs().sum(dim=3, dtype=dtype) / (K * scale)
+        if with_change:
+            squares = torch.linalg.vector_norm(
+                diff, 2, dim=(2, 3), dtype=dtype).pow(2)
+            map_change = squares / (C * K * sigma2)
         ctx.save_for_backward(diff, scale, sigma2)
-        return map_diff, squares / (C * K * sigma2)
+        return map_diff, map_change
 
     @staticmethod
     @once_differentiable
@@ -110,7 +115,7 @@ class _MapSignals(torch.autograd.Function):
         grad_maps[:, 0].zero_()
         grad_maps[:, 1:].copy_(grad)
         grad_maps[:, :-1].sub_(grad)
-        return grad_maps, None, None
+        return grad_maps, None, None, None, None
 
 
 def _zero_first(diff: torch.Tensor) -> torch.Tensor:
