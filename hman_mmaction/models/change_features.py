@@ -103,13 +103,15 @@ class _MapSignals(torch.autograd.Function):
     def backward(ctx, grad_diff, grad_change):
         diff, scale, sigma2 = ctx.saved_tensors
         C, K = diff.shape[2:]
-        if grad_diff is None:
-            grad = torch.zeros_like(diff)
-        else:
+        grad = None  # dL/dd
+        if grad_diff is not None:
             grad = diff.sign().mul_((grad_diff / (K * scale)).unsqueeze(-1))
         if grad_change is not None:
-            weight = 2 * grad_change / (C * K * sigma2)  # [V, T-1]
-            grad.addcmul_(diff, weight[..., None, None])
+            weight = (2 * grad_change / (C * K * sigma2))[..., None, None]
+            grad = diff * weight if grad is None else grad.addcmul_(
+                diff, weight)
+        if grad is None:
+            return None, None, None, None, None
         grad_maps = diff.new_empty(diff.shape[0], diff.shape[1] + 1,
                                    *diff.shape[2:])
         grad_maps[:, 0].zero_()
