@@ -14,7 +14,7 @@ STAMP  := $(VENV)/.hman-installed
 TORCH  ?= torch==2.13.0
 PYTEST_ARGS ?=
 
-.PHONY: venv demo test figures ablate benchmark device-check clean-demo
+.PHONY: venv demo test figures ablate benchmark device-check device-wheels clean-demo
 
 venv: $(STAMP)
 
@@ -57,6 +57,12 @@ CHECK_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 DEVICE_CHECK_ARGS ?=
 device-check:
 	$(CHECK_PYTHON) tools/device_check.py $(DEVICE_CHECK_ARGS)
+
+# for a GPU machine that holds torch but not the OpenMMLab stack and reaches
+# no index: the wheels it lacks, at the versions installed here, into .whl/
+# (there: make device-check DEVICE_CHECK_ARGS="--install-wheels .whl")
+device-wheels: $(STAMP)
+	$(BIN)/python tools/device_check.py --download-wheels .whl
 
 clean-demo:
 	rm -rf data/synthetic_actions work_dirs/hman_demo

@@ -4,6 +4,7 @@ work and how fast they are, on one GPU in a few minutes.
     python tools/device_check.py [--out work_dirs/device_check]
         [--parts a b g d k] [--budget 480] [--dry-run]
         [--install-wheels DIR]
+    python tools/device_check.py --download-wheels .whl [--device-python 3.12]
 
 Writes ``<out>/report.md`` and ``<out>/report.json`` (also when parts
 fail), with the ``acceptance`` block first: every figure of issue 33's
@@ -55,6 +56,10 @@ A machine without the OpenMMLab stack (mmengine, mmcv-lite, mmaction2,
 decord and their pure-Python dependencies): put their wheels in a folder
 and pass ``--install-wheels DIR`` (``pip install --no-index --find-links
 DIR --no-deps DIR/*.whl`` before anything is imported).
+``--download-wheels DIR``, run where the project is installed, fills that
+folder and runs no part: the binary wheels, for the device's Python
+(``--device-python``), of exactly what the GPU image lacks, at the
+versions installed here (:mod:`hman_lab.device_check.wheels`).
 """
 import argparse
 import os.path as osp
@@ -65,6 +70,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from hman_lab.device_check.check import DEFAULT_PARTS, ORDER, run_device_check
+from hman_lab.device_check.wheels import DEVICE_PYTHON
 
 
 def parse_args(argv=None):
@@ -90,6 +96,17 @@ def parse_args(argv=None):
         default=None,
         metavar='DIR',
         help='first pip install every wheel in DIR (--no-index --no-deps)')
+    p.add_argument(
+        '--download-wheels',
+        default=None,
+        metavar='DIR',
+        help='only download the wheels that --install-wheels DIR installs '
+        'on a GPU machine (the versions installed here), then exit')
+    p.add_argument(
+        '--device-python',
+        default=DEVICE_PYTHON,
+        help='with --download-wheels: the Python version of the GPU machine '
+        f'(default {DEVICE_PYTHON})')
     p.add_argument('--worker', default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 

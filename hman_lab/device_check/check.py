@@ -25,6 +25,7 @@ from .acceptance import acceptance
 from .parts import (DEFAULT_PARTS, DRY_LIMIT, ORDER, PARTS, PYTEST_MODULES,
                     STACK, worker)
 from .report import write_report
+from .wheels import download_wheels
 
 __all__ = ['DEFAULT_PARTS', 'ORDER', 'run_device_check']
 
@@ -43,6 +44,24 @@ def install_wheels(folder: str) -> Dict:
         status='passed' if result.ok else 'failed',
         wheels=[osp.basename(w) for w in wheels],
         output=result.output[-4000:])
+
+
+def report_download(folder: str, device_python: str) -> int:
+    """``--download-wheels``: fill ``folder``, say what is there and how to
+    use it; the exit status."""
+    result = download_wheels(folder, device_python)
+    if result['status'] != 'passed':
+        print(result['output'])
+        print(f'device_check: downloading {result["requirements"]} for '
+              f'Python {device_python} failed (pip above).')
+        return 1
+    for name in result['removed']:
+        print(f'removed {name} (another version than installed here)')
+    print(f'{len(result["wheels"])} wheels, {result["megabytes"]} MiB in '
+          f'{folder}: {", ".join(result["wheels"])}\n'
+          f'On the GPU machine (Python {device_python}): python '
+          f'tools/device_check.py --install-wheels {folder}')
+    return 0
 
 
 def missing_modules() -> List[str]:
@@ -118,6 +137,8 @@ def run_device_check(args) -> int:
     instead (what :func:`run_part` starts)."""
     if args.worker:
         return worker(args)
+    if getattr(args, 'download_wheels', None):
+        return report_download(args.download_wheels, args.device_python)
     out = osp.abspath(args.out)
     for folder in ('parts', 'logs'):
         os.makedirs(osp.join(out, folder), exist_ok=True)
