@@ -12,7 +12,7 @@ interpreter start-up.
 
 Scope, kept narrow on purpose:
 
-* only three module names are ever answered:
+* only three module names are ever answered with a stand-in:
   ``mmaction.models.localizers.drn``, ``...drn.drn`` (placeholders) and
   ``importlib_metadata`` (the standard library's ``importlib.metadata``,
   which has the two names mmaction2 uses);
@@ -24,6 +24,16 @@ Scope, kept narrow on purpose:
 
 The placeholder ``DRN`` raises an ``ImportError`` that explains the gap when
 somebody builds it; every other model imports normally.
+
+Recent ``transformers`` (4.57, 5.x; GPU images ship it) no longer has the
+helpers that mmaction2 1.2.0's VindLU models import, and mmaction2 imports
+them whenever ``transformers>=4.28`` is installed, so ``import
+mmaction.models`` fails. Only then (:func:`multimodal_unimportable`, read
+from the files), :class:`MultimodalGuard` hands out the real
+``mmaction.utils.dependency`` with ``WITH_MULTIMODAL = False``: mmaction2
+registers its VindLU placeholders, as without ``transformers``, and every
+other model imports. It is the one finder put first on ``sys.meta_path``
+(to wrap the module before it runs), and it answers for that one name.
 
 Noise on mmaction2's own tools, which import mmaction2 and mmengine before
 any config (so before the plugin): :func:`silence_noise` ignores exactly
@@ -37,7 +47,10 @@ the patch's name (``mmcv_lite_warning``, ``pkg_resources``) shows it again.
 """
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
+import importlib.util
 import os
+import re
 import sys
 import warnings
 
@@ -45,6 +58,11 @@ DRN_PACKAGE = 'mmaction.models.localizers.drn'
 DRN_MODULE = DRN_PACKAGE + '.drn'
 METADATA_BACKPORT = 'importlib_metadata'
 PROVIDED = (DRN_PACKAGE, DRN_MODULE, METADATA_BACKPORT)
+DEPENDENCY = 'mmaction.utils.dependency'  # decides WITH_MULTIMODAL
+#: what ``mmaction/models/multimodal/vindlu`` imports from its extras
+VINDLU_NEEDS = ('apply_chunking_to_forward',
+                'find_pruneable_heads_and_indices', 'prune_linear_layer')
+MULTIMODAL_FIXED_IN = (1, 3, 0)  # mmaction2 versions before it import VindLU
 DRN_MISSING_MESSAGE = (
     'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
     '`mmaction/models/localizers/drn` (open-mmlab/mmaction2#2714). '
@@ -129,10 +147,81 @@ class MissingModuleFinder(importlib.abc.MetaPathFinder):
         return spec
 
 
+def multimodal_unimportable() -> bool:
+    """True when mmaction2 would import its VindLU models (``transformers``
+    is installed) but they cannot import here: ``timm`` is missing, or
+    ``transformers.modeling_utils`` no longer has the helpers VindLU takes
+    from it (removed in recent transformers). Read from the files, without
+    importing transformers; one whose look-up fails cannot import
+    either (True)."""
+    try:
+        spec = importlib.util.find_spec('transformers')
+        if spec is None or spec.origin is None:
+            return False
+        if importlib.util.find_spec('timm') is None:
+            return True
+    except (ImportError, ValueError):
+        return True
+    path = os.path.join(os.path.dirname(spec.origin), 'modeling_utils.py')
+    try:
+        with open(path, encoding='utf-8') as f:
+            source = f.read()
+    except OSError:
+        return True
+    return not all(name in source for name in VINDLU_NEEDS)
+
+
+def _release(distribution: str):
+    """``(major, minor, patch)`` of an installed distribution, or None."""
+    try:
+        version = importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    numbers = [int(n) for n in re.findall(r'\d+', version)[:3]]
+    return tuple(numbers + [0] * (3 - len(numbers)))
+
+
+class _WithoutMultimodal(importlib.abc.Loader):
+    """Runs the real module, then turns its ``WITH_MULTIMODAL`` off."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        self.loader.exec_module(module)
+        module.WITH_MULTIMODAL = False
+
+
+class MultimodalGuard(importlib.abc.MetaPathFinder):
+    """Answers only for :data:`DEPENDENCY`, and only where VindLU cannot
+    import (module doc; not with ``HMAN_COMPAT_DISABLE=multimodal``): the
+    real module, found by the regular path finder, run by
+    :class:`_WithoutMultimodal`."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != DEPENDENCY or 'multimodal' in _disabled():
+            return None
+        release = _release('mmaction2')
+        if (release is None or release >= MULTIMODAL_FIXED_IN
+                or not multimodal_unimportable()):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _WithoutMultimodal(spec.loader)
+        return spec
+
+
 def install() -> bool:
-    """Append the finder to ``sys.meta_path`` once and silence the noise
-    (:func:`silence_noise`); True if the finder was new."""
+    """Append the finder to ``sys.meta_path`` once, put the multimodal
+    guard first, and silence the noise (:func:`silence_noise`); True if
+    the finder was new."""
     silence_noise()
+    if not any(isinstance(f, MultimodalGuard) for f in sys.meta_path):
+        sys.meta_path.insert(0, MultimodalGuard())
     if any(isinstance(f, MissingModuleFinder) for f in sys.meta_path):
         return False
     sys.meta_path.append(MissingModuleFinder())

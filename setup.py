@@ -16,7 +16,8 @@ from setuptools.command.build_py import build_py
 
 # Installed next to the package: one line, run at interpreter start-up, that
 # adds the narrow import hook of _hman_mmaction_imports.py (the modules the
-# mmaction2 1.2.0 wheel lacks), so mmaction2's own tools that import
+# mmaction2 1.2.0 wheel lacks; its VindLU import skipped where a recent
+# transformers breaks it), so mmaction2's own tools that import
 # mmaction.models before reading a config work too.
 IMPORT_HOOK_PTH = 'hman_mmaction_imports.pth'
 

@@ -6,10 +6,11 @@ tools/device_check.py --download-wheels .whl``; there: ``--install-wheels
 
 The versions are this environment's (what CI tests); the files are binary
 wheels for the device's Python (``--device-python``, default
-:data:`DEVICE_PYTHON`). :data:`DEVICE_IMAGE` is what the device image
-already holds (``/work/.library/device/KINDS.md``, read 2026-11-17); a
-test checks that these two cover every distribution the plugin, mmaction2
-and the device check import.
+:data:`DEVICE_PYTHON`). :data:`DEVICE_IMAGE` is what the GPU image of the
+project's device checks already holds (its package list as read on
+2026-11-17); ``tests/tools/test_device_wheels.py`` checks that the two
+cover every distribution the plugin, mmaction2 and the device check
+import.
 
 Standard library only.
 """

@@ -19,6 +19,9 @@ import os.path as osp
 import sys
 import types
 
+# the check is shared with the import hook installed with the package
+from _hman_mmaction_imports import multimodal_unimportable  # noqa: F401
+
 DRN_MODULE = 'mmaction.models.localizers.drn'
 DRN_MISSING_MESSAGE = (
     'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
@@ -76,31 +79,6 @@ def alias_importlib_metadata() -> bool:
     except ImportError:
         sys.modules['importlib_metadata'] = importlib.metadata
         return True
-
-
-#: what ``mmaction/models/multimodal/vindlu`` imports from its extras
-VINDLU_NEEDS = ('apply_chunking_to_forward',
-                'find_pruneable_heads_and_indices', 'prune_linear_layer')
-
-
-def multimodal_unimportable() -> bool:
-    """True when mmaction2 would import its VindLU models (``transformers``
-    is installed) but they cannot import here: ``timm`` is missing, or
-    ``transformers.modeling_utils`` no longer has the helpers VindLU takes
-    from it (removed in recent transformers). Read from the files, without
-    importing transformers."""
-    spec = importlib.util.find_spec('transformers')
-    if spec is None or spec.origin is None:
-        return False
-    if importlib.util.find_spec('timm') is None:
-        return True
-    path = osp.join(osp.dirname(spec.origin), 'modeling_utils.py')
-    try:
-        with open(path, encoding='utf-8') as f:
-            source = f.read()
-    except OSError:
-        return True
-    return not all(name in source for name in VINDLU_NEEDS)
 
 
 def skip_broken_multimodal() -> bool:
