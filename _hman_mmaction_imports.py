@@ -47,7 +47,6 @@ the patch's name (``mmcv_lite_warning``, ``pkg_resources``) shows it again.
 """
 import importlib.abc
 import importlib.machinery
-import importlib.metadata
 import importlib.util
 import os
 import re
@@ -173,6 +172,7 @@ def multimodal_unimportable() -> bool:
 
 def _release(distribution: str):
     """``(major, minor, patch)`` of an installed distribution, or None."""
+    import importlib.metadata  # here: it is slow to import at start-up
     try:
         version = importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
