@@ -191,6 +191,8 @@ def test_the_hook_provides_only_the_missing_modules():
             'assert h.MissingModuleFinder().find_spec("torch") is None\n'
             'assert "torch" not in sys.modules\n'
             'assert "mmaction" not in sys.modules\n'
+            '# slow to import: only when the multimodal guard asks\n'
+            'assert "importlib.metadata" not in sys.modules\n'
             'from mmaction.models.localizers.drn.drn import DRN\n'
             'from mmaction.registry import MODELS\n'
             'assert MODELS.get("DRN") is DRN\n')
