@@ -61,7 +61,7 @@ DEPENDENCY = 'mmaction.utils.dependency'  # decides WITH_MULTIMODAL
 #: what ``mmaction/models/multimodal/vindlu`` imports from its extras
 VINDLU_NEEDS = ('apply_chunking_to_forward',
                 'find_pruneable_heads_and_indices', 'prune_linear_layer')
-MULTIMODAL_FIXED_IN = (1, 3, 0)  # mmaction2 versions before it import VindLU
+MULTIMODAL_FIXED_IN = '1.3.0'  # mmaction2 versions before it import VindLU
 DRN_MISSING_MESSAGE = (
     'DRN is not available: the mmaction2 1.2.0 wheel does not ship '
     '`mmaction/models/localizers/drn` (open-mmlab/mmaction2#2714). '
@@ -170,15 +170,19 @@ def multimodal_unimportable() -> bool:
     return not all(name in source for name in VINDLU_NEEDS)
 
 
-def _release(distribution: str):
-    """``(major, minor, patch)`` of an installed distribution, or None."""
-    import importlib.metadata  # here: it is slow to import at start-up
-    try:
-        version = importlib.metadata.version(distribution)
-    except importlib.metadata.PackageNotFoundError:
-        return None
+def _release(version: str):
+    """``(major, minor, patch)`` of a version string."""
     numbers = [int(n) for n in re.findall(r'\d+', version)[:3]]
     return tuple(numbers + [0] * (3 - len(numbers)))
+
+
+def _installed_release(distribution: str):
+    """:func:`_release` of an installed distribution, or None."""
+    import importlib.metadata  # here: it is slow to import at start-up
+    try:
+        return _release(importlib.metadata.version(distribution))
+    except importlib.metadata.PackageNotFoundError:
+        return None
 
 
 class _WithoutMultimodal(importlib.abc.Loader):
@@ -204,8 +208,8 @@ class MultimodalGuard(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname != DEPENDENCY or 'multimodal' in _disabled():
             return None
-        release = _release('mmaction2')
-        if (release is None or release >= MULTIMODAL_FIXED_IN
+        release = _installed_release('mmaction2')
+        if (release is None or release >= _release(MULTIMODAL_FIXED_IN)
                 or not multimodal_unimportable()):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)

@@ -64,7 +64,7 @@ PATCHES = {
     'multimodal':
     Patch(
         missing_modules.skip_broken_multimodal, {
-            'mmaction2': '<1.3.0',
+            'mmaction2': f'<{missing_modules.MULTIMODAL_FIXED_IN}',
             'transformers': '>=4.28.0'
         },
         'mmaction/models/multimodal/vindlu imports timm and old transformers '

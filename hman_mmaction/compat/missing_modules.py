@@ -19,8 +19,11 @@ import os.path as osp
 import sys
 import types
 
-# the check is shared with the import hook installed with the package
-from _hman_mmaction_imports import multimodal_unimportable  # noqa: F401
+import _hman_mmaction_imports as _hook
+
+# the check and the bound are the import hook's (installed with the package)
+multimodal_unimportable = _hook.multimodal_unimportable
+MULTIMODAL_FIXED_IN = _hook.MULTIMODAL_FIXED_IN
 
 DRN_MODULE = 'mmaction.models.localizers.drn'
 DRN_MISSING_MESSAGE = (

@@ -9,6 +9,7 @@ from importlib.util import find_spec
 
 import pytest
 
+from _hman_mmaction_imports import VINDLU_NEEDS
 from tests.helpers import run_python
 
 IMPORT_MODELS = '''
@@ -117,11 +118,9 @@ def test_the_guard_answers_only_where_vindlu_cannot_import(
     for name in ('transformers', 'timm'):
         (working / name).mkdir(parents=True)
         (working / name / '__init__.py').write_text('')
-    (working / 'transformers' / 'modeling_utils.py').write_text(''.join(
-        f'def {helper}(): pass\n'
-        for helper in ('apply_chunking_to_forward',
-                       'find_pruneable_heads_and_indices',
-                       'prune_linear_layer')))
+    (working / 'transformers' /
+     'modeling_utils.py').write_text(''.join(f'def {helper}(): pass\n'
+                                             for helper in VINDLU_NEEDS))
     fine = run_python(GUARD, env=dict(PYTHONPATH=str(working)))
     assert 'GUARD None' in fine.stdout, fine.stderr
     if find_spec('transformers') is None:  # CI: mmaction2's own path
